@@ -1,0 +1,44 @@
+"""`papercycle parse-review FILE`: a reviewer's raw output as normalized JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from papercycle.cli.errors import UserError
+
+FORMATS = ("auto", "cyclereviewer", "deepreviewer", "aiscientist", "section")
+
+
+@click.command("parse-review")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="The output's format; auto detects it.",
+)
+def parse_review(file: Path, format_name: str) -> None:
+    """Print the review in FILE (a model's raw output) as normalized JSON.
+
+    Exit status 0 when a review was read (warnings about unreadable parts go to stderr),
+    2 when nothing review-like was found.
+    """
+    from papercycle.daemon.formats import parse_review as parse
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{file}: no such file") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: not UTF-8 text") from None
+    except OSError as error:
+        raise UserError(f"{file}: {error.strerror or error}") from None
+    review = parse(text, format_name)
+    for warning in review.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if review.is_empty():
+        raise UserError(f"{file}: no review found (format: {format_name})")
+    click.echo(review.to_json(indent=2))
