@@ -1,0 +1,407 @@
+"""Files of a project: reading (encoding, size limit), root detection and the include graph.
+
+Root detection follows the editors' conventions (LaTeX Workshop / VimTeX / texlab):
+an explicit override, `.papercycle.toml`, `latexmkrc` `@default_files`, `% !TEX root`
+magic comments, subfiles' `\\documentclass[main]{subfiles}`, then files with
+`\\documentclass` and `\\begin{document}`, several candidates ranked by the include graph.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papercycle.daemon.project.diagnostics import Diagnostic, Severity
+from papercycle.daemon.project.document import INCLUDE_MACROS, Document, Macro
+from papercycle.daemon.project.positions import Range
+
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+TEX_SUFFIXES = (".tex", ".ltx", ".latex")
+_SKIP_DIRS = frozenset([".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__"])
+MAX_SCAN_FILES = 3000
+MAX_SCAN_DEPTH = 8
+
+
+class ProjectError(Exception):
+    """PATH holds no LaTeX project (or cannot be read). The message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A decoded file. `problems` are decoding warnings (replacement characters)."""
+
+    path: Path
+    text: str
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceFile | Diagnostic:
+    """Read and decode a file. Returns a Diagnostic (never raises) when it cannot be used:
+    missing, unreadable, a directory, or over the size limit."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            return Diagnostic(Severity.ERROR, "file-unreadable", f"{path}: not a regular file")
+        if size > max_bytes:
+            return Diagnostic(
+                Severity.ERROR,
+                "file-too-large",
+                f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit "
+                "(set max_file_bytes in .papercycle.toml to raise it); file not read",
+                Range(path, 0, 0),
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return Diagnostic(Severity.ERROR, "file-unreadable", f"{path}: {exc.strerror or exc}")
+    return decode_source(path, data)
+
+
+def decode_source(path: Path, data: bytes) -> SourceFile:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return SourceFile(path, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        # position of the first bad byte, in characters of the decoded text
+        prefix = data[: exc.start].decode("utf-8", errors="replace")
+        line = prefix.count("\n") + 1
+        return SourceFile(
+            path,
+            text,
+            (
+                Diagnostic(
+                    Severity.WARNING,
+                    "encoding",
+                    f"{path.name}: not valid UTF-8 (first bad byte on line {line}); "
+                    "undecodable bytes were replaced with U+FFFD",
+                    Range(path, len(prefix), len(prefix) + 1),
+                ),
+            ),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Include graph
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeEdge:
+    """One include command. `target` is the resolved file (None when missing or refused);
+    `status` is "ok", "missing", "outside-root", "cycle", "excluded" (by \\includeonly) or
+    "too-large"/"unreadable"."""
+
+    source: Path
+    command: str
+    argument: str
+    range: Range
+    target: Path | None
+    status: str = "ok"
+
+
+def _split_ext(name: str) -> tuple[str, bool]:
+    return name, bool(os.path.splitext(name)[1])
+
+
+def _candidates(base: Path, name: str, force_tex: bool) -> list[Path]:
+    name = name.strip().strip('"')
+    if not name:
+        return []
+    p = Path(name)
+    if not p.is_absolute():
+        p = base / p
+    out = []
+    has_ext = bool(p.suffix) and p.suffix.lower() in (
+        *TEX_SUFFIXES,
+        ".txt",
+        ".sty",
+        ".cls",
+        ".bbl",
+        ".tikz",
+    )
+    if force_tex:
+        out.append(p if p.suffix == ".tex" else p.with_name(p.name + ".tex"))
+    else:
+        if has_ext:
+            out.append(p)
+        out.append(p.with_name(p.name + ".tex"))
+        if not has_ext:
+            out.append(p)
+    return out
+
+
+def include_targets(
+    doc: Document, path: Path, root_dir: Path
+) -> list[tuple[Macro, str, list[Path]]]:
+    """For each include command of `doc` (outside definitions): the command, its argument and
+    the candidate paths to try in order (LaTeX resolves relative to the root directory;
+    subfiles and \\subimport relative to the including file)."""
+    out = []
+    here = path.parent
+    for macro, in_def in doc.recorded:
+        name = macro.name
+        if in_def or name not in INCLUDE_MACROS:
+            continue
+        if name in ("input", "include", "subfile", "InputIfFileExists"):
+            arg = doc.arg_text(macro.arg(0)).strip()
+            force = name == "include"
+            if name == "subfile":
+                cands = _candidates(here, arg, False)
+            else:
+                cands = _candidates(root_dir, arg, force)
+                if here != root_dir:
+                    cands += [c for c in _candidates(here, arg, force) if c not in cands]
+        else:  # \import{dir}{file} and friends
+            d = doc.arg_text(macro.arg(0)).strip()
+            f = doc.arg_text(macro.arg(1)).strip()
+            arg = d + f if d.endswith("/") or not d else d + "/" + f
+            base = here if name.startswith("sub") else root_dir
+            cands = _candidates(base, arg, name.endswith("includefrom"))
+        out.append((macro, arg, cands))
+    return out
+
+
+def is_within(path: Path, root_dir: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root_dir.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Root detection
+
+
+@dataclass(frozen=True, slots=True)
+class RootChoice:
+    """The main file and why it was chosen. `method` is one of "override", "papercycle.toml",
+    "latexmkrc", "magic-comment", "subfiles", "self", "only-candidate", "include-graph"."""
+
+    path: Path
+    method: str
+    reason: str
+    candidates: tuple[Path, ...] = ()
+
+
+@dataclass(slots=True)
+class ProjectConfig:
+    """Settings, from `.papercycle.toml` ([project] table or top level) or the caller."""
+
+    root: str | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path) -> tuple[ProjectConfig, Diagnostic | None]:
+        path = directory / ".papercycle.toml"
+        if not path.is_file():
+            return cls(), None
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            return cls(), Diagnostic(
+                Severity.WARNING, "config", f"{path}: cannot read ({exc}); using defaults"
+            )
+        table = data.get("project", data)
+        cfg = cls()
+        if isinstance(table.get("root"), str):
+            cfg.root = table["root"]
+        mfb = table.get("max_file_bytes")
+        if isinstance(mfb, int) and mfb > 0:
+            cfg.max_file_bytes = mfb
+        return cfg, None
+
+
+_LATEXMK_DEFAULT = re.compile(r"@default_files\s*=\s*\(([^)]*)\)")
+_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+_SUBFILES_CLASS = "subfiles"
+
+
+def latexmkrc_default(directory: Path) -> str | None:
+    for name in (".latexmkrc", "latexmkrc"):
+        p = directory / name
+        if p.is_file():
+            try:
+                text = p.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            text = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+            m = _LATEXMK_DEFAULT.search(text)
+            if m:
+                q = _QUOTED.findall(m.group(1))
+                if q:
+                    return q[0]
+    return None
+
+
+def scan_tex_files(directory: Path) -> list[Path]:
+    """TeX files under `directory` (sorted, bounded depth and count, skipping VCS/venvs)."""
+    out: list[Path] = []
+    base_depth = len(directory.parts)
+    for dirpath, dirnames, filenames in os.walk(directory):
+        depth = len(Path(dirpath).parts) - base_depth
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        if depth >= MAX_SCAN_DEPTH:
+            dirnames[:] = []
+        for f in sorted(filenames):
+            if f.lower().endswith(TEX_SUFFIXES):
+                out.append(Path(dirpath) / f)
+                if len(out) >= MAX_SCAN_FILES:
+                    return out
+    return out
+
+
+def is_main_candidate(doc: Document) -> bool:
+    dc = doc.documentclass
+    if dc is None or doc.begin_document is None:
+        return False
+    return doc.arg_text(dc.arg(1)).strip() != _SUBFILES_CLASS
+
+
+def subfiles_main(doc: Document, path: Path) -> Path | None:
+    dc = doc.documentclass
+    if dc is None or doc.arg_text(dc.arg(1)).strip() != _SUBFILES_CLASS:
+        return None
+    opt = doc.arg_text(dc.arg(0)).strip()
+    if not opt:
+        return None
+    p = path.parent / opt
+    return p if p.suffix else p.with_name(p.name + ".tex")
+
+
+def magic_root(doc: Document, path: Path) -> Path | None:
+    if doc.magic_root is None:
+        return None
+    p = path.parent / doc.magic_root[0].strip().strip('"')
+    return p if p.suffix else p.with_name(p.name + ".tex")
+
+
+_PREFERRED_NAMES = ("main.tex", "paper.tex", "ms.tex", "thesis.tex", "article.tex", "root.tex")
+
+
+def choose_root(
+    path: Path,
+    load: Callable[[Path], Document | None],
+    reach: Callable[[Path], set[Path]],
+    override: str | Path | None = None,
+    config: ProjectConfig | None = None,
+) -> RootChoice:
+    """Pick the main file for `path` (a file or directory). `load` parses a file (None when it
+    cannot be read), `reach` gives the files a candidate includes (transitively).
+    Raises ProjectError when there is no LaTeX project."""
+    path = Path(path)
+    if not path.exists():
+        raise ProjectError(f"{path}: no such file or directory")
+    directory = path if path.is_dir() else path.parent
+    if override is not None:
+        p = Path(override)
+        if not p.is_absolute():
+            p = (directory / p) if (directory / p).exists() else Path.cwd() / p
+        if not p.is_file():
+            raise ProjectError(f"{p}: root file given as override does not exist")
+        return RootChoice(p, "override", f"{p.name} was given explicitly")
+    cfg = config or ProjectConfig.load(directory)[0]
+    if cfg.root:
+        p = directory / cfg.root
+        if p.is_file():
+            return RootChoice(p, "papercycle.toml", f"root = {cfg.root!r} in .papercycle.toml")
+    lm = latexmkrc_default(directory)
+    if lm:
+        p = directory / lm
+        if not p.suffix:
+            p = p.with_name(p.name + ".tex")
+        if p.is_file():
+            return RootChoice(p, "latexmkrc", f"@default_files = {lm!r} in latexmkrc")
+    if path.is_file():
+        doc = load(path)
+        if doc is None:
+            raise ProjectError(f"{path}: cannot be read as a LaTeX file")
+        mr = magic_root(doc, path)
+        if mr is not None and mr.is_file():
+            return RootChoice(mr, "magic-comment", f"% !TEX root in {path.name}")
+        sm = subfiles_main(doc, path)
+        if sm is not None and sm.is_file():
+            return RootChoice(sm, "subfiles", f"{path.name} is a subfile of {sm.name}")
+        if is_main_candidate(doc):
+            return RootChoice(
+                path, "self", f"{path.name} has \\documentclass and \\begin{{document}}"
+            )
+        # a part of a project: find the main file that includes it
+        files = scan_tex_files(directory)
+        cands = [f for f in files if (d := load(f)) is not None and is_main_candidate(d)]
+        owning = [c for c in cands if path.resolve() in reach(c)]
+        if owning:
+            best = _rank(owning, reach)
+            return RootChoice(
+                best, "include-graph", f"{best.name} includes {path.name}", tuple(owning)
+            )
+        raise ProjectError(f"{path}: not a main LaTeX file and no main file includes it")
+    files = scan_tex_files(directory)
+    if not files:
+        raise ProjectError(f"{path}: no LaTeX project here (no .tex files)")
+    docs = {f: load(f) for f in files}
+    votes: dict[Path, int] = {}
+    for f, d in docs.items():
+        if d is None:
+            continue
+        mr = magic_root(d, f)
+        if mr is not None and mr.is_file() and mr.resolve() != f.resolve():
+            votes[mr.resolve()] = votes.get(mr.resolve(), 0) + 1
+    cands = [f for f, d in docs.items() if d is not None and is_main_candidate(d)]
+    if not cands:
+        if votes:
+            best = max(votes, key=lambda p: votes[p])
+            return RootChoice(best, "magic-comment", f"% !TEX root in {votes[best]} file(s)")
+        raise ProjectError(
+            f"{path}: no LaTeX project here (no file has \\documentclass and \\begin{{document}})"
+        )
+    if len(cands) == 1:
+        return RootChoice(
+            cands[0],
+            "only-candidate",
+            f"{_rel(cands[0], directory)} is the only file with \\documentclass and \\begin{{document}}",
+            tuple(cands),
+        )
+    voted = [c for c in cands if c.resolve() in votes]
+    if voted:
+        best = max(voted, key=lambda c: votes[c.resolve()])
+        return RootChoice(
+            best, "magic-comment", f"% !TEX root in {votes[best.resolve()]} file(s)", tuple(cands)
+        )
+    best = _rank(cands, reach)
+    others = ", ".join(_rel(c, directory) for c in cands if c != best)
+    return RootChoice(
+        best,
+        "include-graph",
+        f"{_rel(best, directory)} chosen among {len(cands)} candidates (not included by another, "
+        f"includes the most files; others: {others}); override with --root",
+        tuple(cands),
+    )
+
+
+def _rel(p: Path, base: Path) -> str:
+    try:
+        return str(p.relative_to(base))
+    except ValueError:
+        return str(p)
+
+
+def _rank(cands: list[Path], reach: Callable[[Path], set[Path]]) -> Path:
+    reaches = {c: reach(c) for c in cands}
+    resolved = {c: c.resolve() for c in cands}
+    included_by_other = {
+        c for c in cands if any(resolved[c] in reaches[o] for o in cands if o != c)
+    }
+    pool = [c for c in cands if c not in included_by_other] or cands
+
+    def key(c: Path):
+        preferred = (
+            _PREFERRED_NAMES.index(c.name) if c.name in _PREFERRED_NAMES else len(_PREFERRED_NAMES)
+        )
+        return (-len(reaches[c]), preferred, len(c.parts), str(c))
+
+    return min(pool, key=key)

@@ -1,0 +1,724 @@
+"""The project model: a LaTeX project built once and updated per file edit.
+
+    project = Project.build("paper/")            # root detection, include graph, everything
+    project.update(path, text)                   # an editor's unsaved buffer wins over disk
+    project.update(path, None)                   # drop the buffer, read the disk again
+    project.visible.text                         # what the model reads
+    project.visible.source_ranges(a, b)          # back to (file, offsets)
+    project.find_quote("...")                    # reviewer quote -> QuoteMatch | None
+    project.resolve_reference("Table 2")         # -> ReferenceMatch | None
+    project.diagnostics                          # includes, bibliography, hidden text, ...
+
+Per file, the parsed document is cached by content digest and the rendered fragment by
+(digest, definitions signature, hidden entry state): an edit re-parses and re-renders one file
+and re-stitches the rest from cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from papercycle.daemon.project import hidden as hid
+from papercycle.daemon.project.anchor import (
+    DEFAULT_MIN_SCORE,
+    NormalizedText,
+    QuoteMatch,
+    ReferenceMatch,
+    find_quote,
+    resolve_reference,
+)
+from papercycle.daemon.project.bibliography import (
+    BibEntry,
+    Bibliography,
+    BibSource,
+    parse_bbl,
+    parse_bib,
+)
+from papercycle.daemon.project.diagnostics import Diagnostic, Severity
+from papercycle.daemon.project.document import BIB_MACROS, Document, Env, content_digest, parse
+from papercycle.daemon.project.files import (
+    IncludeEdge,
+    ProjectConfig,
+    ProjectError,
+    RootChoice,
+    SourceFile,
+    choose_root,
+    include_targets,
+    is_within,
+    read_source,
+)
+from papercycle.daemon.project.hidden import HiddenFinding
+from papercycle.daemon.project.positions import LineIndex, LspRange, Range
+from papercycle.daemon.project.prose import Assembly, VisibleText, assemble
+from papercycle.daemon.project.render import (
+    Fragment,
+    Piece,
+    RenderContext,
+    build_context,
+    render_document,
+    render_nodes,
+)
+from papercycle.daemon.project.structure import SectionNode, Structure
+
+__all__ = ["Project", "ProjectError", "SectionSlice"]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSlice:
+    """One section's part of the visible text, with its source ranges."""
+
+    node: SectionNode
+    text: str
+    prose_start: int
+    prose_end: int
+    ranges: tuple[Range, ...]
+
+
+class Project:
+    """A LaTeX project. Build with `Project.build(path)`; never raises on file contents (only
+    `ProjectError` when `path` holds no LaTeX project)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        root: str | Path | None = None,
+        config: ProjectConfig | None = None,
+    ) -> None:
+        self.path = Path(path).absolute()
+        if config is None:
+            base = self.path if self.path.is_dir() else self.path.parent
+            config, cfg_diag = ProjectConfig.load(base)
+        else:
+            cfg_diag = None
+        self.config = config
+        self._config_diag = cfg_diag
+        self._overlay: dict[Path, str] = {}
+        self._disk: dict[Path, tuple[int, int, SourceFile | Diagnostic]] = {}
+        self._docs: dict[Path, Document] = {}
+        self._frags: dict[tuple, Fragment] = {}
+        self._bibs: dict[tuple[Path, str], BibSource] = {}
+        self._indexes: dict[Path, LineIndex] = {}
+        self._exists: dict[Path, bool] = {}
+        self._norm: NormalizedText | None = None
+        self.root: RootChoice = choose_root(
+            self.path, self._load_for_root, self._reach, override=root, config=config
+        )
+        self.root_path = self.root.path.absolute()
+        self.root_dir = self.root_path.parent
+        self._rebuild()
+
+    @classmethod
+    def build(
+        cls,
+        path: str | Path,
+        *,
+        root: str | Path | None = None,
+        config: ProjectConfig | None = None,
+    ) -> Project:
+        return cls(path, root=root, config=config)
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def update(self, path: str | Path, text: str | None) -> None:
+        """An editor changed `path` (text=None: the buffer was closed, read the disk again).
+        Only that file is re-parsed and re-rendered."""
+        p = Path(path).absolute()
+        if text is None:
+            self._overlay.pop(p, None)
+            self._disk.pop(p, None)
+        else:
+            self._overlay[p] = text
+        self._exists.pop(p, None)
+        self._rebuild()
+
+    def reload(self) -> None:
+        """Re-read every file from disk (after changes outside the editor)."""
+        self._disk.clear()
+        self._exists.clear()
+        self._rebuild()
+
+    def _source(self, path: Path) -> SourceFile | Diagnostic:
+        if path in self._overlay:
+            return SourceFile(path, self._overlay[path])
+        try:
+            st = path.stat()
+            key = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = (-1, -1)
+        cached = self._disk.get(path)
+        if cached is not None and cached[:2] == key:
+            return cached[2]
+        src = read_source(path, self.config.max_file_bytes)
+        self._disk[path] = (*key, src)
+        return src
+
+    def _doc(self, path: Path) -> Document | None:
+        src = self._source(path)
+        if isinstance(src, Diagnostic):
+            return None
+        old = self._docs.get(path)
+        if old is not None and old.text is src.text:
+            return old
+        digest = content_digest(src.text)
+        if old is not None and old.digest == digest:
+            return old
+        doc = parse(src.text)
+        self._docs[path] = doc
+        self._indexes.pop(path, None)
+        return doc
+
+    def _load_for_root(self, path: Path) -> Document | None:
+        return self._doc(path.absolute())
+
+    def _reach(self, candidate: Path) -> set[Path]:
+        seen: set[Path] = set()
+        root_dir = candidate.parent
+        todo = [candidate.absolute()]
+        while todo:
+            p = todo.pop()
+            doc = self._doc(p)
+            if doc is None:
+                continue
+            for _, _, cands in include_targets(doc, p, root_dir):
+                for c in cands:
+                    c = c.absolute()
+                    if self._file_exists(c):
+                        r = c.resolve()
+                        if r not in seen and is_within(c, root_dir):
+                            seen.add(r)
+                            todo.append(c)
+                        break
+        return seen
+
+    def _file_exists(self, p: Path) -> bool:
+        if p in self._overlay:
+            return True
+        e = self._exists.get(p)
+        if e is None:
+            e = self._exists[p] = p.is_file()
+        return e
+
+    # -- build ---------------------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        diags: list[Diagnostic] = []
+        if self._config_diag is not None:
+            diags.append(self._config_diag)
+        order: list[Path] = []
+        edges: dict[tuple[Path, int], IncludeEdge] = {}
+        all_edges: list[IncludeEdge] = []
+        root_doc = self._doc(self.root_path)
+        if root_doc is None:
+            src = self._source(self.root_path)
+            msg = src.message if isinstance(src, Diagnostic) else f"{self.root_path}: unreadable"
+            raise ProjectError(msg)
+        includeonly = None
+        for macro, in_def in root_doc.recorded:
+            if macro.name == "includeonly" and not in_def:
+                includeonly = {
+                    n.strip().removesuffix(".tex")
+                    for n in root_doc.arg_text(macro.arg(0)).split(",")
+                    if n.strip()
+                }
+        read_problems: dict[Path, Diagnostic] = {}
+
+        def visit(path: Path, stack: tuple[Path, ...]) -> None:
+            order.append(path)
+            doc = self._doc(path)
+            if doc is None:
+                return
+            src = self._source(path)
+            if isinstance(src, SourceFile):
+                diags.extend(src.problems)
+            for macro, arg, cands in include_targets(doc, path, self.root_dir):
+                rng = Range(path, macro.start, macro.end)
+                target = None
+                for c in cands:
+                    if self._file_exists(c.absolute()):
+                        target = c.absolute()
+                        break
+                status = "ok"
+                if target is None:
+                    status = "missing"
+                elif not is_within(target, self.root_dir):
+                    status = "outside-root"
+                elif target in stack or target.resolve() in {s.resolve() for s in stack}:
+                    status = "cycle"
+                elif (
+                    includeonly is not None
+                    and macro.name == "include"
+                    and arg.removesuffix(".tex") not in includeonly
+                ):
+                    status = "excluded"
+                else:
+                    t = self._source(target)
+                    if isinstance(t, Diagnostic):
+                        status = "too-large" if t.code == "file-too-large" else "unreadable"
+                        read_problems[target] = t
+                edge = IncludeEdge(path, macro.name, arg, rng, target, status)
+                edges[(path, macro.start)] = edge
+                all_edges.append(edge)
+                if status == "ok":
+                    if target not in order:
+                        visit(target, (*stack, target))
+                elif status == "missing":
+                    sev = (
+                        Severity.INFORMATION
+                        if macro.name == "InputIfFileExists"
+                        else Severity.WARNING
+                    )
+                    diags.append(
+                        Diagnostic(
+                            sev, "include-missing", f"\\{macro.name}{{{arg}}}: file not found", rng
+                        )
+                    )
+                elif status == "outside-root":
+                    diags.append(
+                        Diagnostic(
+                            Severity.ERROR,
+                            "include-outside-root",
+                            f"\\{macro.name}{{{arg}}}: {target} is outside the project root "
+                            f"{self.root_dir}; not followed",
+                            rng,
+                        )
+                    )
+                elif status == "cycle":
+                    chain = " -> ".join(p.name for p in (*stack, target))
+                    diags.append(
+                        Diagnostic(
+                            Severity.WARNING,
+                            "include-cycle",
+                            f"include cycle: {chain}; not followed again",
+                            rng,
+                        )
+                    )
+                elif status in ("too-large", "unreadable"):
+                    diags.append(
+                        Diagnostic(
+                            Severity.ERROR, f"include-{status}", read_problems[target].message, rng
+                        )
+                    )
+
+        visit(self.root_path, (self.root_path,))
+        docs = [d for p in order if (d := self._docs.get(p)) is not None]
+        ctx = build_context(docs)
+        self._ctx = ctx
+        self.includes = all_edges
+        for path in order:
+            doc = self._docs.get(path)
+            if doc is None:
+                continue
+            for s, e, msg in doc.problems[:50]:
+                diags.append(
+                    Diagnostic(
+                        Severity.INFORMATION,
+                        "latex-syntax",
+                        f"{path.name}: {msg}",
+                        Range(path, s, e),
+                    )
+                )
+
+        bib = self._bibliography(order)
+        self.bibliography = bib
+
+        frags = self._frags
+        live_keys: set[tuple] = set()
+
+        def fragment(path: Path, hidden_reason) -> Fragment | None:
+            doc = self._docs.get(path)
+            if doc is None:
+                return None
+            key = (path, doc.digest, ctx.signature, hidden_reason)
+            live_keys.add(key)
+            f = frags.get(key)
+            if f is None:
+                f = frags[key] = render_document(doc, ctx, hidden_reason)
+            return f
+
+        def include_target(path: Path, start: int) -> Path | None:
+            e = edges.get((path, start))
+            return e.target if e is not None and e.status == "ok" else None
+
+        def title() -> tuple[Path, Piece] | None:
+            for p in order:
+                d = self._docs.get(p)
+                if d is None:
+                    continue
+                for macro, in_def in d.recorded:
+                    if macro.name == "title" and not in_def and macro.arg(1) is not None:
+                        return p, render_nodes(d, macro.arg(1).children, ctx)
+            return None
+
+        def bib_lines(cited: list[str]) -> list[tuple[str, Path, int, int]]:
+            out = []
+            for key in cited:
+                entry = bib.entries.get(key)
+                if entry is not None:
+                    out.append(
+                        (
+                            f"[{key}] {entry.short()}",
+                            entry.range.path,
+                            entry.range.start,
+                            entry.range.end,
+                        )
+                    )
+            return out
+
+        has_chapters = any(
+            m.name == "chapter" for d in docs for m, in_def in d.recorded if not in_def
+        ) or self._doc_class(root_doc) in ("report", "book", "memoir", "scrbook", "scrreprt")
+        asm: Assembly = assemble(
+            self.root_path, fragment, include_target, title, bib_lines, has_chapters
+        )
+        for k in [k for k in frags if k not in live_keys]:
+            del frags[k]
+        self.files = list(order)
+        self.visible: VisibleText = asm.visible
+        self.structure: Structure = asm.structure
+        self._norm = None
+        diags.extend(asm.diagnostics)
+        self._link_citations(bib, asm)
+        diags.extend(bib.diagnostics)
+        self.hidden = self._hidden_findings(asm)
+        for h in self.hidden:
+            sev = Severity.ERROR if h.injection else Severity.WARNING
+            what = "instructions to an AI reviewer" if h.injection else "text a reader cannot see"
+            preview = (h.text[:80] + "...") if len(h.text) > 80 else h.text
+            diags.append(
+                Diagnostic(
+                    sev,
+                    "hidden-injection" if h.injection else "hidden-text",
+                    f"{what} ({h.detail})" + (f": {preview!r}" if preview else ""),
+                    h.range,
+                )
+            )
+        self.diagnostics: list[Diagnostic] = diags
+
+    @staticmethod
+    def _doc_class(doc: Document) -> str:
+        return doc.arg_text(doc.documentclass.arg(1)).strip() if doc.documentclass else ""
+
+    # -- bibliography --------------------------------------------------------------------------
+
+    def _bib_source(
+        self, path: Path, text: str, kind: str, offset: int = 0, index: LineIndex | None = None
+    ) -> BibSource:
+        key = (path, content_digest(text) + f":{offset}")
+        b = self._bibs.get(key)
+        if b is None:
+            b = (
+                parse_bbl(path, text)
+                if kind == "bbl"
+                else parse_bib(path, text, offset, index, "filecontents" if offset else "bib")
+            )
+            self._bibs[key] = b
+        return b
+
+    def _bibliography(self, order: list[Path]) -> Bibliography:
+        bib = Bibliography()
+        declared: list[tuple[Path, Range, str]] = []
+        biblatex = False
+        bibitems: list[tuple[str, Range]] = []
+        filecontents: dict[str, tuple[Path, Env, Document]] = {}
+        for p in order:
+            d = self._docs.get(p)
+            if d is None:
+                continue
+            for macro, in_def in d.recorded:
+                if in_def:
+                    continue
+                if macro.name in BIB_MACROS:
+                    biblatex = biblatex or macro.name != "bibliography"
+                    arg_i = 0 if macro.name == "bibliography" else 1
+                    for name in d.arg_text(macro.arg(arg_i)).split(","):
+                        name = name.strip()
+                        if not name:
+                            continue
+                        if macro.name == "bibliography" and not name.endswith(".bib"):
+                            name += ".bib"
+                        declared.append((p, Range(p, macro.start, macro.end), name))
+                elif macro.name == "bibitem":
+                    bibitems.append(
+                        (d.arg_text(macro.arg(1)).strip(), Range(p, macro.start, macro.end))
+                    )
+            for node in d.nodes:
+                if type(node) is Env and node.name.startswith("filecontents"):
+                    fname = d.arg_text(node.args[1] if len(node.args) > 1 else None).strip()
+                    if fname.endswith(".bib"):
+                        filecontents[fname] = (p, node, d)
+        sources: list[BibSource] = []
+        for p, rng, name in declared:
+            cands = [self.root_dir / name, p.parent / name]
+            found = next((c for c in cands if self._file_exists(c.absolute())), None)
+            if found is not None and is_within(found, self.root_dir):
+                src = self._source(found.absolute())
+                if isinstance(src, Diagnostic):
+                    bib.diagnostics.append(src)
+                    continue
+                bib.resources.append(found.absolute())
+                sources.append(self._bib_source(found.absolute(), src.text, "bib"))
+            elif name in filecontents or Path(name).name in filecontents:
+                fp, env, d = filecontents.get(name) or filecontents[Path(name).name]
+                body = d.text[env.body_start : env.body_end]
+                bib.resources.append(fp)
+                sources.append(self._bib_source(fp, body, "bib", env.body_start, self._index(fp)))
+                bib.kind = "filecontents"
+            elif found is not None:
+                bib.diagnostics.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "bib-outside-root",
+                        f"{name}: outside the project root; not read",
+                        rng,
+                    )
+                )
+            else:
+                bib.diagnostics.append(
+                    Diagnostic(
+                        Severity.WARNING, "bib-missing", f"bibliography file {name} not found", rng
+                    )
+                )
+        if sources:
+            if bib.kind == "none":
+                bib.kind = "biblatex" if biblatex else "bibtex"
+        else:
+            bbl = self.root_path.with_suffix(".bbl")
+            if self._file_exists(bbl):
+                src = self._source(bbl)
+                if isinstance(src, SourceFile):
+                    sources.append(self._bib_source(bbl, src.text, "bbl"))
+                    bib.resources.append(bbl)
+                    bib.kind = "bbl"
+                    bib.diagnostics = [d for d in bib.diagnostics if d.code != "bib-missing"]
+        seen: dict[str, BibEntry] = {}
+        for s in sources:
+            bib.diagnostics.extend(s.diagnostics)
+            for e in s.entries:
+                if e.key in seen and s.path != seen[e.key].range.path:
+                    bib.diagnostics.append(
+                        Diagnostic(
+                            Severity.WARNING,
+                            "bib-duplicate-key",
+                            f"{s.path.name}: key {e.key!r} also defined in {seen[e.key].range.path.name}",
+                            e.range,
+                        )
+                    )
+                seen.setdefault(e.key, e)
+        if bibitems and not sources:
+            bib.kind = "thebibliography"
+        for key, rng in bibitems:
+            if key in seen:
+                if seen[key].source == "bibitem":
+                    bib.diagnostics.append(
+                        Diagnostic(
+                            Severity.WARNING,
+                            "bib-duplicate-key",
+                            f"\\bibitem key {key!r} defined twice",
+                            rng,
+                        )
+                    )
+                continue
+            seen[key] = BibEntry(key, "bibitem", {}, rng, "bibitem")
+        bib.entries = seen
+        return bib
+
+    def _link_citations(self, bib: Bibliography, asm: Assembly) -> None:
+        cited: set[str] = set()
+        cite_all = False
+        undefined: dict[str, list[Range]] = {}
+        for c in self.structure.citations:
+            if c.key == "*":
+                cite_all = True
+                continue
+            cited.add(c.key)
+            if c.key not in bib.entries:
+                undefined.setdefault(c.key, []).append(c.range)
+        bib.undefined = undefined
+        for key, ranges in undefined.items():
+            for r in ranges:
+                bib.diagnostics.append(
+                    Diagnostic(
+                        Severity.WARNING,
+                        "cite-undefined",
+                        f"citation {key!r} has no bibliography entry",
+                        r,
+                    )
+                )
+        if bib.kind == "none" and self.structure.citations:
+            bib.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "bib-none",
+                    "the paper cites but has no bibliography (no .bib, .bbl or \\bibitem list)",
+                    Range(self.root_path, 0, 0),
+                )
+            )
+        bib.unused = [] if cite_all else [k for k in bib.entries if k not in cited]
+        for key in bib.unused:
+            bib.diagnostics.append(
+                Diagnostic(
+                    Severity.HINT,
+                    "bib-unused",
+                    f"bibliography entry {key!r} is never cited",
+                    bib.entries[key].range,
+                )
+            )
+
+    # -- hidden text ---------------------------------------------------------------------------
+
+    def _hidden_findings(self, asm: Assembly) -> list[HiddenFinding]:
+        out: list[HiddenFinding] = []
+        seen: set[tuple] = set()
+        for path, f in asm.findings:
+            k = (path, f.start, f.end, f.method)
+            if k in seen:
+                continue
+            seen.add(k)
+            injection = hid.looks_like_injection(f.text)
+            out.append(
+                HiddenFinding(Range(path, f.start, f.end), f.method, f.detail, f.text, injection)
+            )
+        # visible instructions to a model are reported too (they stay in the text: a reader sees
+        # them, and the reviewer never follows instructions from the document)
+        text = self.visible.text
+        for a, b in hid.injection_matches(text, strong_only=True):
+            s = max(text.rfind("\n", 0, a) + 1, a - 200)
+            e = text.find("\n", b)
+            e = len(text) if e < 0 else min(e, b + 200)
+            r = self.visible.source_range(s, e)
+            if r is not None:
+                out.append(
+                    HiddenFinding(
+                        r,
+                        "visible-instruction",
+                        "instruction to an AI reviewer in the visible text",
+                        text[s:e].strip(),
+                        True,
+                    )
+                )
+        return out
+
+    # -- queries -------------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return self.visible.text
+
+    def file_text(self, path: str | Path) -> str | None:
+        p = Path(path).absolute()
+        d = self._docs.get(p)
+        if d is not None:
+            return d.text
+        src = self._source(p)
+        return None if isinstance(src, Diagnostic) else src.text
+
+    def _index(self, path: Path) -> LineIndex:
+        idx = self._indexes.get(path)
+        if idx is None:
+            text = self.file_text(path) or ""
+            idx = self._indexes[path] = LineIndex(text)
+        return idx
+
+    def line_index(self, path: str | Path) -> LineIndex:
+        return self._index(Path(path).absolute())
+
+    def lsp_range(self, r: Range) -> LspRange:
+        """(line, UTF-16 character) positions of a range, for LSP."""
+        return self._index(r.path).lsp_range(r.start, r.end)
+
+    def range_dict(self, r: Range | None) -> dict | None:
+        return None if r is None else r.to_dict(self._index(r.path))
+
+    def render_quote(self, quote: str) -> str:
+        """A reviewer's quote with its LaTeX markup rendered the way the paper's text is."""
+        if not any(c in quote for c in "\\{}$~%"):
+            return quote
+        try:
+            doc = parse(quote)
+            return render_nodes(doc, doc.nodes, self._ctx or RenderContext()).text
+        except Exception:  # a quote is arbitrary text: fall back to it unchanged
+            return quote
+
+    def find_quote(self, quote: str, min_score: float = DEFAULT_MIN_SCORE) -> QuoteMatch | None:
+        """Source range of a reviewer's quote (markup/whitespace may differ, small paraphrase),
+        or None."""
+        if self._norm is None:
+            self._norm = NormalizedText(self.visible.text)
+        return find_quote(self.visible, quote, self._norm, self.render_quote(quote), min_score)
+
+    def resolve_reference(self, ref: str) -> ReferenceMatch | None:
+        """ "Section 4", "Table 2", "Figure 3", "Eq. (5)", "the abstract", a label key..."""
+        return resolve_reference(self.structure, self.visible, ref)
+
+    def locate(self, text: str) -> QuoteMatch | ReferenceMatch | None:
+        """A reference if `text` names one, otherwise a quote."""
+        if len(text) < 60:
+            r = self.resolve_reference(text)
+            if r is not None:
+                return r
+        return self.find_quote(text)
+
+    def section_slices(self) -> list[SectionSlice]:
+        """Per section (title, abstract, headings, bibliography): its visible text and ranges."""
+        out = []
+        for node in self.structure.root.walk():
+            if node.kind == "document":
+                continue
+            a, b = node.prose_start, node.prose_end
+            out.append(
+                SectionSlice(
+                    node, self.visible.text[a:b], a, b, tuple(self.visible.source_ranges(a, b))
+                )
+            )
+        return out
+
+    def section_at(self, path: str | Path, offset: int) -> SectionNode | None:
+        """The section containing a source position (e.g. the cursor)."""
+        p = self.visible.source_map.from_source(Path(path).absolute(), offset)
+        return None if p is None else self.structure.section_at(p)
+
+    def diagnostics_for(self, path: str | Path) -> list[Diagnostic]:
+        p = Path(path).absolute()
+        return [d for d in self.diagnostics if d.range is not None and d.range.path == p]
+
+    def to_dict(self) -> dict:
+        rd = self.range_dict
+        return {
+            "root": {
+                "path": str(self.root.path),
+                "method": self.root.method,
+                "reason": self.root.reason,
+                "candidates": [str(c) for c in self.root.candidates],
+            },
+            "files": [str(p) for p in self.files],
+            "includes": [
+                {
+                    "source": str(e.source),
+                    "command": e.command,
+                    "argument": e.argument,
+                    "target": None if e.target is None else str(e.target),
+                    "status": e.status,
+                    "range": rd(e.range),
+                }
+                for e in self.includes
+            ],
+            "sections": [c.to_dict() for c in self.structure.root.children],
+            "floats": [f.to_dict() for f in self.structure.floats],
+            "equations": [
+                {"number": q.number, "label": q.label, "range": rd(q.range)}
+                for q in self.structure.equations
+            ],
+            "labels": {
+                k: {"kind": v.kind, "number": v.number} for k, v in self.structure.labels.items()
+            },
+            "citations": {
+                "count": len(self.structure.citations),
+                "keys": sorted({c.key for c in self.structure.citations}),
+            },
+            "bibliography": self.bibliography.to_dict(),
+            "hidden": [{**h.to_dict(), "range": rd(h.range)} for h in self.hidden],
+            "diagnostics": [{**d.to_dict(), "range": rd(d.range)} for d in self.diagnostics],
+            "visible_chars": len(self.visible.text),
+        }
