@@ -166,6 +166,23 @@ class _Out:
         self.len += len(s)
         self.last = s[-1]
 
+    def trim_space(self) -> None:
+        """Drop trailing spaces before a line break (and from the source map)."""
+        m = self.m
+        while self.last == " " and self.parts and m.out_end and m.out_end[-1] == self.len:
+            part = self.parts[-1]
+            if m.out_end[-1] - m.out_start[-1] == m.src_end[-1] - m.src_start[-1]:
+                m.src_end[-1] -= 1
+            m.out_end[-1] -= 1
+            if m.out_end[-1] <= m.out_start[-1]:
+                for lst in (m.out_start, m.out_end, m.src_file, m.src_start, m.src_end):
+                    lst.pop()
+            self.parts[-1] = part[:-1]
+            if not self.parts[-1]:
+                self.parts.pop()
+            self.len -= 1
+            self.last = self.parts[-1][-1] if self.parts else "\n"
+
     def piece(self, p: Piece, fidx: int) -> None:
         text = p.text
         if not text:
@@ -197,6 +214,7 @@ class _Out:
     def breakline(self, fidx: int, at: int, par: bool = True) -> None:
         if self.len == 0:
             return
+        self.trim_space()
         want = "\n\n" if par else "\n"
         if self.last == "\n":
             if par and not "".join(self.parts[-1:]).endswith("\n\n"):

@@ -392,15 +392,39 @@ class Renderer:
             return
         self._out(" ", start, end)
 
+    def _trim_space(self) -> None:
+        """Drop one trailing space before a line break."""
+        if self._last != " " or not self._parts or self.hide is not None:
+            return
+        last_part = self._parts[-1]
+        seg = self._segs[-1] if self._segs else None
+        if seg is None or seg[1] != self._len:
+            return
+        if seg[1] - seg[0] == seg[3] - seg[2]:
+            seg[3] -= 1
+        seg[1] -= 1
+        if seg[1] <= seg[0]:
+            self._segs.pop()
+        self._parts[-1] = last_part[:-1]
+        if not self._parts[-1]:
+            self._parts.pop()
+        self._len -= 1
+        self._last = self._parts[-1][-1] if self._parts else "\n"
+
+    def _newline(self, start: int, end: int) -> None:
+        if self.hide is not None:
+            self.hide.parts.append("\n")
+            return
+        self._trim_space()
+        if self._last != "\n":
+            self._out("\n", start, end)
+
     def _parbreak(self, start: int, end: int) -> None:
         if self.hide is not None:
             self.hide.parts.append("\n")
             return
-        if self._len == 0 or self._last == "\n":
-            return
-        if self._last == " ":
-            # the trailing space becomes part of the break
-            self._out("\n\n", start, end)
+        self._trim_space()
+        if self._last == "\n":
             return
         self._out("\n\n", start, end)
 
@@ -416,6 +440,8 @@ class Renderer:
             return  # structure inside hidden text does not exist for the reader
         self._flush()
         self.events.append(ev)
+        # what follows an event is not at the start of a line: keep its leading space
+        self._last = "x"
 
     def _subpiece(self, nodes: list[Node]) -> Piece:
         """Render nodes into a separate piece (titles, captions)."""
@@ -494,8 +520,9 @@ class Renderer:
         self._text_plain(start, end)
 
     def _text_plain(self, start: int, end: int) -> None:
-        src = self.src
-        s = src[start:end]
+        s = self.src[start:end]
+        if "~" in s:  # a non-breaking space: one character for one, the map stays exact
+            s = s.replace("~", " ")
         if self.repl is not None:
             s = _MATH_WS.sub(" ", s)
             if s == " " and self._last in " \n":
@@ -510,27 +537,29 @@ class Renderer:
                 s = s[1:]
             self._out(s, start, end)
             return
-        pos = start
-        for m in _SPACE_RUN.finditer(src, start, end):
+        pos = 0
+        n = len(s)
+        for m in _SPACE_RUN.finditer(s):
             a, b = m.span()
             if a > pos:
-                piece = src[pos:a]
+                piece = s[pos:a]
                 if piece[0] == " " and self._last in " \n":
-                    piece = piece[1:]
-                    self._out(piece, pos + 1, a)
+                    if len(piece) > 1:
+                        self._out(piece[1:], start + pos + 1, start + a)
                 else:
-                    self._out(piece, pos, a)
+                    self._out(piece, start + pos, start + a)
             if m.group(0).count("\n") >= 2:
-                self._parbreak(a, b)
+                self._parbreak(start + a, start + b)
             else:
-                self._space(a, b)
+                self._space(start + a, start + b)
             pos = b
-        if pos < end:
-            piece = src[pos:end]
+        if pos < n:
+            piece = s[pos:]
             if piece[0] == " " and self._last in " \n":
-                self._out(piece[1:], pos + 1, end)
+                if len(piece) > 1:
+                    self._out(piece[1:], start + pos + 1, end)
             else:
-                self._out(piece, pos, end)
+                self._out(piece, start + pos, end)
 
     # -- sequences ---------------------------------------------------------------------------
 
@@ -704,7 +733,7 @@ class Renderer:
             sym = _CONTROL_SYMBOLS.get(name)
             if sym is not None:
                 if name == "\\" and self.env_stack and self.env_stack[-1] in _TABULAR_ENVS:
-                    self._out("\n", m.start, m.end)
+                    self._newline(m.start, m.end)
                 elif sym == " ":
                     self._space(m.start, m.end)
                 else:
@@ -819,7 +848,6 @@ class Renderer:
         args: dict[int, tuple] = {}
         outer = self._bindings[-1] if self._bindings else {}
         end = m.end
-        rest: tuple[int, int] | None = None
         j = i
         if m.args:  # a builtin spec already parsed the arguments (a redefined \emph)
             mand = [a for a in m.args if a is not None and a.kind != "["]
@@ -830,40 +858,43 @@ class Renderer:
             k = 1
             span0 = self.repl if self.repl is not None else (m.start, m.end)
             if d.default is not None and d.nargs >= 1:
-                # optional first argument: "[..]" at the start of the next text node
+                # optional first argument: "[" ... "]" (brackets are separate text tokens)
                 jj = j + 1
-                nxt = nodes[jj] if jj < len(nodes) else None
                 close = -1
-                if type(nxt) is Text and self.src.startswith("[", nxt.start):
-                    close = self.src.find("]", nxt.start, nxt.end)
-                if nxt is not None and close > 0:
-                    args[1] = ([Text(nxt.start + 1, close)], self.src, self.repl, outer)
-                    j = jj
-                    end = close + 1
-                    if self.src[close + 1 : nxt.end].strip():
-                        rest = (close + 1, nxt.end)
+                if (
+                    jj < len(nodes)
+                    and type(nodes[jj]) is Text
+                    and self.src.startswith("[", nodes[jj].start)
+                ):
+                    for kk in range(jj + 1, min(len(nodes), jj + 200)):
+                        if type(nodes[kk]) is Text and self.src.startswith("]", nodes[kk].start):
+                            close = kk
+                            break
+                if close > 0:
+                    args[1] = (nodes[jj + 1 : close], self.src, self.repl, outer)
+                    j = close
+                    end = nodes[close].end
                 else:
                     args[1] = ([Text(0, len(d.default))], d.default, span0, outer)
                 k = 2
-            if rest is None:
-                while k <= d.nargs:
-                    jj = j + 1
-                    while (jj < len(nodes) and type(nodes[jj]) in (Comment,)) or (
-                        jj < len(nodes)
-                        and type(nodes[jj]) is Text
-                        and not self.src[nodes[jj].start : nodes[jj].end].strip()
-                    ):
-                        jj += 1
-                    if jj >= len(nodes):
-                        break
-                    nxt = nodes[jj]
-                    if type(nxt) is Group:
-                        args[k] = (nxt.children, self.src, self.repl, outer)
-                        end = nxt.end
-                        j = jj
-                    else:
-                        break  # a single-token argument: rare, keep it as text
-                    k += 1
+            while k <= d.nargs:
+                jj = j + 1
+                while (jj < len(nodes) and type(nodes[jj]) in (Comment,)) or (
+                    jj < len(nodes)
+                    and type(nodes[jj]) is Text
+                    and not self.src[nodes[jj].start : nodes[jj].end].strip()
+                ):
+                    jj += 1
+                if jj >= len(nodes):
+                    break
+                nxt = nodes[jj]
+                if type(nxt) is Group:
+                    args[k] = (nxt.children, self.src, self.repl, outer)
+                    end = nxt.end
+                    j = jj
+                else:
+                    break  # a single-token argument: rare, keep it as text
+                k += 1
         span = self.repl if self.repl is not None else (m.start, end)
         saved = (self.src, self.repl)
         self.src, self.repl = d.doc.text, span
@@ -878,8 +909,6 @@ class Renderer:
             self.exp_depth -= 1
             self._bindings.pop()
             self.src, self.repl = saved
-        if rest is not None:
-            self._text(*rest)
         return j
 
 
@@ -1021,8 +1050,7 @@ def _h_item(r: Renderer, m: Macro, nodes, i):
         bullet = f"{r.list_counters[-1]}. " if env in ("enumerate", "compactenum") else "- "
     else:
         bullet = ""
-    if r._last != "\n":
-        r._out("\n", m.start, m.start + 1 if r.repl is None else m.end)
+    r._newline(m.start, m.start)
     if bullet:
         r._out(bullet, m.start, m.end)
     if label is not None:
@@ -1032,8 +1060,7 @@ def _h_item(r: Renderer, m: Macro, nodes, i):
 
 def _h_bibitem(r: Renderer, m: Macro, nodes, i):
     key = r.doc_arg(m.arg(1)).strip()
-    if r._last != "\n":
-        r._out("\n", m.start, m.start + 1)
+    r._newline(m.start, m.start)
     r._out(f"[{key}] ", m.start, m.end)
     r._event(("bibitem", key, m.start, m.end))
 

@@ -1,0 +1,227 @@
+"""Visible prose, its source map, quote -> range and reference resolution."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from papercycle.daemon.project import Project
+
+BODY = r"""
+\section{Introduction}
+Visible sentence one. % a comment that must vanish
+Second  visible   sentence
+spans lines.%
+Joined
+\iffalse
+Never shown iffalse text.
+\fi
+\begin{comment}
+Never shown comment environment.
+\end{comment}
+\begin{verbatim}
+verbatim code here
+\end{verbatim}
+\begin{lstlisting}[language=Python]
+print("listing")
+\end{lstlisting}
+\begin{minted}{python}
+print("minted")
+\end{minted}
+Inline math $x_i^2 + \alpha$ and \(y\) stay compact. We cite \cite{k1,k2}.
+An \emph{emphasised} word, a \textbf{bold \textit{nested}} phrase, a~tie and \verb|raw|.
+
+A new paragraph with 50\% and \& symbols and an URL \url{https://x.org/a%20b}.
+\begin{itemize}
+\item First item.
+\item Second item.
+\end{itemize}
+\section{Second Section}
+Plain closing text here.
+"""
+
+
+@pytest.fixture
+def project(make_project, doc):
+    return Project.build(make_project({"main.tex": doc(BODY)}))
+
+
+def test_hidden_source_never_reaches_the_text(project):
+    t = project.visible.text
+    for gone in [
+        "comment that must vanish",
+        "iffalse",
+        "comment environment",
+        "verbatim code",
+        "listing",
+        "minted",
+        "documentclass",
+        "\\section",
+    ]:
+        assert gone not in t
+    assert "Visible sentence one." in t
+    assert "Second visible sentence spans lines.Joined" in t
+    assert "$x_i^2 + \\alpha$" in t and "$y$" in t
+    assert "[k1; k2]" in t
+    assert "An emphasised word, a bold nested phrase, a tie and raw." in t
+    assert "A new paragraph with 50% and & symbols and an URL https://x.org/a%20b." in t
+    assert "\n- First item.\n- Second item." in t
+    assert "\n\n1 Introduction\n\n" in "\n\n" + t
+    assert "\n\n2 Second Section\n\n" in t
+
+
+def test_every_copied_character_maps_to_itself(project):
+    """Each character that is copied from the source maps back to that very character."""
+    sm = project.visible.source_map
+    t = project.visible.text
+    checked = 0
+    for i in range(len(sm)):
+        os_, oe, ss, se = sm.out_start[i], sm.out_end[i], sm.src_start[i], sm.src_end[i]
+        if oe - os_ != se - ss:
+            continue
+        src = project.file_text(sm.files[sm.src_file[i]])
+        for k in range(oe - os_):
+            out_ch, src_ch = t[os_ + k], src[ss + k]
+            assert out_ch == src_ch or (out_ch == " " and src_ch in " \n\t~\r"), (out_ch, src_ch)
+            checked += 1
+    assert checked > 300
+
+
+def test_sections_slice_the_text(project):
+    slices = {s.node.title: s for s in project.section_slices()}
+    intro = slices["Introduction"]
+    assert "Visible sentence one." in intro.text and "Plain closing text" not in intro.text
+    assert intro.ranges and all(r.path.name == "main.tex" for r in intro.ranges)
+    second = slices["Second Section"]
+    assert second.text.rstrip().endswith("Plain closing text here.")
+    pos = project.file_text(intro.node.range.path).index("Visible sentence one")
+    assert project.section_at(intro.node.range.path, pos).title == "Introduction"
+
+
+def test_quote_with_changed_whitespace_or_markup_maps_with_high_score(project):
+    src = project.file_text(project.root.path)
+    for quote, expect_in_source in [
+        ("Second visible sentence spans lines.", "Second  visible   sentence\nspans lines."),
+        ("second   VISIBLE sentence\n spans lines", "Second  visible   sentence\nspans lines"),
+        (r"a \textbf{bold \textit{nested}} phrase", r"a \textbf{bold \textit{nested}} phrase"),
+        (
+            "An emphasised word, a bold nested phrase",
+            r"An \emph{emphasised} word, a \textbf{bold \textit{nested}} phrase",
+        ),
+    ]:
+        m = project.find_quote(quote)
+        assert m is not None, quote
+        assert m.score >= 0.95
+        assert src[m.range.start : m.range.end] == expect_in_source
+
+
+def test_small_paraphrase_still_found_unrelated_text_not(project):
+    m = project.find_quote("A new paragraph with 50 percent and & symbols")
+    assert m is not None and not m.exact and m.score >= 0.8
+    src = project.file_text(m.range.path)
+    assert "A new paragraph with 50" in src[m.range.start : m.range.end]
+    assert (
+        project.find_quote("Quantum chromodynamics predicts gluon confinement at low energy")
+        is None
+    )
+    assert project.find_quote("") is None
+
+
+def test_references_resolve(make_project, doc):
+    body = r"""
+\begin{abstract}Abs.\end{abstract}
+\section{Intro}
+\section{Related Work}
+\subsection{Older}
+\begin{table}\caption{T one.}\end{table}
+\begin{table}\caption{T two.}\label{tab:two}\end{table}
+\begin{figure}\caption{F one.}\end{figure}
+\begin{equation}a=1\end{equation}
+\begin{equation}b=2\label{eq:b}\end{equation}
+\appendix
+\section{Extra}
+"""
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    src = p.file_text(p.root.path)
+
+    def at(ref):
+        m = p.resolve_reference(ref)
+        assert m is not None, ref
+        return src[m.range.start : m.range.end]
+
+    assert at("Section 2") == r"\section{Related Work}"
+    assert at("Sec. 2.1") == r"\subsection{Older}"
+    assert at("§1") == r"\section{Intro}"
+    assert at("Table 2").startswith(r"\begin{table}")
+    assert p.resolve_reference("Table 2").number == "2"
+    assert p.resolve_reference("Figure 1").kind == "figure"
+    assert at("Eq. (2)") == r"\begin{equation}b=2\label{eq:b}\end{equation}"
+    assert p.resolve_reference("(1)").number == "1"
+    assert p.resolve_reference("the abstract").kind == "abstract"
+    assert at("Appendix A") == r"\section{Extra}"
+    assert at("the related work section") == r"\section{Related Work}"
+    assert p.resolve_reference("tab:two").number == "2"
+    assert p.resolve_reference("Section 9") is None
+    assert p.resolve_reference("Table 7") is None
+    assert p.resolve_reference("Figure 3") is None
+    m = p.resolve_reference("Section 2")
+    assert "Older" in p.visible.text[m.prose_start : m.prose_end]
+
+
+# -- property: verbatim quotes map back exactly ------------------------------------------------
+
+PROP_FILES = {
+    "main.tex": r"""\documentclass{article}
+\begin{document}
+\section{Alpha Part}
+Words of the first kind, each one distinct: apple banana cherry damson elder fig.
+\input{second}
+Back in main: grape \emph{huckleberry} imbe jackfruit. Accents: na\"ive caf\'e.
+\section{Beta Part}
+Kiwi lemon mango $z^2$ nectarine~olive papaya.
+\end{document}
+""",
+    "second.tex": "Second file words: quince raspberry strawberry tangerine ugli.\n\nVanilla walnut xigua yam zucchini.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def prop_project(tmp_path_factory):
+    base = tmp_path_factory.mktemp("prop")
+    for name, text in PROP_FILES.items():
+        (base / name).write_text(text)
+    return Project.build(base)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_verbatim_quote_maps_to_exactly_its_source_range(prop_project, data):
+    p = prop_project
+    t = p.visible.text
+    a = data.draw(st.integers(0, len(t) - 1))
+    b = data.draw(st.integers(a + 1, min(len(t), a + 120)))
+    quote = t[a:b]
+    if not quote.strip() or t.find(quote) != a:
+        return  # only quotes that occur once, where we took them
+    m = p.find_quote(quote)
+    assert m is not None and m.exact and m.score == 1.0
+    assert (m.prose_start, m.prose_end) == (a, b)
+    assert list(m.ranges) == p.visible.source_ranges(a, b)
+    sm = p.visible.source_map
+    # where the quote is made only of characters copied from one contiguous stretch of source,
+    # the source says exactly the same (up to whitespace forms)
+    segs = [i for i in range(len(sm)) if sm.out_start[i] < b and sm.out_end[i] > a]
+    copied = all(sm.out_end[i] - sm.out_start[i] == sm.src_end[i] - sm.src_start[i] for i in segs)
+    contiguous = all(
+        sm.src_start[j] == sm.src_end[i] and sm.src_file[j] == sm.src_file[i]
+        for i, j in zip(segs, segs[1:], strict=False)
+    )
+    if copied and contiguous:
+        assert len(m.ranges) == 1
+        src = p.file_text(m.range.path)[m.range.start : m.range.end]
+        assert re.sub(r"[\s~]", " ", src) == re.sub(r"\s", " ", quote)

@@ -1,0 +1,223 @@
+"""Section tree, numbering, labels and references, floats, equations, citations."""
+
+from __future__ import annotations
+
+from papercycle.daemon.project import Project
+
+PAPER = r"""\documentclass{article}
+\usepackage{amsmath}
+\title{A Study of \emph{Things}}
+\begin{document}
+\maketitle
+\begin{abstract}
+We study things carefully.
+\end{abstract}
+\section{Introduction}\label{sec:intro}
+Intro text cites \citep{alpha, beta} and \citet{gamma}, see Section~\ref{sec:method}.
+\section*{Unnumbered Note}
+A starred section.
+\section{Method}
+\label{sec:method}
+\subsection{Setup}\label{sec:setup}
+\begin{equation}
+E = mc^2 \label{eq:energy}
+\end{equation}
+\begin{align}
+a &= b \\
+c &= d \nonumber \\
+e &= f \label{eq:third}
+\end{align}
+As \eqref{eq:energy} and \cref{eq:third} show, \autoref{fig:plot} and Table~\ref{tab:res} agree.
+\subsubsection{Details}
+\paragraph{A paragraph heading.} Paragraph text.
+\begin{figure}[t]
+\centering
+\includegraphics{plot.png}
+\caption{A plot of results.}\label{fig:plot}
+\end{figure}
+\begin{table}
+\caption{Main results.}
+\label{tab:res}
+\begin{tabular}{ll} a & b \\ c & d \end{tabular}
+\end{table}
+\begin{figure}
+\begin{subfigure}{0.4\textwidth}\caption{Left.}\label{fig:left}\end{subfigure}
+\begin{subfigure}{0.4\textwidth}\caption{Right.}\label{fig:right}\end{subfigure}
+\caption{Two panels.}\label{fig:panels}
+\end{figure}
+\section{Results}
+See \ref{fig:right} and \ref{nonexistent}. \nocite{delta} \parencite[p.~3]{eps} \textcite{zeta} \autocite{eta,theta}
+\appendix
+\section{Proofs}\label{app:proofs}
+\subsection{Lemma}
+Proof text.
+\end{document}
+"""
+
+
+def test_section_tree_numbering_and_ranges(make_project):
+    root = make_project({"main.tex": PAPER})
+    p = Project.build(root)
+    s = p.structure
+    assert s.title is not None and s.title.title == "A Study of Things"
+    assert s.abstract is not None
+    assert (
+        "We study things carefully."
+        in p.visible.text[s.abstract.prose_start : s.abstract.prose_end]
+    )
+    heads = [(n.kind, n.number, n.title) for n in s.sections()]
+    assert heads == [
+        ("section", "1", "Introduction"),
+        ("section", None, "Unnumbered Note"),
+        ("section", "2", "Method"),
+        ("subsection", "2.1", "Setup"),
+        ("subsubsection", "2.1.1", "Details"),
+        ("paragraph", None, "A paragraph heading."),
+        ("section", "3", "Results"),
+        ("section", "A", "Proofs"),
+        ("subsection", "A.1", "Lemma"),
+    ]
+    method = next(n for n in s.sections() if n.title == "Method")
+    assert [c.title for c in method.children] == ["Setup"]
+    text = p.file_text(method.range.path)
+    assert text[method.range.start : method.range.end] == r"\section{Method}"
+    assert method.label == "sec:method"
+    assert text[method.title_range.start : method.title_range.end] == "Method"
+    # the section's prose runs to the next section of the same level
+    body = p.visible.text[method.prose_start : method.prose_end]
+    assert body.startswith("2 Method") and "Paragraph text." in body and "3 Results" not in body
+    proofs = next(n for n in s.sections() if n.title == "Proofs")
+    assert proofs.appendix
+    lsp = p.lsp_range(method.range)
+    assert lsp.start.line == text[: method.range.start].count("\n")
+    assert lsp.start.character == 0 and lsp.end.character == len(r"\section{Method}")
+
+
+def test_labels_refs_floats_equations(make_project):
+    p = Project.build(make_project({"main.tex": PAPER}))
+    s = p.structure
+    labels = {k: (v.kind, v.number) for k, v in s.labels.items()}
+    assert labels["sec:intro"] == ("section", "1")
+    assert labels["sec:setup"] == ("subsection", "2.1")
+    assert labels["eq:energy"] == ("equation", "1")
+    assert labels["eq:third"] == ("equation", "3")
+    assert labels["fig:plot"] == ("figure", "1")
+    assert labels["tab:res"] == ("table", "1")
+    assert labels["fig:left"] == ("subfigure", "2a")
+    assert labels["fig:right"] == ("subfigure", "2b")
+    assert labels["fig:panels"] == ("figure", "2")
+    assert labels["app:proofs"] == ("section", "A")
+    assert [e.number for e in s.equations] == ["1", "2", "3"]
+    t = p.visible.text
+    assert "see Section 2." in t
+    assert "As (1) and Eq. (3) show, Figure 1 and Table 1 agree." in t
+    assert "Figure 1: A plot of results." in t
+    assert "Table 1: Main results." in t
+    assert "$$E = mc^2$$ (1)" in t
+    assert "See 2b and ??." in t
+    undefined = [d for d in p.diagnostics if d.code == "ref-undefined"]
+    assert len(undefined) == 1 and "nonexistent" in undefined[0].message
+    fig = next(f for f in s.floats if f.number == "1" and f.kind == "figure")
+    assert fig.caption == "A plot of results."
+    assert p.file_text(fig.range.path)[fig.range.start :].startswith(r"\begin{figure}")
+
+
+def test_citations_all_commands_and_multiple_keys(make_project):
+    p = Project.build(make_project({"main.tex": PAPER}))
+    keys = [(c.command, c.key) for c in p.structure.citations]
+    assert keys == [
+        ("citep", "alpha"),
+        ("citep", "beta"),
+        ("citet", "gamma"),
+        ("nocite", "delta"),
+        ("parencite", "eps"),
+        ("textcite", "zeta"),
+        ("autocite", "eta"),
+        ("autocite", "theta"),
+    ]
+    c = p.structure.citations[1]
+    assert p.file_text(c.range.path)[c.range.start : c.range.end] == "beta"
+    assert "[alpha; beta]" in p.visible.text
+    # no bibliography at all: every key is undefined and that is said once
+    assert set(p.bibliography.undefined) == {k for _, k in keys}
+    assert [d.code for d in p.diagnostics].count("bib-none") == 1
+
+
+def test_chapters_in_a_thesis(make_project, doc):
+    body = r"""
+\chapter{Background}\label{ch:bg}
+\section{History}
+\begin{figure}\caption{Old.}\label{fig:old}\end{figure}
+\begin{equation}x=1\label{eq:x}\end{equation}
+\chapter{Work}
+\section{Now}
+\begin{figure}\caption{New.}\label{fig:new}\end{figure}
+"""
+    p = Project.build(make_project({"thesis.tex": doc(body, cls="report")}))
+    heads = [(n.kind, n.number) for n in p.structure.sections()]
+    assert heads == [("chapter", "1"), ("section", "1.1"), ("chapter", "2"), ("section", "2.1")]
+    assert p.structure.labels["fig:old"].number == "1.1"
+    assert p.structure.labels["fig:new"].number == "2.1"
+    assert p.structure.labels["eq:x"].number == "1.1"
+
+
+def test_custom_sectioning(make_project, doc):
+    preamble = r"""
+\newcommand{\mysec}[1]{\section{#1}}
+\makeatletter
+\newcommand\mypart{\@startsection{mypart}{1}{0pt}{1ex}{1ex}{\bfseries}}
+\renewcommand\subsection{\@startsection{subsection}{2}{\z@}{-3ex}{1ex}{\normalfont\bfseries}}
+\makeatother
+\newcommand{\method}{DualScale}
+\newcommand{\grt}[2][great]{#2 is #1}
+"""
+    body = r"""
+\mysec{Custom Intro}\label{sec:ci}
+We propose \method{} here. \grt{This} and \grt[fine]{that}.
+\mypart{Start Section}
+\subsection{Redefined Sub}
+Text.
+"""
+    p = Project.build(make_project({"main.tex": doc(body, preamble)}))
+    heads = [(n.kind, n.number, n.title) for n in p.structure.sections()]
+    assert heads == [
+        ("section", "1", "Custom Intro"),
+        ("section", "2", "Start Section"),
+        ("subsection", "2.1", "Redefined Sub"),
+    ]
+    assert p.structure.labels["sec:ci"].number == "1"
+    t = p.visible.text
+    assert "We propose DualScale here." in t
+    assert "This is great and that is fine." in t
+    # the expanded macro maps to its invocation
+    pos = t.index("DualScale")
+    r = p.visible.source_range(pos, pos + len("DualScale"))
+    assert p.file_text(r.path)[r.start : r.end] == r"\method"
+    # the title passed through the macro maps to its real place
+    ci = p.structure.sections()[0]
+    assert p.file_text(ci.range.path)[ci.range.start : ci.range.end].startswith(r"\mysec{Custom")
+
+
+def test_non_english_text_and_utf16_ranges(make_project, doc):
+    body = "\\section{Einführung}\nÜber größere Maße — 数据集 😀 naïve.\n\\section{Résumé}\nFin."
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    assert [n.title for n in p.structure.sections()] == ["Einführung", "Résumé"]
+    q = p.find_quote("数据集 😀 naïve")
+    assert q is not None and q.exact
+    text = p.file_text(q.range.path)
+    assert text[q.range.start : q.range.end] == "数据集 😀 naïve"
+    lsp = p.lsp_range(q.range)
+    line = text.splitlines()[lsp.start.line]
+    utf16_prefix = line[: line.index("数")].encode("utf-16-le")
+    assert lsp.start.character == len(utf16_prefix) // 2
+    assert (
+        lsp.end.character - lsp.start.character == len("数据集 😀 naïve".encode("utf-16-le")) // 2
+    )
+
+
+def test_abstract_macro_form_and_accents(make_project, doc):
+    body = "\\abstract{Short abstract with G\\\"odel and \\'{e}t\\'e.}\n\\section{One}\nBody."
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    a = p.structure.abstract
+    assert a is not None
+    assert "Short abstract with Gödel and été." in p.visible.text[a.prose_start : a.prose_end]
