@@ -583,10 +583,16 @@ class Project:
         # visible instructions to a model are reported too (they stay in the text: a reader sees
         # them, and the reviewer never follows instructions from the document)
         text = self.visible.text
+        windows: list[list[int]] = []
         for a, b in hid.injection_matches(text, strong_only=True):
             s = max(text.rfind("\n", 0, a) + 1, a - 200)
             e = text.find("\n", b)
             e = len(text) if e < 0 else min(e, b + 200)
+            if windows and s <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], e)
+            else:
+                windows.append([s, e])
+        for s, e in windows:
             r = self.visible.source_range(s, e)
             if r is not None:
                 out.append(

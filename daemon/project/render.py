@@ -482,6 +482,8 @@ class Renderer:
             return
         start, stop = (h.start, end) if self.repl is None else self.repl
         text = re.sub(r"\s+", " ", "".join(h.parts)).strip()
+        if not text:
+            return  # nothing was hidden (e.g. a box whose text color is set right after)
         self.findings.append(RawFinding(start, max(stop, start), h.method, h.detail, text))
 
     def _hidden_call(self, method: str, detail: str, node: Node, nodes: list[Node]) -> None:

@@ -1,6 +1,5 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from papercycle.daemon.project.positions import LineIndex, Position
 
 
@@ -31,6 +30,6 @@ def test_offset_position_roundtrip(text, data):
     off = data.draw(st.integers(0, len(text)))
     pos = idx.position(off)
     assert idx.offset(pos) == off
-    line, col = idx.line_col(off)
+    line, _col = idx.line_col(off)
     assert line == pos.line + 1
     assert text[:off].count("\n") == pos.line

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from papercycle.daemon.project import Project
 
 BODY = r"""
@@ -219,7 +219,7 @@ def test_verbatim_quote_maps_to_exactly_its_source_range(prop_project, data):
     copied = all(sm.out_end[i] - sm.out_start[i] == sm.src_end[i] - sm.src_start[i] for i in segs)
     contiguous = all(
         sm.src_start[j] == sm.src_end[i] and sm.src_file[j] == sm.src_file[i]
-        for i, j in zip(segs, segs[1:], strict=False)
+        for i, j in itertools.pairwise(segs)
     )
     if copied and contiguous:
         assert len(m.ranges) == 1
