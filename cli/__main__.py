@@ -1,0 +1,3 @@
+from papercycle.cli.main import main
+
+main()

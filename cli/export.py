@@ -1,0 +1,87 @@
+"""`papercycle export`: a Hugging Face checkpoint or LoRA adapter → verified GGUF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from papercycle.cli.errors import UserError
+from papercycle.cli.progress import step_progress
+
+
+class NotVerified(click.ClickException):
+    exit_code = 1
+
+    def show(self, file=None) -> None:
+        click.echo(f"papercycle: error: {self.format_message()}", err=True)
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="GGUF file to write."
+)
+@click.option(
+    "--quant", default="Q4_K_M", show_default=True, help="Q4_K_M, Q5_K_M, Q8_0, f16 or f32."
+)
+@click.option(
+    "--pre-tokenizer",
+    help="Declare llama.cpp's BPE pre-tokenizer name (self-trained vocabularies).",
+)
+@click.option(
+    "--llama-cpp-dir",
+    type=click.Path(path_type=Path),
+    help="A llama.cpp checkout (offline machines).",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Compare the GGUF with the HF model.",
+)
+@click.option(
+    "--as-adapter",
+    is_flag=True,
+    help="Write a LoRA adapter GGUF for Llama(lora_path=...) instead of merging.",
+)
+@click.option("--base", type=click.Path(path_type=Path), help="Base checkpoint of a LoRA adapter.")
+@click.option(
+    "--base-gguf", type=click.Path(path_type=Path), help="Base GGUF to verify an adapter GGUF with."
+)
+@click.option(
+    "--report", type=click.Path(path_type=Path), help="Also write the verification report as JSON."
+)
+def export(
+    source, output, quant, pre_tokenizer, llama_cpp_dir, verify, as_adapter, base, base_gguf, report
+):
+    """Convert SOURCE (a Hugging Face checkpoint or LoRA adapter) to a GGUF llama.cpp serves."""
+    from papercycle.trainer.export.errors import ExportError, VerificationFailed
+    from papercycle.trainer.export.pipeline import ExportOptions, export_model
+    from papercycle.trainer.export.quant_types import normalize_quant
+
+    try:
+        quant = normalize_quant(quant)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    options = ExportOptions(
+        quant, pre_tokenizer, llama_cpp_dir, verify, as_adapter, base, base_gguf
+    )
+    try:
+        with step_progress(5 if verify else 4, f"export {source.name}") as step:
+            result = export_model(source, output, options, step)
+    except VerificationFailed as failure:
+        click.echo(failure.report.render())
+        raise NotVerified(
+            f"{failure} (nothing was written; --no-verify writes it anyway)"
+        ) from None
+    except ExportError as error:
+        raise UserError(str(error)) from None
+    if result.report is not None:
+        click.echo(result.report.render())
+        if report is not None:
+            report.write_text(json.dumps(result.report.to_json(), indent=2))
+    size_mb = result.output.stat().st_size / 2**20
+    click.echo(
+        f"wrote {result.output} ({result.quant}, {size_mb:.1f} MiB) in {result.seconds:.1f} s"
+    )

@@ -1,0 +1,23 @@
+"""Progress for long commands: a bar on a terminal, silence when piped (tqdm's disable=None)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+
+@contextmanager
+def step_progress(total: int, description: str):
+    """Yield a `step(label)` callable that advances a bar of `total` named steps."""
+    with tqdm(total=total, desc=description, disable=None, leave=False, unit="step") as bar:
+        started = [False]
+
+        def step(label: str) -> None:
+            if started[0]:
+                bar.update(1)
+            started[0] = True
+            bar.set_postfix_str(label)
+
+        yield step
+        bar.update(bar.total - bar.n)

@@ -1,0 +1,1 @@
+"""Models the daemon serves: GGUF metadata, the registry, and the backends that run them."""

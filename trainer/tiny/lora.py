@@ -1,0 +1,32 @@
+"""A LoRA adapter with random (non-zero) weights for a tiny model, to test adapter export.
+
+peft initialises LoRA's B matrix to zero, which makes a fresh adapter a no-op that any
+conversion would "match"; random initialisation makes a wrong conversion visible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def build_tiny_lora(base_dir: Path, out_dir: Path, rank: int = 8, seed: int = 0) -> Path:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=2 * rank,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        init_lora_weights=False,
+        task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(base, config)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_" in name:  # small enough that the merged model stays close to the base
+                parameter.mul_(0.1)
+    model.save_pretrained(out_dir)
+    return out_dir
