@@ -144,7 +144,14 @@ def parse_bib(
             )
         else:
             err = getattr(b, "error", None)
-            msg = str(err).splitlines()[0] if err else "cannot be parsed"
+            lines = str(err).strip().splitlines() if err is not None else []
+            raw_head = (b.raw or "").strip().splitlines()
+            what = raw_head[0][:60] if raw_head else "entry"
+            msg = (
+                lines[0]
+                if lines
+                else f"{what!r} is malformed (unbalanced braces or a missing comma?)"
+            )
             diags.append(
                 Diagnostic(Severity.ERROR, "bib-parse", f"{path.name}:{line}: bad entry: {msg}", r)
             )
