@@ -108,8 +108,9 @@ def parse(text: str) -> Review:
             decisions.append(body)
     if decisions:
         review.decision = _first_line_decision(decisions[0])
-        if review.decision is None:
-            warnings.append("'## Paper Decision' is empty (output cut off?)")
+        if review.decision is None or review.decision.verdict is None:
+            warnings.append(f"unreadable '## Paper Decision' {decisions[0].strip()!r} (cut off?)")
+            review.decision = None
         if len(decisions) > 1:
             warnings.append(
                 f"'## Paper Decision' repeated {len(decisions)} times (generation loop); "

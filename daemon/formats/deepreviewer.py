@@ -273,7 +273,10 @@ def parse(text: str) -> Review:
         if not block.closed:
             warnings.append(f"\\boxed_{block.name} is not closed (output cut off?)")
         if block.name == "questions":
-            review.search_questions = markdown.split_lines(block.content)
+            content = block.content
+            if not block.closed and not content.endswith("\n"):
+                content = content[: content.rfind("\n") + 1]  # the last line was cut
+            review.search_questions = markdown.split_lines(content)
         elif block.name == "simreviewers":
             review.reports = _read_simreviewers(block.content, warnings)
         elif block.name == "review":
@@ -320,7 +323,8 @@ def _read_final_review(content: str, warnings: list[str]) -> tuple[MetaReview, D
     body = markdown.decision_field(content, (2,))
     decision = Decision.read(markdown.clean(body).split("\n")[0]) if body else None
     if decision is not None and decision.verdict is None:
-        warnings.append(f"final review: unreadable decision {decision.text!r}")
+        warnings.append(f"final review: unreadable decision {decision.text!r} (cut off?)")
+        decision = None
     return meta, decision
 
 

@@ -20,9 +20,19 @@ import json
 import re
 from typing import Any
 
-# One JSON string character: anything but a quote, backslash or control character, or a
-# simple escape. (No \\u escapes: a lone surrogate would not survive decoding to UTF-8.)
-JSON_CHAR = r'[^"\\\x7F\x00-\x1F] | "\\" ["\\/bfnrt]'
+# One JSON string character: a printable Unicode scalar value other than a quote or a
+# backslash, or a simple escape. The ranges are positive on purpose: llama.cpp's grammar
+# decodes any lead byte up to 0xFF, so a negated class ([^"\]) lets a model with byte
+# tokens write lead bytes F5-FF and surrogates, which no UTF-8 decoder accepts. (No \u
+# escapes, for the same reason.) One hole remains that no code-point grammar can close:
+# llama.cpp accepts overlong 3- and 4-byte sequences (E0 80-9F.., F0 80-8F..), which
+# llama-cpp-python then drops from the text. Trained models practically never write them;
+# random-weight byte-level models do. `ascii_only` closes it for callers who need that.
+JSON_CHAR = (
+    r"[\x20-\x21\x23-\x5B\x5D-\x7E\u00A0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
+    r' | "\\" ["\\/bfnrt]'
+)
+JSON_ASCII_CHAR = r'[\x20-\x21\x23-\x5B\x5D-\x7E] | "\\" ["\\/bfnrt]'
 MAX_ENUMERATED_INTEGERS = 1000
 
 _SUPPORTED = {
@@ -37,13 +47,17 @@ class UnsupportedSchema(ValueError):
     """The schema uses something this builder cannot enforce."""
 
 
-def grammar_from_schema(schema: dict[str, Any]) -> str:
-    """A GBNF grammar whose sentences are exactly the compact JSON values valid for `schema`."""
+def grammar_from_schema(schema: dict[str, Any], *, ascii_only: bool = False) -> str:
+    """A GBNF grammar whose sentences are exactly the compact JSON values valid for `schema`.
+
+    `ascii_only` limits free strings to printable ASCII (enum and const values are kept as
+    they are).
+    """
     builder = _Builder()
     builder.rule("root", schema, "root")
     rules = [f"{name} ::= {body}" for name, body in builder.rules.items()]
     if builder.uses_char:
-        rules.append(f"char ::= {JSON_CHAR}")
+        rules.append(f"char ::= {JSON_ASCII_CHAR if ascii_only else JSON_CHAR}")
     return "\n".join(rules) + "\n"
 
 

@@ -41,6 +41,7 @@ class SectionLimits:
     """Bounds the grammar enforces: they bound the length of a generation too."""
 
     max_comments: int = 8
+    min_comments: int = 0
     max_quote_chars: int = 300
     max_comment_chars: int = 600
     max_rewrite_chars: int = 600
@@ -107,7 +108,12 @@ def schema(limits: SectionLimits = SectionLimits(), sentences: list[str] | None 
     return {
         "type": "object",
         "properties": {
-            "comments": {"type": "array", "items": comment, "maxItems": limits.max_comments},
+            "comments": {
+                "type": "array",
+                "items": comment,
+                "minItems": limits.min_comments,
+                "maxItems": limits.max_comments,
+            },
             "scores": {
                 "type": "object",
                 "properties": {
@@ -122,9 +128,14 @@ def schema(limits: SectionLimits = SectionLimits(), sentences: list[str] | None 
     }
 
 
-def grammar(limits: SectionLimits = SectionLimits(), sentences: list[str] | None = None) -> str:
-    """The GBNF grammar of `schema(limits, sentences)`."""
-    return gbnf.grammar_from_schema(schema(limits, sentences))
+def grammar(
+    limits: SectionLimits = SectionLimits(),
+    sentences: list[str] | None = None,
+    *,
+    ascii_only: bool = False,
+) -> str:
+    """The GBNF grammar of `schema(limits, sentences)` (see `gbnf` for `ascii_only`)."""
+    return gbnf.grammar_from_schema(schema(limits, sentences), ascii_only=ascii_only)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\\$(\[])")
