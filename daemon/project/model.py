@@ -102,6 +102,8 @@ class Project:
         self._indexes: dict[Path, LineIndex] = {}
         self._exists: dict[Path, bool] = {}
         self._norm: NormalizedText | None = None
+        self._short: dict[int, tuple[BibEntry, str]] = {}
+        self._resolved: dict[Path, Path] = {}
         self.root: RootChoice = choose_root(
             self.path, self._load_for_root, self._reach, override=root, config=config
         )
@@ -137,6 +139,7 @@ class Project:
         """Re-read every file from disk (after changes outside the editor)."""
         self._disk.clear()
         self._exists.clear()
+        self._resolved.clear()
         self._rebuild()
 
     def _source(self, path: Path) -> SourceFile | Diagnostic:
@@ -192,6 +195,19 @@ class Project:
                         break
         return seen
 
+    def _real(self, p: Path) -> Path:
+        r = self._resolved.get(p)
+        if r is None:
+            try:
+                r = p.resolve()
+            except (OSError, RuntimeError):
+                r = p
+            self._resolved[p] = r
+        return r
+
+    def _within(self, p: Path) -> bool:
+        return self._real(p).is_relative_to(self._real(self.root_dir))
+
     def _file_exists(self, p: Path) -> bool:
         if p in self._overlay:
             return True
@@ -242,9 +258,9 @@ class Project:
                 status = "ok"
                 if target is None:
                     status = "missing"
-                elif not is_within(target, self.root_dir):
+                elif not self._within(target):
                     status = "outside-root"
-                elif target in stack or target.resolve() in {s.resolve() for s in stack}:
+                elif self._real(target) in {self._real(s) for s in stack}:
                     status = "cycle"
                 elif (
                     includeonly is not None
@@ -356,9 +372,12 @@ class Project:
             for key in cited:
                 entry = bib.entries.get(key)
                 if entry is not None:
+                    cached = self._short.get(id(entry))
+                    if cached is None or cached[0] is not entry:
+                        cached = self._short[id(entry)] = (entry, entry.short())
                     out.append(
                         (
-                            f"[{key}] {entry.short()}",
+                            f"[{key}] {cached[1]}",
                             entry.range.path,
                             entry.range.start,
                             entry.range.end,
@@ -580,30 +599,6 @@ class Project:
             out.append(
                 HiddenFinding(Range(path, f.start, f.end), f.method, f.detail, f.text, injection)
             )
-        # visible instructions to a model are reported too (they stay in the text: a reader sees
-        # them, and the reviewer never follows instructions from the document)
-        text = self.visible.text
-        windows: list[list[int]] = []
-        for a, b in hid.injection_matches(text, strong_only=True):
-            s = max(text.rfind("\n", 0, a) + 1, a - 200)
-            e = text.find("\n", b)
-            e = len(text) if e < 0 else min(e, b + 200)
-            if windows and s <= windows[-1][1]:
-                windows[-1][1] = max(windows[-1][1], e)
-            else:
-                windows.append([s, e])
-        for s, e in windows:
-            r = self.visible.source_range(s, e)
-            if r is not None:
-                out.append(
-                    HiddenFinding(
-                        r,
-                        "visible-instruction",
-                        "instruction to an AI reviewer in the visible text",
-                        text[s:e].strip(),
-                        True,
-                    )
-                )
         return out
 
     # -- queries -------------------------------------------------------------------------------
@@ -650,9 +645,14 @@ class Project:
     def find_quote(self, quote: str, min_score: float = DEFAULT_MIN_SCORE) -> QuoteMatch | None:
         """Source range of a reviewer's quote (markup/whitespace may differ, small paraphrase),
         or None."""
+        return find_quote(
+            self.visible, quote, self._normalized, self.render_quote(quote), min_score
+        )
+
+    def _normalized(self) -> NormalizedText:
         if self._norm is None:
             self._norm = NormalizedText(self.visible.text)
-        return find_quote(self.visible, quote, self._norm, self.render_quote(quote), min_score)
+        return self._norm
 
     def resolve_reference(self, ref: str) -> ReferenceMatch | None:
         """ "Section 4", "Table 2", "Figure 3", "Eq. (5)", "the abstract", a label key..."""

@@ -1157,6 +1157,11 @@ def render_document(
     if r.hide is not None:
         r._close_hide(len(doc.text))
     r._flush()
+    # instructions to an AI reviewer in the visible text: reported (they stay in the text, a
+    # reader sees them); scanned here so the result is cached with the fragment
+    for ev in r.events:
+        if ev[0] == "text":
+            _scan_visible_instructions(ev[1], r.findings)
     for cs, ce in r.controls:
         names = sorted({hid.CONTROL_NAMES.get(c, f"U+{ord(c):04X}") for c in doc.text[cs:ce]})
         r.findings.append(
@@ -1165,6 +1170,45 @@ def render_document(
             )
         )
     return Fragment(r.events, r.citations, r.findings)
+
+
+def _piece_source(piece: Piece, a: int, b: int) -> tuple[int, int] | None:
+    """Source span (in the piece's file) of piece.text[a:b]."""
+    start = end = None
+    for os_, oe, ss, se in piece.segs:
+        if oe <= a or os_ >= b:
+            continue
+        exact = oe - os_ == se - ss
+        s0 = ss + (max(a, os_) - os_) if exact else ss
+        e0 = ss + (min(b, oe) - os_) if exact else se
+        start = s0 if start is None else min(start, s0)
+        end = e0 if end is None else max(end, e0)
+    return None if start is None else (start, end)
+
+
+def _scan_visible_instructions(piece: Piece, findings: list[RawFinding]) -> None:
+    text = piece.text
+    windows: list[list[int]] = []
+    for a, b in hid.injection_matches(text, strong_only=True):
+        s = max(text.rfind("\n", 0, a) + 1, a - 200)
+        e = text.find("\n", b)
+        e = len(text) if e < 0 else min(e, b + 200)
+        if windows and s <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], e)
+        else:
+            windows.append([s, e])
+    for s, e in windows:
+        span = _piece_source(piece, s, e)
+        if span is not None:
+            findings.append(
+                RawFinding(
+                    span[0],
+                    span[1],
+                    "visible-instruction",
+                    "instruction to an AI reviewer in the visible text",
+                    text[s:e].strip(),
+                )
+            )
 
 
 def render_nodes(doc: Document, nodes: list[Node], ctx: RenderContext) -> Piece:
