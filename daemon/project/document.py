@@ -342,7 +342,7 @@ _RECORDED = (
     INCLUDE_MACROS
     | BIB_MACROS
     | DEF_MACROS
-    | frozenset(["documentclass", "includeonly", "@startsection", "title", "bibitem"])
+    | frozenset(["documentclass", "includeonly", "@startsection", "title", "author", "bibitem"])
 )
 
 _TOKEN = re.compile(

@@ -54,9 +54,11 @@ from papercycle.daemon.project.prose import Assembly, VisibleText, assemble
 from papercycle.daemon.project.render import (
     Fragment,
     Piece,
+    RawFinding,
     RenderContext,
     build_context,
     render_document,
+    render_inline,
     render_nodes,
 )
 from papercycle.daemon.project.structure import SectionNode, Structure
@@ -357,15 +359,22 @@ class Project:
             e = edges.get((path, start))
             return e.target if e is not None and e.status == "ok" else None
 
-        def title() -> tuple[Path, Piece] | None:
-            for p in order:
-                d = self._docs.get(p)
-                if d is None:
-                    continue
-                for macro, in_def in d.recorded:
-                    if macro.name == "title" and not in_def and macro.arg(1) is not None:
-                        return p, render_nodes(d, macro.arg(1).children, ctx)
-            return None
+        front: dict[str, tuple[Path, Piece]] = {}
+        front_findings: list[tuple[Path, RawFinding]] = []
+        for p in order:
+            d = self._docs.get(p)
+            if d is None:
+                continue
+            for macro, in_def in d.recorded:
+                if macro.name in ("title", "author") and not in_def and macro.name not in front:
+                    arg = macro.arg(1)
+                    if arg is not None:
+                        piece, found = render_inline(d, arg.children, ctx)
+                        front[macro.name] = (p, piece)
+                        front_findings.extend((p, f) for f in found)
+
+        def title() -> list[tuple[str, Path, Piece]]:
+            return [(k, *front[k]) for k in ("title", "author") if k in front]
 
         def bib_lines(cited: list[str]) -> list[tuple[str, Path, int, int]]:
             out = []
@@ -400,6 +409,7 @@ class Project:
         diags.extend(asm.diagnostics)
         self._link_citations(bib, asm)
         diags.extend(bib.diagnostics)
+        asm.findings.extend(front_findings)
         self.hidden = self._hidden_findings(asm)
         for h in self.hidden:
             sev = Severity.ERROR if h.injection else Severity.WARNING

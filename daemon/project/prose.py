@@ -262,7 +262,7 @@ def assemble(
     root: Path,
     fragment: Callable[[Path, tuple[str, str] | None], Fragment | None],
     include_target: Callable[[Path, int], Path | None],
-    title: Callable[[], tuple[Path, Piece] | None],
+    title: Callable[[], list[tuple[str, Path, Piece]]],
     bibliography_lines: Callable[[list[str]], list[tuple[str, Path, int, int]]],
     has_chapters: bool,
 ) -> Assembly:
@@ -538,20 +538,15 @@ def assemble(
                 abstract_node.prose_end = out.len
             out.breakline(f, ev[1])
         elif kind == "maketitle":
-            t = title()
-            if t is not None:
-                tpath, piece = t
+            for what, tpath, piece in title():
                 start = out.len
                 out.piece(piece, fid(tpath))
-                node = SectionNode(
-                    "title",
-                    piece.text,
-                    -3,
-                    Range(tpath, piece.segs[0][2], piece.segs[-1][3]) if piece.segs else None,
-                    prose_start=start,
-                    prose_end=out.len,
-                )
-                doc_node.children.insert(0, node)
+                if what == "title":
+                    rng = Range(tpath, piece.segs[0][2], piece.segs[-1][3]) if piece.segs else None
+                    node = SectionNode(
+                        "title", piece.text, -3, rng, prose_start=start, prose_end=out.len
+                    )
+                    doc_node.children.insert(0, node)
                 out.breakline(f, ev[2])
         elif kind == "bibliography":
             node = objs[idx]

@@ -165,6 +165,9 @@ _NAMED_TEXT = {
     "texttrademark": "™",
     "today": "today",
     "par": "\n\n",
+    "And": "; ",
+    "AND": "; ",
+    "and": "; ",
     "newline": " ",
     "linebreak": " ",
     "quad": " ",
@@ -1212,9 +1215,20 @@ def _scan_visible_instructions(piece: Piece, findings: list[RawFinding]) -> None
 
 
 def render_nodes(doc: Document, nodes: list[Node], ctx: RenderContext) -> Piece:
-    """Render a few nodes (a title) into one piece."""
+    """Render a few nodes (a quote) into one piece."""
+    return render_inline(doc, nodes, ctx)[0]
+
+
+def render_inline(
+    doc: Document, nodes: list[Node], ctx: RenderContext
+) -> tuple[Piece, list[RawFinding]]:
+    """Render a few nodes (a title, an author block) into one piece, with hidden-text
+    findings."""
     r = Renderer(doc, ctx, None)
-    return r._subpiece(nodes)
+    piece = r._subpiece(nodes)
+    if r.hide is not None:
+        r._close_hide(nodes[-1].end if nodes else 0)
+    return piece, r.findings
 
 
 _NARGS = re.compile(r"#([1-9])")
