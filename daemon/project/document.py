@@ -365,6 +365,7 @@ _END_TAG = re.compile(r"\\end\s*\{([^{}\\\n]*)\}")
 _DEF_HEAD = re.compile(r"\s*(\\(?:[A-Za-z@]+|.))([^{]*)", re.S)
 _LET = re.compile(r"\s*\\(?:[A-Za-z@]+|.)\s*=?\s*(?:\\(?:[A-Za-z@]+|.)|.)?", re.S)
 MAX_DEPTH = 150  # deeper brace nesting is read as text (no recursion error on any input)
+_BRACKET_SCAN = re.compile(r"\\.|%[^\n]*|[\[\]{}]", re.S)
 
 
 @dataclass(slots=True)
@@ -423,6 +424,8 @@ class _Parser:
         self.problems: list[tuple[int, int, str]] = []
         self.env_stack: list[str] = []
         self.failed_brackets: set[int] = set()
+        self.limit = self.n  # parsing stops here (inside an optional argument: at its "]")
+        self._brackets: dict[int, int] | None = None
 
     # -- sequences ---------------------------------------------------------------------------
 
@@ -445,7 +448,7 @@ class _Parser:
         out: list[Node] = []
         append = out.append
         match = _TOKEN.match
-        while self.pos < self.n:
+        while self.pos < self.limit:
             m = match(text, self.pos)
             if m is None:  # cannot happen with this pattern; be safe anyway
                 append(Text(self.pos, self.pos + 1))
@@ -573,17 +576,26 @@ class _Parser:
             return None
         ch = text[p]
         if kind == "[":
-            if ch != "[" or p in self.failed_brackets:
+            if ch != "[" or p in self.failed_brackets or self.depth >= MAX_DEPTH:
                 return None
+            close = self._bracket_close(p)
+            if close < 0 or close >= self.limit:
+                # no "]" at this brace depth before the group ends, or the "]" belongs to an
+                # enclosing optional argument (LaTeX takes the first "]" at the same depth)
+                return None
+            saved = (self.limit, len(self.recorded), len(self.problems))
+            self.limit = min(self.limit, close)
             self.pos = p + 1
             self.depth += 1
             children = self.parse_seq(stop="]")
             self.depth -= 1
-            if self.pos < self.n and text[self.pos] == "]":
+            self.limit = saved[0]
+            if self.pos == close:
                 self.pos += 1
                 return Arg("[", p, self.pos, p + 1, self.pos - 1, children)
-            # no closing bracket at this level: give the text back, it was not an argument
-            # (remembered, so nested unclosed brackets cannot make parsing exponential)
+            # the "]" was inside something else (math, verbatim): not an argument after all
+            del self.recorded[saved[1] :]
+            del self.problems[saved[2] :]
             self.failed_brackets.add(p)
             self.pos = p
             return None
@@ -641,6 +653,28 @@ class _Parser:
             e,
             [Macro(p, e, text[p + 1 : e], False, [])] if ch == "\\" else [Text(p, e)],
         )
+
+    def _bracket_close(self, p: int) -> int:
+        """Offset of the "]" ending an optional argument opened at p, -1 if none. Like LaTeX:
+        the first "]" at the same brace depth (braces protect inner brackets). One linear pass
+        for the whole file, so unclosed brackets can never make parsing quadratic."""
+        if self._brackets is None:
+            matches: dict[int, int] = {}
+            pending: list[list[int]] = [[]]
+            for m in _BRACKET_SCAN.finditer(self.text):
+                c = m.group(0)
+                if c == "[":
+                    pending[-1].append(m.start())
+                elif c == "]":
+                    for q in pending[-1]:
+                        matches[q] = m.start()
+                    pending[-1] = []
+                elif c == "{":
+                    pending.append([])
+                elif c == "}" and len(pending) > 1:
+                    pending.pop()
+            self._brackets = matches
+        return self._brackets.get(p, -1)
 
     def _peek_env_name(self, p: int) -> str | None:
         m = _ENV_NAME.match(self.text, p)
