@@ -128,7 +128,7 @@ class Project:
     def update(self, path: str | Path, text: str | None) -> None:
         """An editor changed `path` (text=None: the buffer was closed, read the disk again).
         Only that file is re-parsed and re-rendered."""
-        p = Path(path).absolute()
+        p = self._known_path(Path(path).absolute())
         if text is None:
             self._overlay.pop(p, None)
             self._disk.pop(p, None)
@@ -136,6 +136,16 @@ class Project:
             self._overlay[p] = text
         self._exists.pop(p, None)
         self._rebuild()
+
+    def _known_path(self, p: Path) -> Path:
+        """The project's own spelling of a path an editor gives (symlinks, `..`)."""
+        if p in self._docs or p in self._overlay:
+            return p
+        real = self._real(p)
+        for known in (*self._docs, *self._overlay):
+            if self._real(known) == real:
+                return known
+        return p
 
     def reload(self) -> None:
         """Re-read every file from disk (after changes outside the editor)."""
@@ -486,6 +496,7 @@ class Project:
                 if isinstance(src, Diagnostic):
                     bib.diagnostics.append(src)
                     continue
+                bib.diagnostics.extend(src.problems)
                 bib.resources.append(found.absolute())
                 sources.append(self._bib_source(found.absolute(), src.text, "bib"))
             elif name in filecontents or Path(name).name in filecontents:

@@ -159,3 +159,15 @@ def test_nocite_star_uses_everything(make_project, doc):
     p = Project.build(root)
     assert p.bibliography.unused == []
     assert p.bibliography.undefined == {}
+
+
+def test_non_utf8_bib_is_read_with_a_warning(make_project, doc):
+    root = make_project(
+        {
+            "main.tex": doc("\\cite{m}\\bibliography{refs}"),
+            "refs.bib": "@article{m, title={M\xfcller's theorem}, year={1999}}\n".encode("latin-1"),
+        }
+    )
+    p = Project.build(root)
+    assert p.bibliography.entries["m"].title == "M\ufffdller's theorem"
+    assert any(d.code == "encoding" and "refs.bib" in d.message for d in p.diagnostics)

@@ -88,3 +88,12 @@ def test_reload_reads_disk_again(make_project):
     (root / "intro.tex").write_text("\\section{Intro}\nChanged on disk.\n")
     p.reload()
     assert "Changed on disk." in p.visible.text
+
+
+def test_update_through_a_symlinked_path(make_project, tmp_path):
+    root = make_project(FILES)
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    p = Project.build(root)
+    p.update(link / "intro.tex", "\\section{Intro}\nEdited through a link.\n")
+    assert "Edited through a link." in p.visible.text
