@@ -183,6 +183,22 @@ class _Out:
             self.len -= 1
             self.last = self.parts[-1][-1] if self.parts else "\n"
 
+    def rich(self, p: Piece, fidx: int, ref_text: Callable[[tuple], str]) -> None:
+        """A piece with `\\ref` holes (titles, captions): the text around each hole, then the
+        reference's text mapped to the `\\ref` command."""
+        if not p.refs:
+            self.piece(p, fidx)
+            return
+        pos = 0
+        for ref in p.refs:
+            off = ref[0]
+            if off > pos:
+                self.piece(_slice(p, pos, off), fidx)
+            self.add(ref_text(ref[1:]), fidx, ref[-2], ref[-1])
+            pos = max(pos, off)
+        if pos < len(p.text):
+            self.piece(_slice(p, pos, len(p.text)), fidx)
+
     def piece(self, p: Piece, fidx: int) -> None:
         text = p.text
         if not text:
@@ -223,6 +239,33 @@ class _Out:
         self.add(want, fidx, at, at)
 
 
+def _slice(p: Piece, a: int, b: int) -> Piece:
+    segs = []
+    for os_, oe, ss, se in p.segs:
+        if oe <= a or os_ >= b:
+            continue
+        exact = oe - os_ == se - ss
+        na, nb = max(os_, a), min(oe, b)
+        if exact:
+            segs.append([na - a, nb - a, ss + na - os_, ss + nb - os_])
+        else:
+            segs.append([na - a, nb - a, ss, se])
+    return Piece(p.text[a:b], segs)
+
+
+def rich_text(p: Piece, ref_text: Callable[[tuple], str]) -> str:
+    """The plain text of a piece with its `\\ref` holes filled."""
+    if not p.refs:
+        return p.text
+    out, pos = [], 0
+    for ref in p.refs:
+        out.append(p.text[pos : ref[0]])
+        out.append(ref_text(ref[1:]))
+        pos = max(pos, ref[0])
+    out.append(p.text[pos:])
+    return "".join(out)
+
+
 def _float_kind(env: str) -> str:
     base = env.rstrip("*")
     return {
@@ -230,6 +273,9 @@ def _float_kind(env: str) -> str:
         "wraptable": "table",
         "subfigure": "figure",
         "subtable": "table",
+        "sidewaysfigure": "figure",
+        "sidewaystable": "table",
+        "SCfigure": "figure",
     }.get(base, base)
 
 
@@ -482,6 +528,11 @@ def assemble(
     open_floats: list[FloatInfo] = []
     headings: list[SectionNode] = []
     abstract_node: SectionNode | None = None
+    labels = structure.labels
+
+    def ref_text(ref: tuple) -> str:
+        return _ref_text(ref[0], ref[1], labels)
+
     for idx, (f, ev) in enumerate(flat):
         kind = ev[0]
         if kind == "text":
@@ -494,7 +545,9 @@ def assemble(
             if node.number:
                 prefix = "Appendix " if node.appendix and level == (0 if has_ch else 1) else ""
                 out.add(f"{prefix}{node.number} ", f, s, e)
-            out.piece(tpiece, f)
+            out.rich(tpiece, f, ref_text)
+            if tpiece.refs:
+                node.title = rich_text(tpiece, ref_text)
             out.breakline(f, e)
             headings.append(node)
         elif kind == "caption":
@@ -504,7 +557,13 @@ def assemble(
                 word = fl.kind.capitalize()
                 label = f"({fl.number[-1]}) " if fl.parent is not None else f"{word} {fl.number}: "
                 out.add(label, f, s, e)
-            out.piece(piece, f)
+            out.rich(piece, f, ref_text)
+            if (
+                isinstance(fl, FloatInfo)
+                and piece.refs
+                and fl.caption_range == Range(files[f], s, e)
+            ):
+                fl.caption = rich_text(piece, ref_text)
             out.breakline(f, e)
         elif kind == "float_begin":
             fl = objs[idx]

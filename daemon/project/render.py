@@ -44,13 +44,16 @@ from papercycle.daemon.project.document import (
 class Piece:
     """Rendered text plus segments (out_start, out_end, src_start, src_end), offsets relative to
     the piece and to the file. A segment whose two lengths are equal maps character by
-    character; otherwise the whole output span maps to the whole source span."""
+    character; otherwise the whole output span maps to the whole source span. A title or
+    caption piece may hold `refs`: (offset in text, command, keys, start, end) for `\\ref`s
+    whose text the assembler inserts once numbers are known."""
 
-    __slots__ = ("segs", "text")
+    __slots__ = ("refs", "segs", "text")
 
-    def __init__(self, text: str, segs: list[list[int]]) -> None:
+    def __init__(self, text: str, segs: list[list[int]], refs: list[tuple] | None = None) -> None:
         self.text = text
         self.segs = segs
+        self.refs = refs or []
 
 
 # Event kinds (tuples keep the fragment small and fast to walk):
@@ -119,7 +122,6 @@ _SHOWN_ARG: dict[str, int] = {
         underline mbox text uline sout textsuperscript textsubscript"""),
         0,
     ),
-    "footnote": 1,
     "footnotetext": 1,
     "marginpar": 1,
     "makebox": 2,
@@ -181,7 +183,8 @@ _ACCENTS = frozenset(
 )
 _FLOATS = frozenset(
     words(
-        "figure figure* table table* wrapfigure wraptable subfigure subtable algorithm algorithm*"
+        """figure figure* table table* wrapfigure wraptable subfigure subtable algorithm
+        algorithm* sidewaysfigure sidewaystable SCfigure"""
     )
 )
 _SKIP_ENVS = frozenset(["tikzpicture", "pgfpicture", "filecontents", "filecontents*"])
@@ -447,25 +450,44 @@ class Renderer:
         self._last = "x"
 
     def _subpiece(self, nodes: list[Node]) -> Piece:
-        """Render nodes into a separate piece (titles, captions)."""
+        """Render nodes into a separate piece (titles, captions); `\\ref`s inside are kept as
+        holes, labels inside still count."""
         saved = (self._parts, self._segs, self._len, self._last, self.events)
         self._parts, self._segs, self._len, self._last = [], [], 0, "\n"
         self.events = []
         self.render_seq(nodes)
-        text = "".join(self._parts).rstrip()
-        segs = [s for s in self._segs if s[0] < len(text)]
-        if segs and segs[-1][1] > len(text):
-            last = segs[-1]
-            if last[1] - last[0] == last[3] - last[2]:
-                last[3] -= last[1] - len(text)
-            last[1] = len(text)
+        self._flush()
         inner_events = self.events
         self._parts, self._segs, self._len, self._last, self.events = saved
-        # labels inside a title or caption still count
+        parts: list[str] = []
+        segs: list[list[int]] = []
+        refs: list[tuple] = []
+        n = 0
         for ev in inner_events:
-            if ev[0] == "label":
+            if ev[0] == "text":
+                piece = ev[1]
+                parts.append(piece.text)
+                segs.extend([a + n, b + n, c, d] for a, b, c, d in piece.segs)
+                n += len(piece.text)
+            elif ev[0] == "ref":
+                refs.append((n, *ev[1:]))
+            elif ev[0] == "label":
                 self.events.append(ev)
-        return Piece(text, segs)
+        text = "".join(parts)
+        cut = len(text.rstrip())
+        if refs:  # never strip the space before a trailing \ref
+            cut = max(cut, max(r[0] for r in refs))
+        stripped = text[:cut]
+        if len(stripped) < len(text):
+            segs = [sg for sg in segs if sg[0] < cut]
+            if segs and segs[-1][1] > cut:
+                last = segs[-1]
+                if last[1] - last[0] == last[3] - last[2]:
+                    last[3] -= last[1] - cut
+                last[1] = cut
+            refs = [(min(o, cut), *rest) for o, *rest in refs]
+            text = stripped
+        return Piece(text, segs, refs)
 
     # -- hidden state ------------------------------------------------------------------------
 
@@ -936,6 +958,17 @@ def _h_invisible(r: Renderer, m: Macro, nodes, i):
     return None
 
 
+def _h_footnote(r: Renderer, m: Macro, nodes, i):
+    """A footnote is read where it is called, marked as such for the model."""
+    arg = m.arg(1)
+    if arg is None:
+        return
+    r._out(" [Footnote: ", m.start, m.start)
+    r.render_seq(arg.children)
+    r._trim_space()
+    r._out("]", m.end, m.end)
+
+
 def _h_label(r: Renderer, m: Macro, nodes, i):
     key = r.doc_arg(m.arg(0)).strip()
     if key and r.repl is None:
@@ -1105,6 +1138,7 @@ def _h_ensuremath(r: Renderer, m: Macro, nodes, i):
 
 
 _HANDLERS = {
+    "footnote": _h_footnote,
     "label": _h_label,
     "color": _h_color,
     "textcolor": _h_textcolor,

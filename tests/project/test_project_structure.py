@@ -221,3 +221,26 @@ def test_abstract_macro_form_and_accents(make_project, doc):
     a = p.structure.abstract
     assert a is not None
     assert "Short abstract with Gödel and été." in p.visible.text[a.prose_start : a.prose_end]
+
+
+def test_refs_inside_captions_and_titles_and_footnotes(make_project, doc):
+    body = r"""
+\section{Setup}\label{sec:setup}
+Text.\footnote{A note citing \cite{n1}.} More text.
+\section{Results beyond Section~\ref{sec:setup}}
+\begin{table}\caption{Numbers, compare with Table~\ref{tab:b} and Section~\ref{sec:setup}.}\label{tab:a}\end{table}
+\begin{sidewaystable}\caption{Second.}\label{tab:b}\end{sidewaystable}
+"""
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    t = p.visible.text
+    assert "Table 1: Numbers, compare with Table 2 and Section 1." in t
+    assert "2 Results beyond Section 1" in t
+    assert p.structure.sections()[1].title == "Results beyond Section 1"
+    fl = p.structure.floats[0]
+    assert fl.caption == "Numbers, compare with Table 2 and Section 1."
+    assert (p.structure.labels["tab:b"].kind, p.structure.labels["tab:b"].number) == ("table", "2")
+    assert "Text. [Footnote: A note citing [n1].] More text." in t
+    # the caption's words still map exactly
+    q = p.find_quote("compare with Table 2")
+    src = p.file_text(q.range.path)
+    assert src[q.range.start : q.range.end] == r"compare with Table~\ref{tab:b}"
