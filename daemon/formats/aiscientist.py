@@ -13,9 +13,10 @@ import json
 import re
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from papercycle.daemon.formats import jsontext, markdown
+from papercycle.daemon.formats import gbnf, jsontext, markdown
 from papercycle.daemon.formats.chat import Message, prompt_version
 from papercycle.daemon.formats.review import (
     Decision,
@@ -241,6 +242,69 @@ FORM_FIELDS = (
     "Decision",
 )
 _REPORT_ATTRIBUTES = {"soundness", "presentation", "contribution", "rating", "confidence"}
+
+
+@dataclass(frozen=True)
+class FormLimits:
+    """Bounds of a grammar-constrained answer (the form itself sets none)."""
+
+    max_thought_chars: int = 3000
+    max_summary_chars: int = 2000
+    max_items: int = 10
+    max_item_chars: int = 500
+
+
+def form_schema(limits: FormLimits = FormLimits()) -> dict[str, Any]:
+    """The JSON Schema of the form: every field, in the prompt's order, with its scale."""
+    properties: dict[str, Any] = {}
+    for name in FORM_FIELDS:
+        if name == "Summary":
+            properties[name] = {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": limits.max_summary_chars,
+            }
+        elif name in FORM_LISTS:
+            item = {"type": "string", "minLength": 1, "maxLength": limits.max_item_chars}
+            properties[name] = {"type": "array", "items": item, "maxItems": limits.max_items}
+        elif name in FORM_SCORES:
+            low, high = FORM_SCORES[name][1]
+            properties[name] = {"type": "integer", "minimum": low, "maximum": high}
+        elif name == "Ethical Concerns":
+            properties[name] = {"type": "boolean"}
+        elif name == "Decision":
+            properties[name] = {"type": "string", "enum": ["Accept", "Reject"]}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(FORM_FIELDS),
+        "additionalProperties": False,
+    }
+
+
+# THOUGHT text: printable characters and line breaks, but no backtick, so that it cannot
+# open the fence the JSON goes in (ranges as in gbnf.JSON_CHAR).
+_THOUGHT_CHAR = r"[\x09\x0A\x20-\x5F\x61-\x7E\u00A0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
+_THOUGHT_ASCII_CHAR = r"[\x09\x0A\x20-\x5F\x61-\x7E]"
+
+
+def grammar(limits: FormLimits = FormLimits(), *, ascii_only: bool = False) -> str:
+    """A GBNF grammar of the answer layout the prompt asks for, with the form's JSON in it."""
+    form = gbnf.grammar_from_schema(form_schema(limits), ascii_only=ascii_only, root="form")
+    layout = " ".join(
+        [
+            gbnf.literal("THOUGHT:\n"),
+            "thought",
+            gbnf.literal("\n\nREVIEW JSON:\n```json\n"),
+            "form",
+            gbnf.literal("\n```"),
+        ]
+    )
+    return (
+        f"root ::= {layout}\n"
+        f"thought ::= thought-char{{1,{limits.max_thought_chars}}}\n"
+        f"thought-char ::= {_THOUGHT_ASCII_CHAR if ascii_only else _THOUGHT_CHAR}\n" + form
+    )
 
 
 def build_messages(

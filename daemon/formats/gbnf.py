@@ -47,14 +47,16 @@ class UnsupportedSchema(ValueError):
     """The schema uses something this builder cannot enforce."""
 
 
-def grammar_from_schema(schema: dict[str, Any], *, ascii_only: bool = False) -> str:
+def grammar_from_schema(
+    schema: dict[str, Any], *, ascii_only: bool = False, root: str = "root"
+) -> str:
     """A GBNF grammar whose sentences are exactly the compact JSON values valid for `schema`.
 
     `ascii_only` limits free strings to printable ASCII (enum and const values are kept as
-    they are).
+    they are). `root` names the top rule, to embed the grammar in a larger one.
     """
     builder = _Builder()
-    builder.rule("root", schema, "root")
+    builder.rule(root, schema, root)
     rules = [f"{name} ::= {body}" for name, body in builder.rules.items()]
     if builder.uses_char:
         rules.append(f"char ::= {JSON_ASCII_CHAR if ascii_only else JSON_CHAR}")

@@ -129,7 +129,7 @@ def read_report(
     """Read one report's fields from `text`; problems go to `warnings`, prefixed by `label`.
 
     `expected` names fields whose absence deserves a warning. A `decision` field is left
-    out of the report: callers read it with `read_decision_field`.
+    out of the report: callers read it with `decision_field`.
     """
     report: ReviewerReport = MetaReview() if meta else ReviewerReport()
     lead, fields = split_fields(text, levels)

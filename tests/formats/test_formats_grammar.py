@@ -160,3 +160,24 @@ def test_ascii_grammar_writes_valid_utf8_bytes(tiny_llama) -> None:
             assert len(tokens) < 1500
         answer = json.loads(tiny_llama.detokenize(tokens).decode("utf-8"))
         jsonschema.validate(answer, schema)
+
+
+def test_ai_scientist_form_grammar_output_always_parses(tiny_llama) -> None:
+    """The form's integer scales (1-4, 1-10, 1-5) are exactly what llama-cpp-python's own
+    schema converter would leave unbounded."""
+    from papercycle.daemon.formats import aiscientist
+
+    limits = aiscientist.FormLimits(
+        max_thought_chars=30, max_summary_chars=30, max_items=2, max_item_chars=20
+    )
+    grammar_text = aiscientist.grammar(limits)
+    schema = aiscientist.form_schema(limits)
+    for seed in range(20):
+        text = _generate(tiny_llama, grammar_text, 2000 + seed)
+        review = aiscientist.parse(text)
+        assert review.warnings == []
+        form = json.loads(text.split("```json\n", 1)[1].removesuffix("\n```"))
+        jsonschema.validate(form, schema)
+        for name, (low, high) in aiscientist.FORM_SCORES.values():
+            assert low <= review.reports[0].scores()[name] <= high
+        assert review.decision.verdict == form["Decision"]

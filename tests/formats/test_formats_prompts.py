@@ -202,5 +202,14 @@ def test_chat_template_from_gguf(tiny_gguf: Path) -> None:
     prompt = template.render(section.build_messages("Some text.", "Intro"))
     assert prompt.rstrip().endswith("assistant")
     assert "Section: Intro\n\nSome text." in prompt
+    assert template.eos_token and template.eos_token in template.template
+    # Best Mode's second call carries the model's first answer as an assistant turn.
+    followup = deepreviewer.best_mode_followup(
+        deepreviewer.build_messages("PAPER", "best"),
+        "STEP ONE",
+        [deepreviewer.RetrievedAnswer("Q?", "P", "A")],
+    )
+    rendered = template.render(followup)
+    assert rendered.index("PAPER") < rendered.index("STEP ONE") < rendered.index("## Question 1")
     override = ChatTemplate.from_gguf(tiny_gguf, override="{{ messages[1]['content'] }}")
     assert override.render(section.build_messages("X", "T")) == "Section: T\n\nX"
