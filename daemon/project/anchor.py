@@ -338,6 +338,21 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
+_NAMED_OBJECT = re.compile(r"^([A-Za-z]+\.?)\s*(\d+(?:\.\d+)*)$")
+_ABBREV = {
+    "thm": "theorem",
+    "lem": "lemma",
+    "prop": "proposition",
+    "cor": "corollary",
+    "def": "definition",
+    "defn": "definition",
+    "rem": "remark",
+    "ex": "example",
+    "conj": "conjecture",
+    "assum": "assumption",
+}
+
+
 def resolve_reference(
     structure: Structure, visible: VisibleText, ref: str
 ) -> ReferenceMatch | None:
@@ -383,6 +398,12 @@ def resolve_reference(
                         eq.prose_end,
                     )
             return None
+    m = _NAMED_OBJECT.match(s)
+    if m:
+        word = _ABBREV.get(m.group(1).lower().rstrip("."), m.group(1).lower().rstrip("."))
+        for fl in structure.floats:
+            if fl.kind == word and fl.number == m.group(2):
+                return _float_to_match(fl)
     if s in structure.labels:
         info = structure.labels[s]
         for obj in list(structure.root.walk()) + structure.floats:

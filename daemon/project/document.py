@@ -342,7 +342,17 @@ _RECORDED = (
     INCLUDE_MACROS
     | BIB_MACROS
     | DEF_MACROS
-    | frozenset(["documentclass", "includeonly", "@startsection", "title", "author", "bibitem"])
+    | frozenset(
+        [
+            "documentclass",
+            "includeonly",
+            "@startsection",
+            "title",
+            "author",
+            "bibitem",
+            "newtheorem",
+        ]
+    )
 )
 
 _TOKEN = re.compile(

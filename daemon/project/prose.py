@@ -431,11 +431,20 @@ def assemble(
                     fl.caption_range = Range(path, s, e)
                 last_label_target = fl
                 objs[idx] = fl
-        elif kind == "float_end":
+        elif kind == "float_end" or kind == "theorem_end":
             if float_stack:
                 fl = float_stack.pop()
                 objs[idx] = fl
             last_label_target = float_stack[-1] if float_stack else last_heading
+        elif kind == "theorem_begin":
+            _, env, (printed, counter, within), s, e, note = ev
+            number = num.theorem_number(counter, within) if counter else None
+            fl = FloatInfo(printed.lower(), env, number, Range(path, s, e))
+            if note is not None:
+                fl.caption = note.text
+            float_stack.append(fl)
+            structure.floats.append(fl)
+            objs[idx] = fl
         elif kind == "label":
             _, key, s, e = ev
             target = float_stack[-1] if float_stack else last_label_target
@@ -569,9 +578,22 @@ def assemble(
             fl = objs[idx]
             fl.prose_start = out.len
             open_floats.append(fl)
-        elif kind == "float_end":
+        elif kind == "float_end" or kind == "theorem_end":
             if open_floats:
                 open_floats.pop().prose_end = out.len
+            if kind == "theorem_end":
+                out.breakline(f, ev[1])
+        elif kind == "theorem_begin":
+            fl = objs[idx]
+            _, env, (printed, _, _), s, e, note = ev
+            out.breakline(f, s)
+            fl.prose_start = out.len
+            head = f"{printed} {fl.number}" if fl.number else printed
+            out.add(head + (" (" if note is not None else ". "), f, s, e)
+            if note is not None:
+                out.rich(note, f, ref_text)
+                out.add("). ", f, e, e)
+            open_floats.append(fl)
         elif kind == "equation":
             _, s, e, shown, rows = ev
             eqs = objs[idx]
@@ -645,7 +667,9 @@ def _ref_text(command: str, keys: list[str], labels: dict[str, LabelInfo]) -> st
             command in ("cref", "Cref", "autoref", "Autoref", "vref", "Vref", "labelcref")
             and info is not None
         ):
-            word = _REF_WORD.get(info.kind, "")
+            word = _REF_WORD.get(info.kind) or (
+                "" if info.kind == "unknown" else info.kind.capitalize()
+            )
             if info.kind == "equation":
                 parts.append(f"Eq. ({number})")
             else:

@@ -112,6 +112,8 @@ class RenderContext:
 
     colors: dict[str, hid.RGB] = field(default_factory=dict)
     macros: dict[str, MacroDef] = field(default_factory=dict)
+    # \newtheorem: environment -> (printed name, counter or None when unnumbered, within)
+    theorems: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
     signature: str = ""
 
 
@@ -687,7 +689,21 @@ class Renderer:
             return
         self.env_stack.append(name)
         try:
-            if name in _FLOATS:
+            thm = self.ctx.theorems.get(name)
+            if thm is not None:
+                opt = env.args[0] if env.args else None
+                note = self._subpiece(opt.children) if opt is not None else None
+                self._parbreak(env.start, env.start)
+                self._event(("theorem_begin", name, thm, env.start, env.body_start, note))
+                self.render_seq(env.children)
+                self._parbreak(env.end, env.end)
+                self._event(("theorem_end", env.end))
+            elif name == "proof":
+                self._parbreak(env.start, env.start)
+                self._out("Proof. ", env.start, env.body_start)
+                self.render_seq(env.children)
+                self._parbreak(env.end, env.end)
+            elif name in _FLOATS:
                 self._event(("float_begin", name, env.start, env.body_start))
                 self._parbreak(env.start, env.start)
                 self.render_seq(env.children)
@@ -1315,6 +1331,19 @@ def build_context(docs: list[Document]) -> RenderContext:
                     default = doc.arg_text(macro.arg(2)) if macro.arg(2) is not None else None
                     ctx.macros[mname] = _make_def(mname, nargs, default, body.children, doc, macro)
                     sig_parts.append(doc.text[macro.start : macro.end])
+                elif name == "newtheorem":
+                    env = doc.arg_text(macro.arg(0)).strip()
+                    shared = doc.arg_text(macro.arg(1)).strip() or None
+                    printed = re.sub(r"\s+", " ", doc.arg_text(macro.arg(2))).strip()
+                    within = doc.arg_text(macro.arg(3)).strip() or None
+                    if env and printed:
+                        if macro.star:
+                            ctx.theorems[env] = (printed, None, None)
+                        elif shared and shared in ctx.theorems:
+                            ctx.theorems[env] = (printed, *ctx.theorems[shared][1:])
+                        else:
+                            ctx.theorems[env] = (printed, env, within)
+                        sig_parts.append(doc.text[macro.start : macro.end])
                 elif name == "def":
                     mname = _def_name(doc, macro.arg(0))
                     body = macro.arg(2)

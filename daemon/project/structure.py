@@ -178,6 +178,7 @@ class Numbering:
         self.counters = [0] * 7  # index level+1: part, chapter, section, ...
         self.appendix = False
         self.floats: dict[str, int] = {}
+        self.within_seen: dict[str, str] = {}
         self.equation = 0
 
     def heading(self, level: int, starred: bool) -> str | None:
@@ -217,6 +218,28 @@ class Numbering:
     def float_number(self, kind: str) -> str:
         self.floats[kind] = self.floats.get(kind, 0) + 1
         return self._prefix() + str(self.floats[kind])
+
+    def theorem_number(self, counter: str, within: str | None) -> str:
+        """\\newtheorem counters: plain, or reset within a sectioning level (`[section]`)."""
+        level = {"part": -1, "chapter": 0, "section": 1, "subsection": 2}.get(within or "")
+        if level is None:
+            return self.float_number("thm:" + counter)
+        prefix = self.current(level)
+        key = "thm:" + counter
+        if self.within_seen.get(key) != prefix:
+            self.within_seen[key] = prefix
+            self.floats[key] = 0
+        self.floats[key] = self.floats.get(key, 0) + 1
+        return f"{prefix}.{self.floats[key]}"
+
+    def current(self, level: int) -> str:
+        """The current number at a sectioning level ("2.1" for a subsection), "0" if none."""
+        first = 0 if self.has_chapters else 1
+        parts = []
+        for lv in range(first, level + 1):
+            n = self.counters[lv + 1]
+            parts.append(alpha(n) if lv == first and self.appendix and n else str(n))
+        return ".".join(parts) or "0"
 
     def equation_number(self) -> str:
         self.equation += 1

@@ -244,3 +244,38 @@ Text.\footnote{A note citing \cite{n1}.} More text.
     q = p.find_quote("compare with Table 2")
     src = p.file_text(q.range.path)
     assert src[q.range.start : q.range.end] == r"compare with Table~\ref{tab:b}"
+
+
+def test_theorems_are_numbered_and_referenced(make_project, doc):
+    preamble = r"""
+\usepackage{amsthm}
+\newtheorem{theorem}{Theorem}[section]
+\newtheorem{lemma}[theorem]{Lemma}
+\newtheorem*{remark}{Remark}
+\newtheorem{definition}{Definition}
+"""
+    body = r"""
+\section{Main}
+\begin{definition}A thing.\end{definition}
+\begin{theorem}[Main result]\label{thm:main}Things hold.\end{theorem}
+\begin{lemma}\label{lem:aux}A lemma.\end{lemma}
+\begin{proof}Obvious from \cref{lem:aux}.\end{proof}
+\begin{remark}Unnumbered.\end{remark}
+\section{More}
+\begin{theorem}\label{thm:two}Again.\end{theorem}
+By Theorem~\ref{thm:main} and \cref{thm:two}.
+"""
+    p = Project.build(make_project({"main.tex": doc(body, preamble)}))
+    labels = {k: (v.kind, v.number) for k, v in p.structure.labels.items()}
+    assert labels["thm:main"] == ("theorem", "1.1")
+    assert labels["lem:aux"] == ("lemma", "1.2")
+    assert labels["thm:two"] == ("theorem", "2.1")
+    t = p.visible.text
+    assert "Definition 1. A thing." in t
+    assert "Theorem 1.1 (Main result). Things hold." in t
+    assert "Proof. Obvious from Lemma 1.2." in t
+    assert "Remark. Unnumbered." in t
+    assert "By Theorem 1.1 and Theorem 2.1." in t
+    m = p.resolve_reference("Lemma 1.2")
+    assert m is not None and p.file_text(m.range.path)[m.range.start :].startswith(r"\begin{lemma}")
+    assert p.resolve_reference("Thm. 2.1").number == "2.1"
