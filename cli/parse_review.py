@@ -37,8 +37,9 @@ def parse_review(file: Path, format_name: str) -> None:
     except OSError as error:
         raise UserError(f"{file}: {error.strerror or error}") from None
     review = parse(text, format_name)
+    if review.is_empty():
+        reason = review.warnings[0] if review.warnings else f"format {format_name}"
+        raise UserError(f"{file}: no review found: {reason}")
     for warning in review.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if review.is_empty():
-        raise UserError(f"{file}: no review found (format: {format_name})")
     click.echo(review.to_json(indent=2))

@@ -74,9 +74,8 @@ def test_nothing_review_like_exits_2_with_one_line(tmp_path: Path, content, mess
     result = run(str(path))
     assert result.exit_code == 2
     assert result.stdout == ""
-    errors = [line for line in result.stderr.splitlines() if line.startswith("papercycle: error:")]
-    assert len(errors) == 1 and message in errors[0]
-    assert "Traceback" not in result.stderr
+    (error,) = result.stderr.splitlines()
+    assert error.startswith("papercycle: error:") and message in error
 
 
 def test_missing_file_and_bad_format_are_user_errors(tmp_path: Path) -> None:
