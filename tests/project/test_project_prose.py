@@ -6,7 +6,7 @@ import itertools
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from papercycle.daemon.project import Project
 
@@ -201,13 +201,28 @@ def prop_project(tmp_path_factory):
 )
 @given(data=st.data())
 def test_verbatim_quote_maps_to_exactly_its_source_range(prop_project, data):
-    p = prop_project
+    _check_verbatim_quote(prop_project, data)
+
+
+@pytest.fixture(scope="module")
+def real_paper(shared_dir):
+    return Project.build(shared_dir / "data/latex/aiscientist_adaptive_dual_scale_denoising")
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_verbatim_quote_on_a_real_paper(real_paper, data):
+    _check_verbatim_quote(real_paper, data)
+
+
+def _check_verbatim_quote(p, data):
     t = p.visible.text
     a = data.draw(st.integers(0, len(t) - 1))
     b = data.draw(st.integers(a + 1, min(len(t), a + 120)))
     quote = t[a:b]
-    if not quote.strip() or t.find(quote) != a:
-        return  # only quotes that occur once, where we took them
+    assume(quote.strip() and t.find(quote) == a)  # only quotes that occur once, where we took them
     m = p.find_quote(quote)
     assert m is not None and m.exact and m.score == 1.0
     assert (m.prose_start, m.prose_end) == (a, b)
@@ -225,3 +240,36 @@ def test_verbatim_quote_maps_to_exactly_its_source_range(prop_project, data):
         assert len(m.ranges) == 1
         src = p.file_text(m.range.path)[m.range.start : m.range.end]
         assert re.sub(r"[\s~]", " ", src) == re.sub(r"\s", " ", quote)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_quotes_with_changed_whitespace_or_markup_still_map(prop_project, data):
+    p = prop_project
+    t = p.visible.text
+    words = list(re.finditer(r"[A-Za-z]+[.,:]?", t))
+    i = data.draw(st.integers(0, len(words) - 4))
+    n = data.draw(st.integers(3, min(10, len(words) - i)))
+    span = (words[i].start(), words[i + n - 1].end())
+    original = t[span[0] : span[1]]
+    assume("\n\n" not in original and t.count(original) == 1)  # one place, not across a heading
+    tokens = original.split()
+    seps = data.draw(
+        st.lists(
+            st.sampled_from([" ", "  ", "\n", " \n  ", "\t"]),
+            min_size=len(tokens) - 1,
+            max_size=len(tokens) - 1,
+        )
+    )
+    marked = [
+        data.draw(st.sampled_from([w, f"\\emph{{{w}}}", f"\\textbf{{{w}}}", w.upper()]))
+        for w in tokens
+    ]
+    quote = marked[0] + "".join(s + w for s, w in zip(seps, marked[1:], strict=True))
+    m = p.find_quote(quote)
+    assert m is not None, quote
+    assert m.score >= 0.95
+    assert (m.prose_start, m.prose_end) == span
+    assert list(m.ranges) == p.visible.source_ranges(*span)
