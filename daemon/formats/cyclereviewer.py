@@ -81,7 +81,16 @@ def parse(text: str) -> Review:
     review = Review(format="cyclereviewer", raw_text=text)
     warnings = review.warnings
     headings = list(_TOP_HEADING.finditer(text))
-    if not headings:
+    # With the assistant turn pre-filled with "\n\n## Reviewer\n" (the WhizReviewer readme's
+    # trick), the output starts inside the first report.
+    lead = text[: headings[0].start()] if headings else text
+    if markdown.split_fields(lead, (3,))[1]:
+        review.reports.append(
+            markdown.read_report(
+                lead, (3,), label="reviewer 1", warnings=warnings, expected=REPORT_FIELDS
+            )
+        )
+    elif not headings:
         warnings.append("no '## Reviewer', '## Meta Review' or '## Paper Decision' heading found")
         return review
     decisions: list[str] = []

@@ -85,6 +85,16 @@ def test_cyclereviewer_layout_with_separators_meta_and_decision() -> None:
     assert review.warnings == []
 
 
+def test_output_after_a_prefilled_reviewer_heading() -> None:
+    # The assistant turn was pre-filled with "\n\n## Reviewer\n": the output starts inside
+    # the first report.
+    text = cycle_report("8: accept, good paper") * 2 + META_AND_DECISION
+    review = cyclereviewer.parse(text.removeprefix("## Reviewer\n"))
+    assert [r.rating.value for r in review.reports] == [8, 8]
+    assert review.reports[0] == review.reports[1]
+    assert review.warnings == []
+
+
 def test_repeated_paper_decision_loop_ending_mid_line(shared_dir: Path) -> None:
     path = shared_dir / "data/reviewer-outputs/cyclereviewer_format_r1zero.txt"
     text = path.read_text(encoding="utf-8").split("\n", 1)[1]
