@@ -391,7 +391,7 @@ def assemble(
             )
             ts = [x for x in tpiece.segs]
             if ts:
-                node.title_range = Range(path, ts[0][2], ts[-1][3])
+                node.title_range = Range(path, min(x[2] for x in ts), max(x[3] for x in ts))
             while stack[-1] is not doc_node and stack[-1].level >= level:
                 stack.pop()
             stack[-1].children.append(node)
@@ -623,7 +623,11 @@ def assemble(
                 start = out.len
                 out.piece(piece, fid(tpath))
                 if what == "title":
-                    rng = Range(tpath, piece.segs[0][2], piece.segs[-1][3]) if piece.segs else None
+                    rng = (
+                        Range(tpath, min(x[2] for x in piece.segs), max(x[3] for x in piece.segs))
+                        if piece.segs
+                        else None
+                    )
                     node = SectionNode(
                         "title", piece.text, -3, rng, prose_start=start, prose_end=out.len
                     )

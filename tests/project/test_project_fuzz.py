@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from papercycle.daemon.project import Project, ProjectError
 from papercycle.daemon.project.document import parse
-from papercycle.daemon.project.render import RenderContext, render_document
+from papercycle.daemon.project.render import build_context, render_document
 
 TOKENS = [
     "\\",
@@ -85,6 +85,19 @@ TOKENS = [
     "\\definecolor{w}{HTML}{FFFFFF}",
     "\\textcolor{w}{",
     "\\tag{",
+    "\\newcommand{\\sw}[2]{#2 #1}",
+    "\\sw{a}{b}",
+    "\\title{\\sw{x}{y}}",
+    "\\caption{\\ref{x}",
+    "\\footnote{",
+    "\\newtheorem{thm}{Theorem}",
+    "\\begin{thm}[",
+    "\\end{thm}",
+    "\\begin{table}",
+    "\\end{table}",
+    "\\begin{subfigure}",
+    "\\end{subfigure}",
+    "\\label{y}",
 ]
 
 latexish = st.lists(st.sampled_from(TOKENS) | st.text(max_size=4), max_size=60).map("".join)
@@ -94,7 +107,7 @@ latexish = st.lists(st.sampled_from(TOKENS) | st.text(max_size=4), max_size=60).
 @given(st.one_of(st.text(max_size=300), latexish))
 def test_parse_and_render_never_raise(text):
     doc = parse(text)
-    frag = render_document(doc, RenderContext())
+    frag = render_document(doc, build_context([doc]))
     for ev in frag.events:
         if ev[0] == "text":
             for os_, oe, ss, se in ev[1].segs:

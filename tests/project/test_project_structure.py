@@ -279,3 +279,15 @@ By Theorem~\ref{thm:main} and \cref{thm:two}.
     m = p.resolve_reference("Lemma 1.2")
     assert m is not None and p.file_text(m.range.path)[m.range.start :].startswith(r"\begin{lemma}")
     assert p.resolve_reference("Thm. 2.1").number == "2.1"
+
+
+def test_macro_swapping_its_arguments_in_a_title(make_project, doc):
+    preamble = "\\newcommand{\\sw}[2]{#2 #1}\\title{\\sw{first}{second}}"
+    p = Project.build(
+        make_project({"main.tex": doc("\\maketitle\n\\section{\\sw{A}{B}}\nText.", preamble)})
+    )
+    assert p.structure.title.title == "second first"
+    sec = p.structure.sections()[0]
+    assert sec.title == "B A"
+    src = p.file_text(sec.title_range.path)
+    assert src[sec.title_range.start : sec.title_range.end] == "\\sw{A}{B}"
