@@ -24,6 +24,7 @@ TEX_SUFFIXES = (".tex", ".ltx", ".latex")
 _SKIP_DIRS = frozenset([".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__"])
 MAX_SCAN_FILES = 3000
 MAX_SCAN_DEPTH = 8
+MAX_PARENT_LEVELS = 3  # a part file looks this far up for the main file that includes it
 
 
 class ProjectError(Exception):
@@ -330,8 +331,15 @@ def choose_root(
             return RootChoice(
                 path, "self", f"{path.name} has \\documentclass and \\begin{{document}}"
             )
-        # a part of a project: find the main file that includes it
+        # a part of a project: find the main file that includes it, here or in a parent
+        # directory (sections/intro.tex with main.tex one level up)
         files = scan_tex_files(directory)
+        parent = directory
+        for _ in range(MAX_PARENT_LEVELS):
+            if parent.parent == parent or (parent / ".git").exists():
+                break
+            parent = parent.parent
+            files += sorted(f for f in parent.glob("*") if f.suffix.lower() in TEX_SUFFIXES)
         cands = [f for f in files if (d := load(f)) is not None and is_main_candidate(d)]
         owning = [c for c in cands if path.resolve() in reach(c)]
         if owning:

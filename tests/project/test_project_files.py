@@ -239,3 +239,12 @@ def test_root_over_size_limit_is_a_project_error(make_project, doc):
     root = make_project({"main.tex": doc("y" * 3000)})
     with pytest.raises(ProjectError, match="limit"):
         Project.build(root / "main.tex", config=ProjectConfig(max_file_bytes=1000))
+
+
+def test_part_in_a_subdirectory_finds_main_in_the_parent(make_project, doc):
+    root = make_project(
+        {"main.tex": doc("\\input{sections/intro}"), "sections/intro.tex": "Deep intro text.\n"}
+    )
+    p = Project.build(root / "sections" / "intro.tex")
+    assert p.root.path.name == "main.tex" and p.root.method == "include-graph"
+    assert "Deep intro text." in p.visible.text
