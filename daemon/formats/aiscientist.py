@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import statistics
 from collections.abc import Sequence
@@ -446,7 +447,12 @@ def from_form(form: dict[str, Any], warnings: list[str]) -> tuple[ReviewerReport
             warnings.append(f"no {form_name}")
             continue
         value = form[form_name]
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
+        # bool is an int to Python, and json reads NaN/Infinity: neither is a score.
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | str)
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
             warnings.append(f"{form_name} is not a number: {value!r}")
             continue
         score = Score.of(value) if not isinstance(value, str) else Score.read(value)

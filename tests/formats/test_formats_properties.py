@@ -302,3 +302,44 @@ def test_truncated_real_output_keeps_everything_before_the_cut(name: str, shared
             assert part.meta == full.meta
 
     check()
+
+
+# --- any text -------------------------------------------------------------------------
+
+MARKERS = [
+    "\\boxed_review{",
+    "\\boxed_simreviewers{",
+    "\\boxed_questions{",
+    "## Reviewer 1",
+    "## Reviewer",
+    "### Rating",
+    "## Rating:",
+    "## Decision:",
+    "## Paper Decision",
+    "## Meta Review",
+    "#### comment",
+    "**********",
+    "}",
+    "{",
+    "```json",
+    "```",
+    '"Overall": ',
+    "NaN",
+    "Infinity",
+    '"comments": [',
+    "10",
+    "3 good",
+    "\n",
+    "\n\n",
+]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.one_of(st.sampled_from(MARKERS), st.text(max_size=12)), max_size=40).map("".join)
+)
+def test_any_text_parses_without_raising(text: str) -> None:
+    for format_name in ("auto", "cyclereviewer", "deepreviewer", "aiscientist", "section"):
+        review = parse_review(text, format_name)
+        assert type(review).from_json(review.to_json()) == review
+        assert isinstance(review.is_empty(), bool)

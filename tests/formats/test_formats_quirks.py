@@ -252,6 +252,17 @@ def test_ai_scientist_form_cut_off() -> None:
     assert any("incomplete" in w for w in review.warnings)
 
 
+def test_ai_scientist_scores_that_are_not_numbers() -> None:
+    text = FORM.replace('"Overall": 10', '"Overall": NaN').replace(
+        '"Quality": 2', '"Quality": true'
+    )
+    review = aiscientist.parse(text)
+    assert review.reports[0].rating is None
+    assert "quality" not in review.reports[0].other_scores
+    assert "Overall is not a number: nan" in review.warnings
+    assert review.reports[0].soundness.value == 2
+
+
 def test_nothing_review_like() -> None:
     review = parse_review("Hello, I am a language model. {not json}")
     assert review.is_empty()
