@@ -445,6 +445,7 @@ class Project:
         self, path: Path, text: str, kind: str, offset: int = 0, index: LineIndex | None = None
     ) -> BibSource:
         key = (path, content_digest(text) + f":{offset}")
+        self._bib_live.add(key)
         b = self._bibs.get(key)
         if b is None:
             b = (
@@ -456,6 +457,16 @@ class Project:
         return b
 
     def _bibliography(self, order: list[Path]) -> Bibliography:
+        self._bib_live: set[tuple[Path, str]] = set()
+        bib = self._collect_bibliography(order)
+        stale = [k for k in self._bibs if k not in self._bib_live]
+        for k in stale:  # an edited .bib: drop the old parse and its cached reference lines
+            del self._bibs[k]
+        if stale:
+            self._short.clear()
+        return bib
+
+    def _collect_bibliography(self, order: list[Path]) -> Bibliography:
         bib = Bibliography()
         declared: list[tuple[Path, Range, str]] = []
         biblatex = False

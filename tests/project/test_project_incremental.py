@@ -97,3 +97,13 @@ def test_update_through_a_symlinked_path(make_project, tmp_path):
     p = Project.build(root)
     p.update(link / "intro.tex", "\\section{Intro}\nEdited through a link.\n")
     assert "Edited through a link." in p.visible.text
+
+
+def test_editing_the_bib_file(make_project):
+    root = make_project(FILES)
+    p = Project.build(root)
+    assert p.bibliography.undefined == {}
+    p.update(root / "refs.bib", "@article{a, title={Only A}, year={2000}}\n")
+    assert set(p.bibliography.undefined) == {"b"}
+    assert "[a] Only A. 2000" in p.visible.text
+    assert len(p._bibs) == 1  # the old parse is not kept
