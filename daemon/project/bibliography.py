@@ -5,6 +5,8 @@ entries, undefined keys and unused entries reported.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,18 @@ class BibSource:
     diagnostics: list[Diagnostic]
 
 
+@contextlib.contextmanager
+def _quiet_bibtexparser():
+    """bibtexparser logs each failed block as a warning; we report them as diagnostics."""
+    logger = logging.getLogger("bibtexparser")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def parse_bib(
     path: Path, text: str, offset: int = 0, index: LineIndex | None = None, source: str = "bib"
 ) -> BibSource:
@@ -108,7 +122,8 @@ def parse_bib(
         return Range(path, offset + s, offset + s + len(raw or ""))
 
     try:
-        lib = bibtexparser.parse_string(text)
+        with _quiet_bibtexparser():
+            lib = bibtexparser.parse_string(text)
     except Exception as exc:  # bibtexparser should not raise, but a reviewer must not crash
         diags.append(
             Diagnostic(

@@ -27,6 +27,12 @@ MAX_SCAN_DEPTH = 8
 MAX_PARENT_LEVELS = 3  # a part file looks this far up for the main file that includes it
 
 
+def clean_path(p: str | Path) -> Path:
+    """Absolute, with `.` and `..` folded lexically (as editors spell paths): one spelling per
+    file, so caches and the include graph never see the same file twice."""
+    return Path(os.path.normpath(Path(p).absolute()))
+
+
 class ProjectError(Exception):
     """PATH holds no LaTeX project (or cannot be read). The message is one line."""
 
@@ -115,6 +121,7 @@ def _candidates(base: Path, name: str, force_tex: bool) -> list[Path]:
     p = Path(name)
     if not p.is_absolute():
         p = base / p
+    p = clean_path(p)
     out = []
     has_ext = bool(p.suffix) and p.suffix.lower() in (
         *TEX_SUFFIXES,
@@ -270,14 +277,14 @@ def subfiles_main(doc: Document, path: Path) -> Path | None:
     opt = doc.arg_text(dc.arg(0)).strip()
     if not opt:
         return None
-    p = path.parent / opt
+    p = clean_path(path.parent / opt)
     return p if p.suffix else p.with_name(p.name + ".tex")
 
 
 def magic_root(doc: Document, path: Path) -> Path | None:
     if doc.magic_root is None:
         return None
-    p = path.parent / doc.magic_root[0].strip().strip('"')
+    p = clean_path(path.parent / doc.magic_root[0].strip().strip('"'))
     return p if p.suffix else p.with_name(p.name + ".tex")
 
 
@@ -294,7 +301,7 @@ def choose_root(
     """Pick the main file for `path` (a file or directory). `load` parses a file (None when it
     cannot be read), `reach` gives the files a candidate includes (transitively).
     Raises ProjectError when there is no LaTeX project."""
-    path = Path(path)
+    path = clean_path(path)
     if not path.exists():
         raise ProjectError(f"{path}: no such file or directory")
     directory = path if path.is_dir() else path.parent
@@ -302,17 +309,18 @@ def choose_root(
         p = Path(override)
         if not p.is_absolute():
             p = (directory / p) if (directory / p).exists() else Path.cwd() / p
+        p = clean_path(p)
         if not p.is_file():
             raise ProjectError(f"{p}: root file given as override does not exist")
         return RootChoice(p, "override", f"{p.name} was given explicitly")
     cfg = config or ProjectConfig.load(directory)[0]
     if cfg.root:
-        p = directory / cfg.root
+        p = clean_path(directory / cfg.root)
         if p.is_file():
             return RootChoice(p, "papercycle.toml", f"root = {cfg.root!r} in .papercycle.toml")
     lm = latexmkrc_default(directory)
     if lm:
-        p = directory / lm
+        p = clean_path(directory / lm)
         if not p.suffix:
             p = p.with_name(p.name + ".tex")
         if p.is_file():

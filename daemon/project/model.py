@@ -44,6 +44,7 @@ from papercycle.daemon.project.files import (
     RootChoice,
     SourceFile,
     choose_root,
+    clean_path,
     include_targets,
     is_within,
     read_source,
@@ -88,7 +89,7 @@ class Project:
         root: str | Path | None = None,
         config: ProjectConfig | None = None,
     ) -> None:
-        self.path = Path(path).absolute()
+        self.path = clean_path(path)
         if config is None:
             base = self.path if self.path.is_dir() else self.path.parent
             config, cfg_diag = ProjectConfig.load(base)
@@ -128,7 +129,7 @@ class Project:
     def update(self, path: str | Path, text: str | None) -> None:
         """An editor changed `path` (text=None: the buffer was closed, read the disk again).
         Only that file is re-parsed and re-rendered."""
-        p = self._known_path(Path(path).absolute())
+        p = self._known_path(clean_path(path))
         if text is None:
             self._overlay.pop(p, None)
             self._disk.pop(p, None)
@@ -500,7 +501,7 @@ class Project:
                         filecontents[fname] = (p, node, d)
         sources: list[BibSource] = []
         for p, rng, name in declared:
-            cands = [self.root_dir / name, p.parent / name]
+            cands = [clean_path(self.root_dir / name), clean_path(p.parent / name)]
             found = next((c for c in cands if self._file_exists(c.absolute())), None)
             if found is not None and is_within(found, self.root_dir):
                 src = self._source(found.absolute())
@@ -640,7 +641,7 @@ class Project:
         return self.visible.text
 
     def file_text(self, path: str | Path) -> str | None:
-        p = Path(path).absolute()
+        p = clean_path(path)
         d = self._docs.get(p)
         if d is not None:
             return d.text
@@ -655,7 +656,7 @@ class Project:
         return idx
 
     def line_index(self, path: str | Path) -> LineIndex:
-        return self._index(Path(path).absolute())
+        return self._index(clean_path(path))
 
     def lsp_range(self, r: Range) -> LspRange:
         """(line, UTF-16 character) positions of a range, for LSP."""
@@ -714,11 +715,11 @@ class Project:
 
     def section_at(self, path: str | Path, offset: int) -> SectionNode | None:
         """The section containing a source position (e.g. the cursor)."""
-        p = self.visible.source_map.from_source(Path(path).absolute(), offset)
+        p = self.visible.source_map.from_source(clean_path(path), offset)
         return None if p is None else self.structure.section_at(p)
 
     def diagnostics_for(self, path: str | Path) -> list[Diagnostic]:
-        p = Path(path).absolute()
+        p = clean_path(path)
         return [d for d in self.diagnostics if d.range is not None and d.range.path == p]
 
     def to_dict(self) -> dict:

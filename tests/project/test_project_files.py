@@ -248,3 +248,19 @@ def test_part_in_a_subdirectory_finds_main_in_the_parent(make_project, doc):
     p = Project.build(root / "sections" / "intro.tex")
     assert p.root.path.name == "main.tex" and p.root.method == "include-graph"
     assert "Deep intro text." in p.visible.text
+
+
+def test_dotdot_paths_are_one_file(make_project, doc):
+    root = make_project(
+        {
+            "main.tex": doc("\\input{sections/a}\\bibliography{sections/../refs}\\cite{k}"),
+            "sections/a.tex": "% !TEX root = ../main.tex\nA text. \\input{sections/../sections/b}\n",
+            "sections/b.tex": "B text.\n",
+            "refs.bib": "@misc{k, title={K}}\n",
+        }
+    )
+    p = Project.build(root / "sections" / "a.tex")
+    assert ".." not in str(p.root.path)
+    assert all(".." not in str(f) for f in p.files)
+    assert p.bibliography.undefined == {}
+    assert all(".." not in str(r) for r in p.bibliography.resources)
