@@ -137,7 +137,7 @@ def words(s: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Argument specifications. "*" optional star, "[" optional bracket argument, "{" mandatory
 # argument (a group, or one token), "g" optional brace group, "r" raw brace group (URLs),
-# "f" a file name (braced, or a bare word as in `\input file`).
+# "f" a file name (braced, or a bare word as in `\input file`), "p" an optional (...) group.
 
 SECTION_LEVELS: dict[str, int] = {
     "part": -1,
@@ -279,6 +279,11 @@ MACRO_SPECS: dict[str, str] = {
     "textsuperscript": "{",
     "textsubscript": "{",
     "ensuremath": "{",
+    "\\": "*[",  # \\[2pt] line break with optional space
+    "multicolumn": "{{{",
+    "multirow": "[{[{[{",
+    "cline": "{",
+    "cmidrule": "p{",
     "maketitle": "",
     "appendix": "",
     "@startsection": "{{{{{{",
@@ -611,6 +616,14 @@ class _Parser:
             return None
         if kind == "g" and ch != "{":
             return None
+        if kind == "p":  # booktabs' (lr) trim
+            if ch != "(":
+                return None
+            q = text.find(")", p, p + 40)
+            if q < 0:
+                return None
+            self.pos = q + 1
+            return Arg("raw", p, q + 1, p + 1, q, [])
         if kind == "r":
             if ch != "{":
                 return None

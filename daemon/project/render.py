@@ -125,6 +125,8 @@ _SHOWN_ARG: dict[str, int] = {
         0,
     ),
     "footnotetext": 1,
+    "multicolumn": 2,
+    "multirow": 5,
     "marginpar": 1,
     "makebox": 2,
     "framebox": 2,
@@ -1190,7 +1192,7 @@ for (
     geometry linespread SetWatermarkText SetWatermarkColor SetWatermarkScale SetWatermarkAngle
     SetWatermarkHorCenter SetWatermarkVerCenter SetWatermarkLightness SetWatermarkFontSize
     bibliographystyle addbibresource addglobalbib addsectionbib includeonly title author date
-    thanks def let end begin @startsection"""):
+    thanks def let end begin @startsection cline cmidrule"""):
     _HANDLERS[_name] = _h_invisible
 
 

@@ -273,3 +273,25 @@ def test_quotes_with_changed_whitespace_or_markup_still_map(prop_project, data):
     assert m.score >= 0.95
     assert (m.prose_start, m.prose_end) == span
     assert list(m.ranges) == p.visible.source_ranges(*span)
+
+
+def test_tables_render_cells_not_layout(make_project, doc):
+    body = r"""
+\begin{table}
+\begin{tabular}{lcc}
+\toprule
+\multicolumn{2}{c}{Group} & \multirow{2}{*}{Score} \\[2pt]
+\cmidrule(lr){1-2}
+A & B & 0.91 \\ \hline
+\cline{1-2}
+\end{tabular}
+\caption{Scores.}
+\end{table}
+Line one\\[3mm] line two\\* line three.
+"""
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    t = p.visible.text
+    assert "Group & Score\n" in t
+    assert "A & B & 0.91" in t
+    assert "(lr)" not in t and "1-2" not in t and "2pt" not in t and "lcc" not in t
+    assert "Line one line two line three." in t
