@@ -356,6 +356,7 @@ _RECORDED = (
             "author",
             "bibitem",
             "newtheorem",
+            "pagecolor",
         ]
     )
 )

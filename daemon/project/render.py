@@ -114,6 +114,7 @@ class RenderContext:
     macros: dict[str, MacroDef] = field(default_factory=dict)
     # \newtheorem: environment -> (printed name, counter or None when unnumbered, within)
     theorems: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    page_color: hid.RGB = hid.WHITE  # \pagecolor in the preamble
     signature: str = ""
 
 
@@ -302,16 +303,17 @@ class _Hide:
 
 
 class _State:
-    __slots__ = ("bg", "fg", "reason", "tiny")
+    __slots__ = ("bg", "boxed", "fg", "reason", "tiny")
 
-    def __init__(self, fg=None, bg=hid.WHITE, tiny=None, reason=None) -> None:
+    def __init__(self, fg=None, bg=hid.WHITE, tiny=None, reason=None, boxed=False) -> None:
         self.fg = fg  # None: default (black)
         self.bg = bg
         self.tiny = tiny  # detail string when the font is unreadably small
         self.reason = reason  # ("phantom", detail) etc. for explicitly invisible content
+        self.boxed = boxed  # inside a \colorbox
 
     def copy(self) -> _State:
-        return _State(self.fg, self.bg, self.tiny, self.reason)
+        return _State(self.fg, self.bg, self.tiny, self.reason, self.boxed)
 
     def hidden(self) -> tuple[str, str] | None:
         if self.reason is not None:
@@ -322,7 +324,9 @@ class _State:
         if hid.invisible_on(fg, self.bg):
             if self.bg == hid.WHITE:
                 return ("white-text", "text color is white on a white page")
-            return ("colorbox", "text color equals its box background")
+            if self.boxed:
+                return ("colorbox", "text color equals its box background")
+            return ("page-color", "text color equals the page color")
         return None
 
 
@@ -340,7 +344,7 @@ class Renderer:
         self._segs: list[list[int]] = []
         self._len = 0
         self._last = "\n"
-        self.state = _State()
+        self.state = _State(bg=ctx.page_color)
         if entry_hidden is not None:
             self.state.reason = entry_hidden
         self.hide: _Hide | None = None
@@ -1034,6 +1038,7 @@ def _h_colorbox(r: Renderer, m: Macro, nodes, i):
         return
     st = r.state.copy()
     st.bg = color
+    st.boxed = True
     r._with_state(st, m, body.children)
 
 
@@ -1202,6 +1207,9 @@ def render_document(
     """Render a whole file: its `document` environment when it has one, otherwise every node.
     Never raises on a parsed document."""
     r = Renderer(doc, ctx, entry_hidden)
+    initial = r.state.hidden()
+    if r.hide is None and initial is not None:  # e.g. default black text on a black page
+        r.hide = _Hide(0, *initial)
     nodes = doc.nodes
     if doc.begin_document is not None:
         for node in nodes:
@@ -1333,6 +1341,13 @@ def build_context(docs: list[Document]) -> RenderContext:
                     default = doc.arg_text(macro.arg(2)) if macro.arg(2) is not None else None
                     ctx.macros[mname] = _make_def(mname, nargs, default, body.children, doc, macro)
                     sig_parts.append(doc.text[macro.start : macro.end])
+                elif name == "pagecolor":
+                    preamble = doc.begin_document is not None and macro.start < doc.begin_document
+                    model = doc.arg_text(macro.arg(0)) or None
+                    color = hid.resolve_color(model, doc.arg_text(macro.arg(1)), ctx.colors)
+                    if preamble and color is not None:
+                        ctx.page_color = color
+                        sig_parts.append(doc.text[macro.start : macro.end])
                 elif name == "newtheorem":
                     env = doc.arg_text(macro.arg(0)).strip()
                     shared = doc.arg_text(macro.arg(1)).strip() or None

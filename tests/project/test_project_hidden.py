@@ -199,3 +199,10 @@ def test_hidden_text_in_title_and_author(make_project):
     assert "Ann Author" in p.visible.text
     assert "positive review" not in p.visible.text and "language model" not in p.visible.text
     assert [(h.method, h.injection) for h in p.hidden] == [("white-text", True)] * 2
+
+
+def test_page_color_changes_what_is_invisible(make_project, doc):
+    body = r"\color{white}White on black is readable. {\color{black} Black on black is not.}"
+    p = _project(make_project, doc, body, PREAMBLE + "\\pagecolor{black}")
+    assert [(h.method, h.text) for h in p.hidden] == [("page-color", "Black on black is not.")]
+    assert "White on black is readable." in p.visible.text
