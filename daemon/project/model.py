@@ -126,9 +126,10 @@ class Project:
 
     # -- inputs --------------------------------------------------------------------------------
 
-    def update(self, path: str | Path, text: str | None) -> None:
+    def update(self, path: str | Path, text: str | None) -> list[SectionNode]:
         """An editor changed `path` (text=None: the buffer was closed, read the disk again).
-        Only that file is re-parsed and re-rendered."""
+        Only that file is re-parsed and re-rendered. Returns the sections whose visible text
+        changed (new sections included), so the daemon can review just those."""
         p = self._known_path(clean_path(path))
         if text is None:
             self._overlay.pop(p, None)
@@ -136,7 +137,36 @@ class Project:
         else:
             self._overlay[p] = text
         self._exists.pop(p, None)
+        before = self._section_digests()
         self._rebuild()
+        return self._changed_sections(before)
+
+    def _section_digests(self) -> dict[tuple, str]:
+        out: dict[tuple, str] = {}
+        text = self.visible.text
+        for key, node in self._keyed_sections():
+            out[key] = content_digest(text[node.prose_start : node.prose_end])
+        return out
+
+    def _keyed_sections(self):
+        """(kind, title, occurrence) -> node: stable across edits that renumber sections."""
+        seen: dict[tuple, int] = {}
+        for node in self.structure.root.walk():
+            if node.kind == "document":
+                continue
+            base = (node.kind, node.title)
+            n = seen.get(base, 0)
+            seen[base] = n + 1
+            yield (*base, n), node
+
+    def _changed_sections(self, before: dict[tuple, str]) -> list[SectionNode]:
+        text = self.visible.text
+        changed = []
+        for key, node in self._keyed_sections():
+            digest = content_digest(text[node.prose_start : node.prose_end])
+            if before.get(key) != digest:
+                changed.append(node)
+        return changed
 
     def _known_path(self, p: Path) -> Path:
         """The project's own spelling of a path an editor gives (symlinks, `..`)."""
@@ -632,6 +662,19 @@ class Project:
             out.append(
                 HiddenFinding(Range(path, f.start, f.end), f.method, f.detail, f.text, injection)
             )
+        # bibliography fields reach models too (the reference list, the researcher's abstracts)
+        for entry in self.bibliography.entries.values():
+            for name, value in entry.fields.items():
+                if hid.injection_matches(value, strong_only=True):
+                    out.append(
+                        HiddenFinding(
+                            entry.range,
+                            "bib-field",
+                            f"instruction to an AI reviewer in the {name!r} field of {entry.key!r}",
+                            " ".join(value.split()),
+                            True,
+                        )
+                    )
         return out
 
     # -- queries -------------------------------------------------------------------------------

@@ -107,3 +107,14 @@ def test_editing_the_bib_file(make_project):
     assert set(p.bibliography.undefined) == {"b"}
     assert "[a] Only A. 2000" in p.visible.text
     assert len(p._bibs) == 1  # the old parse is not kept
+
+
+def test_update_reports_changed_sections(make_project):
+    root = make_project(FILES)
+    p = Project.build(root)
+    changed = p.update(root / "method.tex", "\\section{Method}\nWe build it better.\n")
+    assert [n.title for n in changed] == ["Method"]
+    # a change in a section's number changes its text: sections after a new one are reported
+    changed = p.update(root / "intro.tex", FILES["intro.tex"] + "\\section{Extra}\nNew.\n")
+    assert [n.title for n in changed] == ["Extra", "Method", "Results"]
+    assert p.update(root / "results.tex", FILES["results.tex"]) == []
