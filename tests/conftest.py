@@ -7,11 +7,13 @@ skip with a reason when it is absent; nothing from it is copied into this reposi
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers (tiny_models)
 
 
 def _shared_dir() -> Path:
@@ -29,3 +31,27 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def tiny_models():
+    """Builds (once, cached on disk by source hash) tiny HF models, adapters and GGUF exports."""
+    from tiny_models import default_store
+
+    return default_store()
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_models) -> Path:
+    """A tiny random-weight Llama GGUF (f16, ChatML template in its metadata)."""
+    path, _ = tiny_models.gguf("llama", "f16")
+    return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tiny_models import MEASURED_FIDELITY
+
+    if MEASURED_FIDELITY:
+        terminalreporter.section("HF -> GGUF fidelity (measured by tests/export)")
+        for line in sorted(MEASURED_FIDELITY):
+            terminalreporter.write_line(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +65,27 @@ def _read_json(path: Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ExportError(f"{path}: unreadable JSON ({error})") from None
+
+
+# llama.cpp marks Phi-3's SentencePiece tokens by looking them up whenever the model's *name*
+# contains "phi3"/"phi-3", and fails to load a model that lacks them (a Phi-4-style BPE
+# vocabulary). Such a checkpoint is converted under a name that does not trigger that rule.
+_PHI3_NAME_TOKENS = ("<s>", "</s>", "<unk>")
+
+
+def gguf_model_name(checkpoint_dir: Path) -> str | None:
+    """A model name to pass to the converter, or None to keep the converter's own choice."""
+    name = checkpoint_dir.name
+    if not re.search(r"phi-?3", name, re.IGNORECASE):
+        return None
+    if _read_json(checkpoint_dir / "config.json").get("architectures") != ["Phi3ForCausalLM"]:
+        return None
+    tokenizer_json = checkpoint_dir / "tokenizer.json"
+    vocab = (
+        _read_json(tokenizer_json).get("model", {}).get("vocab", {})
+        if tokenizer_json.exists()
+        else {}
+    )
+    if not vocab or all(token in vocab for token in _PHI3_NAME_TOKENS):
+        return None
+    return re.sub(r"phi-?3", "phi", name, flags=re.IGNORECASE)

@@ -27,6 +27,6 @@ def build_tiny_lora(base_dir: Path, out_dir: Path, rank: int = 8, seed: int = 0)
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             if "lora_" in name:  # small enough that the merged model stays close to the base
-                parameter.mul_(0.1)
+                parameter.mul_(0.5)
     model.save_pretrained(out_dir)
     return out_dir

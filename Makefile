@@ -1,0 +1,38 @@
+# papercycle: the two commands are `make test` and `make demo` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The portable build: a native build of llama.cpp uses AMX kernels that segfault on quantized
+# models on some CPUs, and a portable wheel is also the one that can be shipped.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install test test-fast lint demo bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch comes pinned from constraints.txt in this same command (unpinned, trl/peft would
+	# resolve a CUDA build of several GB). llama-cpp-python compiles on first install (~5 min).
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[train,test]"
+	touch $@
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+test-fast: lint
+	$(PY) -m pytest -m "not slow"
+
+demo: $(INSTALLED)
+	bash examples/demo.sh
+
+bench: $(INSTALLED)
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf .cache build *.egg-info
