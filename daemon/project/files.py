@@ -24,6 +24,7 @@ TEX_SUFFIXES = (".tex", ".ltx", ".latex")
 _SKIP_DIRS = frozenset([".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__"])
 MAX_SCAN_FILES = 3000
 MAX_SCAN_DEPTH = 8
+MAX_SCAN_DIRS = 2000
 MAX_PARENT_LEVELS = 3  # a part file looks this far up for the main file that includes it
 
 
@@ -250,7 +251,9 @@ def scan_tex_files(directory: Path) -> list[Path]:
     """TeX files under `directory` (sorted, bounded depth and count, skipping VCS/venvs)."""
     out: list[Path] = []
     base_depth = len(directory.parts)
-    for dirpath, dirnames, filenames in os.walk(directory):
+    for visited, (dirpath, dirnames, filenames) in enumerate(os.walk(directory)):
+        if visited >= MAX_SCAN_DIRS:  # PATH is a home directory or "/": do not walk it all
+            break
         depth = len(Path(dirpath).parts) - base_depth
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         if depth >= MAX_SCAN_DEPTH:
