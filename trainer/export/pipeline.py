@@ -95,7 +95,7 @@ def _build(
     if options.as_adapter:
         return _build_adapter(checkpoint, staging, quant, options, llama_cpp, step)
 
-    hf_dir, adapter_dir = checkpoint.path, None
+    hf_dir = checkpoint.path
     if checkpoint.is_adapter:
         step("merging the LoRA adapter into its base")
         hf_dir = _merge_adapter(checkpoint, staging / "merged")
@@ -123,7 +123,7 @@ def _build(
     report = None
     if options.verify:
         step("verifying against the Hugging Face model")
-        report = verify_gguf(hf_dir, final, quant, adapter_dir=adapter_dir)
+        report = verify_gguf(hf_dir, final, quant)
     return final, report
 
 
