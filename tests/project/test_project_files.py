@@ -264,3 +264,19 @@ def test_dotdot_paths_are_one_file(make_project, doc):
     assert all(".." not in str(f) for f in p.files)
     assert p.bibliography.undefined == {}
     assert all(".." not in str(r) for r in p.bibliography.resources)
+
+
+def test_crlf_line_endings_and_bom(make_project):
+    text = (
+        "\ufeff% !TEX root = main.tex\r\n\\documentclass{article}\r\n\\begin{document}\r\n"
+        "\\section{One}\r\nFirst line\r\nsecond line.\r\n\r\nNew paragraph.\r\n\\end{document}\r\n"
+    )
+    root = make_project({"main.tex": text.encode("utf-8")})
+    p = Project.build(root)
+    assert "First line second line.\n\nNew paragraph." in p.visible.text
+    q = p.find_quote("second line. New paragraph")
+    assert q is not None and q.score >= 0.95
+    src = p.file_text(q.range.path)
+    assert src[q.range.start : q.range.end] == "second line.\r\n\r\nNew paragraph"
+    assert p.lsp_range(q.range).start.line == 5
+    assert p.structure.sections()[0].title == "One"
