@@ -333,7 +333,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("algorithm", re.compile(r"^(?:algorithms?|algs?\.?)\s*(\d+(?:\.\d+)?)$", re.I)),
     (
         "equation",
-        re.compile(r"^(?:equations?|eqs?\.?|eqn\.?)?\s*\(?\s*(\d+(?:\.\d+)?)\s*\)?$", re.I),
+        re.compile(r"^(?:equations?|eqs?\.?|eqn\.?)?\s*\(?\s*(\d+(?:\.\d+)?[a-z]?)\s*\)?$", re.I),
     ),
 ]
 

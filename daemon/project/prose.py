@@ -460,8 +460,20 @@ def assemble(
             else:
                 label_objs[key] = target
                 label_ranges[key] = Range(path, s, e)
-                if isinstance(target, (SectionNode, FloatInfo)) and target.label is None:
+                if (
+                    isinstance(target, (SectionNode, FloatInfo, EquationInfo))
+                    and target.label is None
+                ):
                     target.label = key
+        elif kind == "subequations_begin":
+            eq = EquationInfo(num.begin_subequations(), Range(path, ev[1], ev[2]), None)
+            structure.equations.append(eq)
+            float_stack.append(eq)  # a \label right inside names the whole group
+            objs[idx] = eq
+        elif kind == "subequations_end":
+            num.end_subequations()
+            if float_stack and isinstance(float_stack[-1], EquationInfo):
+                float_stack.pop()
         elif kind == "equation":
             _, s, e, shown, rows = ev
             eqs = []
@@ -535,6 +547,7 @@ def assemble(
     # pass 3: the text
     out = _Out(smap)
     open_floats: list[FloatInfo] = []
+    open_groups: list[EquationInfo] = []
     headings: list[SectionNode] = []
     abstract_node: SectionNode | None = None
     labels = structure.labels
@@ -594,6 +607,12 @@ def assemble(
                 out.rich(note, f, ref_text)
                 out.add("). ", f, e, e)
             open_floats.append(fl)
+        elif kind == "subequations_begin":
+            objs[idx].prose_start = out.len
+            open_groups.append(objs[idx])
+        elif kind == "subequations_end":
+            if open_groups:
+                open_groups.pop().prose_end = out.len
         elif kind == "equation":
             _, s, e, shown, rows = ev
             eqs = objs[idx]

@@ -704,6 +704,10 @@ class Renderer:
                 self.render_seq(env.children)
                 self._parbreak(env.end, env.end)
                 self._event(("theorem_end", env.end))
+            elif name == "subequations":
+                self._event(("subequations_begin", env.start, env.body_start))
+                self.render_seq(env.children)
+                self._event(("subequations_end", env.end))
             elif name == "proof":
                 self._parbreak(env.start, env.start)
                 self._out("Proof. ", env.start, env.body_start)

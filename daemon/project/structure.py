@@ -180,6 +180,7 @@ class Numbering:
         self.floats: dict[str, int] = {}
         self.within_seen: dict[str, str] = {}
         self.equation = 0
+        self.sub_equation: int | None = None
 
     def heading(self, level: int, starred: bool) -> str | None:
         if starred or level > SECNUMDEPTH:
@@ -242,8 +243,19 @@ class Numbering:
         return ".".join(parts) or "0"
 
     def equation_number(self) -> str:
+        if self.sub_equation is not None:  # inside amsmath's subequations: 3a, 3b, ...
+            self.sub_equation += 1
+            return self._prefix() + str(self.equation) + alpha(self.sub_equation).lower()
         self.equation += 1
         return self._prefix() + str(self.equation)
+
+    def begin_subequations(self) -> str:
+        self.equation += 1
+        self.sub_equation = 0
+        return self._prefix() + str(self.equation)
+
+    def end_subequations(self) -> None:
+        self.sub_equation = None
 
 
 def _roman(n: int) -> str:

@@ -291,3 +291,23 @@ def test_macro_swapping_its_arguments_in_a_title(make_project, doc):
     assert sec.title == "B A"
     src = p.file_text(sec.title_range.path)
     assert src[sec.title_range.start : sec.title_range.end] == "\\sw{A}{B}"
+
+
+def test_subequations(make_project, doc):
+    body = r"""
+\begin{equation}a=1\label{eq:a}\end{equation}
+\begin{subequations}\label{eq:group}
+\begin{align}
+b &= 2 \label{eq:b}\\
+c &= 3 \label{eq:c}
+\end{align}
+\end{subequations}
+\begin{equation}d=4\label{eq:d}\end{equation}
+See \eqref{eq:group}, \eqref{eq:c} and \eqref{eq:d}.
+"""
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    labels = {k: v.number for k, v in p.structure.labels.items()}
+    assert labels == {"eq:a": "1", "eq:group": "2", "eq:b": "2a", "eq:c": "2b", "eq:d": "3"}
+    assert "See (2), (2b) and (3)." in p.visible.text
+    assert p.resolve_reference("Eq. (2b)").number == "2b"
+    assert p.resolve_reference("Equation 2").number == "2"
