@@ -319,8 +319,11 @@ def choose_root(
     cfg = config or ProjectConfig.load(directory)[0]
     if cfg.root:
         p = clean_path(directory / cfg.root)
-        if p.is_file():
-            return RootChoice(p, "papercycle.toml", f"root = {cfg.root!r} in .papercycle.toml")
+        if not p.is_file():
+            raise ProjectError(
+                f"{directory / '.papercycle.toml'}: root = {cfg.root!r} does not exist"
+            )
+        return RootChoice(p, "papercycle.toml", f"root = {cfg.root!r} in .papercycle.toml")
     lm = latexmkrc_default(directory)
     if lm:
         p = clean_path(directory / lm)

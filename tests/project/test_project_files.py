@@ -280,3 +280,25 @@ def test_crlf_line_endings_and_bom(make_project):
     assert src[q.range.start : q.range.end] == "second line.\r\n\r\nNew paragraph"
     assert p.lsp_range(q.range).start.line == 5
     assert p.structure.sections()[0].title == "One"
+
+
+def test_papercycle_toml_root_must_exist(make_project, doc):
+    root = make_project(
+        {"main.tex": doc("x"), ".papercycle.toml": 'root = "gone.tex"\nmax_file_bytes = 10\n'}
+    )
+    with pytest.raises(ProjectError, match=r"gone\.tex"):
+        Project.build(root)
+
+
+def test_papercycle_toml_size_limit(make_project, doc):
+    root = make_project(
+        {
+            "main.tex": doc("Short.\\input{big}"),
+            "big.tex": "z" * 400,
+            ".papercycle.toml": "[project]\nmax_file_bytes = 300\n",
+        }
+    )
+    p = Project.build(root)
+    assert p.config.max_file_bytes == 300
+    assert "zzz" not in p.visible.text
+    assert any(d.code == "include-too-large" for d in p.diagnostics)
