@@ -646,9 +646,7 @@ class Renderer:
         if hid.looks_like_injection(body):
             text = body.lstrip("%").strip()
             self.findings.append(
-                RawFinding(
-                    node.start, node.end, "comment", "instruction-like text in a comment", text
-                )
+                RawFinding(*self._span(node), "comment", "instruction-like text in a comment", text)
             )
 
     def _source_only(self, node: Node, method: str) -> None:
@@ -658,8 +656,7 @@ class Renderer:
         if hid.looks_like_injection(body):
             self.findings.append(
                 RawFinding(
-                    node.start,
-                    node.end,
+                    *self._span(node),
                     method,
                     f"instruction-like text in {method} (only in the source)",
                     re.sub(r"\s+", " ", body).strip(),
@@ -675,7 +672,7 @@ class Renderer:
             rows = equation_rows(node.env, body)
             shown = f"$${text}$$"
             if rows and self.hide is None:
-                self._event(("equation", node.start, node.end, shown, rows))
+                self._event(("equation", self._s(node.start), self._e(node.end), shown, rows))
                 return
             self._space(node.start, node.start)
             self._out(shown, node.start, node.end)
@@ -700,29 +697,31 @@ class Renderer:
                 opt = env.args[0] if env.args else None
                 note = self._subpiece(opt.children) if opt is not None else None
                 self._parbreak(env.start, env.start)
-                self._event(("theorem_begin", name, thm, env.start, env.body_start, note))
+                self._event(
+                    ("theorem_begin", name, thm, self._s(env.start), self._e(env.body_start), note)
+                )
                 self.render_seq(env.children)
                 self._parbreak(env.end, env.end)
-                self._event(("theorem_end", env.end))
+                self._event(("theorem_end", self._e(env.end)))
             elif name == "subequations":
-                self._event(("subequations_begin", env.start, env.body_start))
+                self._event(("subequations_begin", self._s(env.start), self._e(env.body_start)))
                 self.render_seq(env.children)
-                self._event(("subequations_end", env.end))
+                self._event(("subequations_end", self._e(env.end)))
             elif name == "proof":
                 self._parbreak(env.start, env.start)
                 self._out("Proof. ", env.start, env.body_start)
                 self.render_seq(env.children)
                 self._parbreak(env.end, env.end)
             elif name in _FLOATS:
-                self._event(("float_begin", name, env.start, env.body_start))
+                self._event(("float_begin", name, self._s(env.start), self._e(env.body_start)))
                 self._parbreak(env.start, env.start)
                 self.render_seq(env.children)
                 self._parbreak(env.end, env.end)
-                self._event(("float_end", env.end))
+                self._event(("float_end", self._e(env.end)))
             elif name == "abstract":
-                self._event(("abstract_begin", env.start, env.body_start))
+                self._event(("abstract_begin", self._s(env.start), self._e(env.body_start)))
                 self.render_seq(env.children)
-                self._event(("abstract_end", env.end))
+                self._event(("abstract_end", self._e(env.end)))
             elif name in _LIST_ENVS:
                 self.list_counters.append(0)
                 self._parbreak(env.start, env.start)
@@ -730,7 +729,9 @@ class Renderer:
                 self.list_counters.pop()
                 self._parbreak(env.end, env.end)
             elif name == "thebibliography":
-                self._event(("bibliography", "thebibliography", env.start, env.body_start))
+                self._event(
+                    ("bibliography", "thebibliography", self._s(env.start), self._e(env.body_start))
+                )
                 self.render_seq(env.children)
             elif name in _TABULAR_ENVS:
                 self._parbreak(env.start, env.start)
@@ -769,6 +770,8 @@ class Renderer:
             self._event(("ref", name, keys, *self._span(m)))
             return i
         if name in INCLUDE_MACROS:
+            if self.repl is not None:
+                return i  # inside a macro body: not an include of this file
             if self.hide is not None:
                 # an included file inside hidden text is hidden too: the assembler renders it
                 # with this reason
@@ -815,12 +818,42 @@ class Renderer:
         return i
 
     def doc_arg(self, arg: Arg | None) -> str:
+        """An argument's source text; inside a macro expansion `#1` is replaced by what was
+        passed (`\\newcommand{\\mycite}[1]{\\citep{#1}}`)."""
         if arg is None:
             return ""
-        return self.src[arg.inner_start : arg.inner_end]
+        raw = self.src[arg.inner_start : arg.inner_end]
+        if "#" not in raw or not self._bindings or not arg.children:
+            return raw
+        return self._plain(arg.children, self.src, len(self._bindings) - 1)
+
+    def _plain(self, nodes: list[Node], src: str, level: int) -> str:
+        out = []
+        for node in nodes:
+            t = type(node)
+            if t is Text:
+                out.append(src[node.start : node.end])
+            elif t is Group:
+                out.append(self._plain(node.children, src, level))
+            elif t is Param and level >= 0:
+                bound = self._bindings[level].get(node.number)
+                if bound is not None:
+                    bnodes, bsrc, _repl, outer = bound
+                    outer_level = next(
+                        (k for k in range(level - 1, -1, -1) if self._bindings[k] is outer), -1
+                    )
+                    out.append(self._plain(bnodes, bsrc, outer_level))
+        return "".join(out)
 
     def _span(self, node: Node) -> tuple[int, int]:
         return self.repl if self.repl is not None else (node.start, node.end)
+
+    def _s(self, offset: int) -> int:
+        """A start offset for an event: inside a macro expansion, the invocation's start."""
+        return offset if self.repl is None else self.repl[0]
+
+    def _e(self, offset: int) -> int:
+        return offset if self.repl is None else self.repl[1]
 
     def _symbol(self, m: Macro) -> None:
         snippet = self.src[m.start : m.end]
@@ -852,18 +885,29 @@ class Renderer:
         if j < len(nodes) and type(nodes[j]) is Group:
             g = nodes[j]
             title = self._subpiece(g.children)
-            self._event(("heading", level, m.name, star, m.start, g.end, title))
+            self._event(("heading", level, m.name, star, self._s(m.start), self._e(g.end), title))
             return j
-        self._event(("heading", level, m.name, star, m.start, m.end, Piece("", [])))
+        self._event(
+            ("heading", level, m.name, star, self._s(m.start), self._e(m.end), Piece("", []))
+        )
         return i
 
     def _cite(self, m: Macro) -> None:
         arg = m.arg(2)
         keys: list[tuple[str, int, int]] = []
         if arg is not None:
-            raw = self.src[arg.inner_start : arg.inner_end]
+            raw = (
+                self.doc_arg(arg)
+                if self.repl is not None
+                else self.src[arg.inner_start : arg.inner_end]
+            )
             for km in re.finditer(r"[^,\s]+", raw):
-                keys.append((km.group(0), arg.inner_start + km.start(), arg.inner_start + km.end()))
+                if self.repl is None:
+                    keys.append(
+                        (km.group(0), arg.inner_start + km.start(), arg.inner_start + km.end())
+                    )
+                else:
+                    keys.append((km.group(0), *self.repl))
         start, end = self._span(m)
         self.citations.append(Citation(m.name, keys, start, end))
         if m.name == "nocite" or not keys:
@@ -998,7 +1042,7 @@ def _h_footnote(r: Renderer, m: Macro, nodes, i):
 def _h_label(r: Renderer, m: Macro, nodes, i):
     key = r.doc_arg(m.arg(0)).strip()
     if key and r.repl is None:
-        r._event(("label", key, m.start, m.end))
+        r._event(("label", key, r._s(m.start), r._e(m.end)))
     elif key and r.repl is not None:
         r._event(("label", key, *r.repl))
 
@@ -1100,11 +1144,11 @@ def _h_caption(r: Renderer, m: Macro, nodes, i):
     piece = r._subpiece(arg.children)
     if m.name == "captionof":
         kind = r.doc_arg(m.arg(0)).strip()
-        r._event(("float_begin", kind, m.start, m.start))
-        r._event(("caption", m.start, m.end, piece))
-        r._event(("float_end", m.end))
+        r._event(("float_begin", kind, r._s(m.start), r._s(m.start)))
+        r._event(("caption", r._s(m.start), r._e(m.end), piece))
+        r._event(("float_end", r._e(m.end)))
     else:
-        r._event(("caption", m.start, m.end, piece))
+        r._event(("caption", r._s(m.start), r._e(m.end), piece))
 
 
 def _h_item(r: Renderer, m: Macro, nodes, i):
@@ -1127,29 +1171,29 @@ def _h_bibitem(r: Renderer, m: Macro, nodes, i):
     key = r.doc_arg(m.arg(1)).strip()
     r._newline(m.start, m.start)
     r._out(f"[{key}] ", m.start, m.end)
-    r._event(("bibitem", key, m.start, m.end))
+    r._event(("bibitem", key, r._s(m.start), r._e(m.end)))
 
 
 def _h_bibliography(r: Renderer, m: Macro, nodes, i):
     if m.name in ("bibliography", "printbibliography"):
-        r._event(("bibliography", m.name, m.start, m.end))
+        r._event(("bibliography", m.name, r._s(m.start), r._e(m.end)))
 
 
 def _h_abstract(r: Renderer, m: Macro, nodes, i):
     arg = m.arg(0)
     if arg is None:  # \abstract as the begin-macro of the environment: nothing to do
         return
-    r._event(("abstract_begin", m.start, arg.inner_start))
+    r._event(("abstract_begin", r._s(m.start), r._e(arg.inner_start)))
     r.render_seq(arg.children)
-    r._event(("abstract_end", m.end))
+    r._event(("abstract_end", r._e(m.end)))
 
 
 def _h_maketitle(r: Renderer, m: Macro, nodes, i):
-    r._event(("maketitle", m.start, m.end))
+    r._event(("maketitle", r._s(m.start), r._e(m.end)))
 
 
 def _h_appendix(r: Renderer, m: Macro, nodes, i):
-    r._event(("appendix", m.start, m.end))
+    r._event(("appendix", r._s(m.start), r._e(m.end)))
 
 
 def _h_url(r: Renderer, m: Macro, nodes, i):

@@ -311,3 +311,26 @@ See \eqref{eq:group}, \eqref{eq:c} and \eqref{eq:d}.
     assert "See (2), (2b) and (3)." in p.visible.text
     assert p.resolve_reference("Eq. (2b)").number == "2b"
     assert p.resolve_reference("Equation 2").number == "2"
+
+
+def test_structure_inside_user_macros(make_project, doc):
+    preamble = r"""
+\newcommand{\mycite}[1]{\citep{#1}}
+\newcommand{\fig}[2]{\begin{figure}\caption{#1}\label{#2}\end{figure}}
+\newcommand{\sref}[1]{Section~\ref{#1}}
+"""
+    body = r"""
+\section{Intro}\label{sec:i}
+As shown \mycite{k1,k2}. \fig{A wrapped figure.}{fig:w} See Figure~\ref{fig:w} and \sref{sec:i}.
+"""
+    p = Project.build(make_project({"main.tex": doc(body, preamble)}))
+    assert [c.key for c in p.structure.citations] == ["k1", "k2"]
+    assert p.structure.labels["fig:w"].number == "1"
+    assert p.structure.labels["fig:w"].kind == "figure"
+    t = p.visible.text
+    assert "As shown [k1; k2]." in t
+    assert "Figure 1: A wrapped figure." in t
+    assert "See Figure 1 and Section 1." in t
+    fl = p.structure.floats[0]
+    src = p.file_text(fl.range.path)
+    assert src[fl.range.start : fl.range.end].startswith(r"\fig{A wrapped")
