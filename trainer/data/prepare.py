@@ -1,0 +1,98 @@
+"""From a dataset file to chat examples: adapt, split by paper id, truncate papers by tokens,
+and report what was cut and how long the examples are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papercycle.trainer.data.papers import Paper
+from papercycle.trainer.data.records import DataError, read_records
+from papercycle.trainer.data.research import researcher_example
+from papercycle.trainer.data.sources import SOURCES
+from papercycle.trainer.data.split import select
+from papercycle.trainer.data.targets import reviewer_example
+
+ADAPTERS = (*SOURCES, "research-14k", "chat")
+
+
+@dataclass
+class DataReport:
+    examples: int = 0
+    truncated: int = 0
+    tokens_cut: int = 0
+    lengths: list[int] = field(default_factory=list)
+
+    def percentiles(self) -> dict[str, int]:
+        if not self.lengths:
+            return {}
+        ordered = sorted(self.lengths)
+
+        def at(q: float) -> int:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+        return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": ordered[-1]}
+
+    def render(self) -> str:
+        p = self.percentiles()
+        lengths = ", ".join(f"{k} {v}" for k, v in p.items())
+        return (
+            f"{self.examples} papers, {sum(self.lengths)} tokens (per example: {lengths}); "
+            f"{self.truncated} papers truncated, {self.tokens_cut} paper tokens cut"
+        )
+
+
+def load_papers(
+    adapter: str, path: Path, split: str = "all", test_fraction: float = 0.1
+) -> list[Paper]:
+    if adapter not in SOURCES:
+        raise DataError(f"{adapter!r} is not a review source (one of {', '.join(SOURCES)})")
+    papers = [SOURCES[adapter](r) for r in read_records(path)]
+    return select(papers, split, test_fraction)
+
+
+def chat_examples(
+    adapter: str,
+    path: Path,
+    *,
+    tokenizer,
+    split: str = "train",
+    test_fraction: float = 0.1,
+    reviewer_format: str = "cyclereviewer",
+    max_paper_tokens: int | None = None,
+    min_reviews: int = 1,
+) -> tuple[list[dict], DataReport]:
+    """Chat examples (`{"id", "messages"}`) of `split`, with the paper (user turn) cut to
+    `max_paper_tokens`; the report counts the cuts and the example lengths in tokens."""
+    if adapter in SOURCES:
+        papers = [
+            p
+            for p in load_papers(adapter, path, split, test_fraction)
+            if len(p.reports) >= min_reviews
+        ]
+        examples = [reviewer_example(p, reviewer_format) for p in papers]
+    elif adapter in ("research-14k", "chat"):
+        records = read_records(path)
+        examples = select(
+            [researcher_example(r) for r in records], split, test_fraction, key=lambda e: e["id"]
+        )
+    else:
+        raise DataError(f"unknown data adapter {adapter!r} (one of {', '.join(ADAPTERS)})")
+    report = DataReport(examples=len(examples))
+    for example in examples:
+        if max_paper_tokens is not None:
+            _truncate_user_turn(example, tokenizer, max_paper_tokens, report)
+        ids = tokenizer.apply_chat_template(example["messages"], tokenize=True)
+        ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
+        report.lengths.append(len(ids))
+    return examples, report
+
+
+def _truncate_user_turn(example: dict, tokenizer, limit: int, report: DataReport) -> None:
+    # The first user turn holds the paper (reviewer) or the references (researcher).
+    turn = next(m for m in example["messages"] if m["role"] == "user")
+    ids = tokenizer(turn["content"], add_special_tokens=False)["input_ids"]
+    if len(ids) > limit:
+        turn["content"] = tokenizer.decode(ids[:limit])
+        report.truncated += 1
+        report.tokens_cut += len(ids) - limit

@@ -1,0 +1,54 @@
+"""Reviewer SFT examples in the exact formats the daemon serves.
+
+The target is rendered by the format's own renderer from a typed `Review`, so what the model
+learns to write is what `parse_review` reads back. Human reports are ordered from the lowest
+to the highest rating, as CycleReviewer writes them.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from papercycle.daemon.formats import cyclereviewer, deepreviewer
+from papercycle.daemon.formats.chat import Message
+from papercycle.daemon.formats.review import MetaReview, Review, ReviewerReport, Score
+from papercycle.trainer.data.papers import Paper
+
+REVIEWER_FORMATS = ("cyclereviewer", "deepreviewer")
+
+
+def reviewer_prompt(paper_text: str, format: str) -> list[Message]:
+    if format == "cyclereviewer":
+        return cyclereviewer.build_messages(paper_text)
+    if format == "deepreviewer":
+        return deepreviewer.build_messages(paper_text, mode="fast")
+    raise ValueError(f"unknown reviewer format {format!r} (one of {REVIEWER_FORMATS})")
+
+
+def reviewer_target(paper: Paper, format: str) -> str:
+    reports = sorted(
+        paper.reports, key=lambda r: r.rating.value if r.rating and r.rating.value else 0.0
+    )
+    review = Review(format=format, reports=reports, meta=paper.meta, decision=paper.decision)  # type: ignore[arg-type]
+    if format == "cyclereviewer":
+        return cyclereviewer.render(review)
+    review.meta = _mean_meta(paper)
+    return deepreviewer.render(review, mode="fast")
+
+
+def _mean_meta(paper: Paper) -> MetaReview:
+    """DeepReviewer's final review carries the mean of the reviewers' scores."""
+    meta = MetaReview(text=paper.meta.text if paper.meta else None)
+    meta.summary = next((r.summary for r in paper.reports if r.summary), None)
+    for name in ReviewerReport.SCORE_FIELDS:
+        values = paper.human_scores(name)
+        if values:
+            mean = round(statistics.fmean(values), 2)
+            setattr(meta, name, Score(mean, f"{mean:g}"))
+    return meta
+
+
+def reviewer_example(paper: Paper, format: str) -> dict:
+    messages = reviewer_prompt(paper.text, format)
+    messages.append({"role": "assistant", "content": reviewer_target(paper, format)})
+    return {"id": paper.id, "messages": messages}

@@ -1,0 +1,1 @@
+"""Evaluation: reviewer metrics against human reviews, researcher scores under a reviewer."""

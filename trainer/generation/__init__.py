@@ -1,0 +1,1 @@
+"""llama.cpp generation in a child process (sampling drafts, reviewer scoring, grading)."""

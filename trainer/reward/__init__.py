@@ -1,0 +1,1 @@
+"""Rewards: the reviewer's averaged rating (SimPO) and the rubric grade (GRPO)."""
