@@ -20,6 +20,10 @@ COMMANDS: dict[str, str] = {
     "tiny": "tiny:tiny",
     "parse-review": "parse_review:parse_review",
     "project": "project:project",
+    "daemon": "daemon:daemon",
+    "models": "models:models",
+    "review": "review:review",
+    "cache": "cache:cache",
 }
 
 

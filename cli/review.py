@@ -1,0 +1,227 @@
+"""`papercycle review PATH`: a review through the daemon, printed the way compilers and linters
+print diagnostics (`file:line:col: severity: [category] message`), as JSON, or as SARIF.
+
+Exit status: 0 reviewed, 1 findings at or above `--fail-on`, 2 an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from importlib.metadata import version
+from typing import Any
+
+import click
+from papercycle.cli.errors import UserError
+
+SEVERITY_RANK = {"minor": 1, "major": 2, "critical": 3}
+LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
+
+
+@click.command("review")
+@click.argument("path", type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--mode",
+    type=click.Choice(["fast", "standard", "best", "sections"]),
+    default="standard",
+    show_default=True,
+    help="Whole-paper review mode, or one section review per section.",
+)
+@click.option("--section", default=None, help="Review only this section (number or title).")
+@click.option("--model", default=None, help="A configured model name (papercycle models list).")
+@click.option("--format", "output", type=click.Choice(["text", "json", "sarif"]), default="text")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["none", "minor", "major", "critical"]),
+    default="none",
+    show_default=True,
+    help="Exit 1 when a comment or finding is at least this severe.",
+)
+@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
+def review(path, mode, section, model, output, fail_on, timeout) -> None:
+    """Review the LaTeX paper at PATH (a .tex file or its directory) through the daemon,
+    starting the daemon if needed."""
+    from papercycle.daemon.client import DaemonError
+
+    params: dict[str, Any] = {"path": os.path.abspath(path), "priority": "interactive"}
+    if model:
+        params["model"] = model
+    if section is not None:
+        kind, params["section"] = "review.section", section
+    elif mode == "sections":
+        kind = "review.sections"
+    else:
+        kind, params["mode"] = "review.paper", mode
+    try:
+        result = asyncio.run(_run(kind, params, timeout))
+    except DaemonError as error:
+        if error.code == "gone":
+            raise UserError(
+                f"{error.message}; run the command again (a new daemon starts by itself, "
+                "finished results are cached)"
+            ) from None
+        raise UserError(error.message) from None
+    except TimeoutError:
+        raise UserError(f"no result within {timeout:.0f} s") from None
+    if output == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif output == "sarif":
+        click.echo(json.dumps(to_sarif(result), indent=2, ensure_ascii=False))
+    else:
+        _print_text(result)
+    if fail_on != "none" and any(
+        SEVERITY_RANK.get(f["severity"], 0) >= SEVERITY_RANK[fail_on] for f in findings(result)
+    ):
+        sys.exit(1)
+
+
+async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    from papercycle.daemon.client import Client
+    from tqdm import tqdm
+
+    async with Client() as client:
+        stream = client.stream(kind, params)
+        with tqdm(desc="reviewing", unit="tok", disable=None, leave=False, file=sys.stderr) as bar:
+
+            async def consume() -> None:
+                async for event in stream:
+                    name = event["event"]
+                    if name == "token":
+                        bar.update(1)
+                    elif name == "queued" and event["position"]:
+                        bar.set_description(f"queued behind {event['position']} job(s)")
+                    elif name == "loading":
+                        bar.set_description(f"loading {event['model']}")
+                    elif name == "started":
+                        bar.set_description(f"reviewing with {event['model']}")
+                    elif name == "partial":
+                        bar.set_description(f"section {event['index']}/{event['of']} done")
+
+            try:
+                await asyncio.wait_for(consume(), timeout)
+            except (TimeoutError, asyncio.CancelledError):
+                await client.cancel(stream.id)
+                raise
+        assert stream.result is not None
+        return stream.result
+
+
+def findings(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Comments and hidden-text findings, in one shape: range, severity, category, message."""
+    out = []
+    for comment in result.get("comments", []):
+        message = comment["text"]
+        if comment.get("quote"):
+            message += f' (on: "{comment["quote"]}")'
+        out.append(
+            {
+                "range": comment["anchor"]["range"],
+                "severity": comment["severity"],
+                "category": comment.get("category") or comment["kind"],
+                "message": message,
+                "anchor": comment["anchor"]["method"],
+            }
+        )
+    for finding in result.get("hidden", []):
+        what = "instruction to AI reviewers" if finding["injection"] else "text a reader cannot see"
+        out.append(
+            {
+                "range": finding["range"],
+                "severity": finding["severity"],
+                "category": "hidden-injection" if finding["injection"] else "hidden-text",
+                "message": f"{what} ({finding['method']}): {finding['text'][:200]!r}",
+                "anchor": "source",
+            }
+        )
+    return out
+
+
+def _where(r: dict[str, Any] | None) -> tuple[str, int, int]:
+    if r is None:
+        return "?", 1, 1
+    path = os.path.relpath(r["path"]) if not r["path"].startswith("..") else r["path"]
+    lsp = r.get("lsp") or {"start": {"line": 0, "character": 0}}
+    return path, lsp["start"]["line"] + 1, lsp["start"]["character"] + 1
+
+
+def _print_text(result: dict[str, Any]) -> None:
+    header = f"model {result['model']} ({result['format']})"
+    if result.get("cached"):
+        header += ", from cache"
+    click.echo(header)
+    for part in result.get("sections", [result] if result["kind"] == "section" else []):
+        scores = ", ".join(f"{k} {v}" for k, v in part["scores"].items())
+        click.echo(f"section {part['section']['name']}: {scores or 'no scores'}")
+    if result["kind"] == "paper":
+        scores = ", ".join(f"{k} {v:g}" for k, v in result["scores"].items())
+        click.echo(f"scores: {scores or 'none readable'}")
+        click.echo(f"decision: {result['decision'] or 'none readable'}")
+    for line in result.get("removed_instructions", []):
+        click.echo(f"note: an instruction to reviewers was kept from the model: {line[:120]!r}")
+    for finding in findings(result):
+        path, line, col = _where(finding["range"])
+        message = " ".join(finding["message"].split())
+        click.echo(
+            f"{path}:{line}:{col}: {LEVEL.get(finding['severity'], 'note')}: "
+            f"[{finding['category']}] {message}"
+        )
+    for warning in result.get("warnings", []):
+        click.echo(f"parse warning: {warning}", err=True)
+
+
+def to_sarif(result: dict[str, Any]) -> dict[str, Any]:
+    """SARIF 2.1.0, for code-scanning UIs (GitHub, GitLab, VS Code's SARIF viewer)."""
+    items = findings(result)
+    rules = sorted({f["category"] for f in items})
+    results = []
+    for f in items:
+        r = f["range"] or {}
+        lsp = r.get("lsp") or {
+            "start": {"line": 0, "character": 0},
+            "end": {"line": 0, "character": 0},
+        }
+        results.append(
+            {
+                "ruleId": f["category"],
+                "level": LEVEL.get(f["severity"], "note"),
+                "message": {"text": f["message"]},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": os.path.relpath(r.get("path", "?"))},
+                            "region": {
+                                "startLine": lsp["start"]["line"] + 1,
+                                "startColumn": lsp["start"]["character"] + 1,
+                                "endLine": lsp["end"]["line"] + 1,
+                                "endColumn": lsp["end"]["character"] + 1,
+                            },
+                        }
+                    }
+                ],
+                "properties": {"severity": f["severity"], "anchor": f["anchor"]},
+            }
+        )
+    return {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "papercycle",
+                        "version": version("papercycle"),
+                        "informationUri": "https://github.com/papercycle/papercycle",
+                        "rules": [{"id": rule, "name": rule} for rule in rules],
+                    }
+                },
+                "results": results,
+                "properties": {
+                    "model": result.get("model"),
+                    "scores": result.get("scores"),
+                    "decision": result.get("decision"),
+                },
+            }
+        ],
+    }

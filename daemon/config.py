@@ -1,0 +1,220 @@
+"""The daemon's TOML configuration: settings and the models it may serve, by name.
+
+User file: `<config dir>/config.toml`. A project's `.papercycle.toml` may add or override
+models (same `[[models]]` tables) and pick the ones its reviews use (`[review]`).
+
+```toml
+[daemon]
+keep_alive = 300          # seconds a model stays loaded after its last use
+memory_budget_mb = 8192   # loaded models (weights + KV cache) must fit
+max_queue = 16            # jobs waiting beyond this get a "busy" answer
+transport = "ipc"         # "ipc" or "tcp" (127.0.0.1 with a token)
+listen = ""               # e.g. "tcp://0.0.0.0:5555": other interfaces, only when asked (warns)
+
+[[models]]
+name = "deepreviewer-7b"
+path = "/models/deepreviewer-7b-Q4_K_M.gguf"
+role = "reviewer"         # reviewer | researcher | grader
+format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | section
+n_ctx = 16384
+n_threads = 8
+n_gpu_layers = 0
+backend = "llama"         # or "http" with url = "http://gpu-box:8080/v1"
+[models.sampling]
+temperature = 0.4
+max_tokens = 4096
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+ROLES = ("reviewer", "researcher", "grader")
+FORMATS = ("cyclereviewer", "deepreviewer", "aiscientist", "section")
+BACKENDS = ("llama", "http")
+SAMPLING_KEYS = {
+    "temperature": float,
+    "top_p": float,
+    "top_k": int,
+    "min_p": float,
+    "repeat_penalty": float,
+    "max_tokens": int,
+    "seed": int,
+}
+DEFAULT_SAMPLING = {"temperature": 0.4, "top_p": 0.95, "max_tokens": 2048, "seed": 0}
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file and the entry."""
+
+
+@dataclass
+class ModelConfig:
+    name: str
+    path: str = ""
+    role: str = "reviewer"
+    format: str = "section"
+    n_ctx: int = 4096
+    n_threads: int = 0  # 0: llama.cpp's choice
+    n_gpu_layers: int = 0
+    backend: str = "llama"
+    url: str = ""  # http backend: base URL of an OpenAI-compatible API (".../v1")
+    api_model: str = ""  # http backend: the model name the server expects
+    # Constrain full reviews with a grammar of the format's skeleton (headings, numeric
+    # scores). Off for real reviewers (their own layout is what they were trained on); on
+    # for untrained/tiny models, whose free text would parse to nothing.
+    structured: bool = False
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, Any]:
+        return {**DEFAULT_SAMPLING, **self.sampling}
+
+    def to_toml(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if v not in ("", {}) or k == "name"}
+        return out
+
+    @classmethod
+    def from_toml(cls, data: dict[str, Any], where: str) -> ModelConfig:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not data["name"]:
+            raise ConfigError(f"{where}: every [[models]] entry needs a name")
+        name = data["name"]
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"{where}: model {name!r}: unknown key(s) {', '.join(unknown)}")
+        model = cls(**data)
+        model.validate(where)
+        return model
+
+    def validate(self, where: str = "config") -> None:
+        label = f"{where}: model {self.name!r}"
+        if self.role not in ROLES:
+            raise ConfigError(f"{label}: role {self.role!r} is not one of {', '.join(ROLES)}")
+        if self.format not in FORMATS:
+            raise ConfigError(f"{label}: format {self.format!r} is not one of {', '.join(FORMATS)}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"{label}: backend {self.backend!r} is not llama or http")
+        if self.backend == "llama" and not self.path:
+            raise ConfigError(f"{label}: no GGUF path")
+        if self.backend == "http" and not self.url:
+            raise ConfigError(f"{label}: the http backend needs a url")
+        for key, value in (("n_ctx", self.n_ctx), ("n_threads", self.n_threads)):
+            if not isinstance(value, int) or value < 0 or (key == "n_ctx" and value < 256):
+                raise ConfigError(f"{label}: {key} = {value!r} is not a usable number")
+        for key, value in self.sampling.items():
+            kind = SAMPLING_KEYS.get(key)
+            if kind is None:
+                raise ConfigError(f"{label}: unknown sampling setting {key!r}")
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ConfigError(f"{label}: sampling {key} = {value!r} is not a number")
+
+
+@dataclass
+class DaemonSettings:
+    keep_alive: float = 300.0
+    memory_budget_mb: int = 8192
+    max_queue: int = 16
+    transport: str = "ipc"
+    listen: str = ""
+    heartbeat_timeout: float = 10.0
+    max_message_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass
+class Config:
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    models: dict[str, ModelConfig] = field(default_factory=dict)
+    review: dict[str, Any] = field(default_factory=dict)  # project: default model per role
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        config = cls(path=path)
+        if path.is_file():
+            config.merge(_read(path), str(path), allow_daemon=True)
+        return config
+
+    def with_project(self, project_dir: Path | None) -> Config:
+        """This configuration with a project's `.papercycle.toml` models and choices on top."""
+        if project_dir is None:
+            return self
+        file = project_dir / ".papercycle.toml"
+        if not file.is_file():
+            return self
+        merged = Config(self.daemon, dict(self.models), dict(self.review), self.path)
+        merged.merge(_read(file), str(file), allow_daemon=False)
+        return merged
+
+    def merge(self, data: dict[str, Any], where: str, *, allow_daemon: bool) -> None:
+        daemon = data.get("daemon")
+        if daemon is not None and allow_daemon:
+            names = {f.name for f in fields(DaemonSettings)}
+            for key, value in daemon.items():
+                if key not in names:
+                    raise ConfigError(f"{where}: [daemon] unknown key {key!r}")
+                setattr(self.daemon, key, value)
+            if self.daemon.transport not in ("ipc", "tcp"):
+                raise ConfigError(f"{where}: [daemon] transport must be ipc or tcp")
+        models = data.get("models", [])
+        if not isinstance(models, list):
+            raise ConfigError(f"{where}: models must be an array of tables ([[models]])")
+        for entry in models:
+            model = ModelConfig.from_toml(entry, where)
+            if model.path and not Path(model.path).is_absolute():
+                model.path = str((Path(where).parent / model.path).absolute())
+            self.models[model.name] = model
+        review = data.get("review")
+        if isinstance(review, dict):
+            self.review.update(review)
+
+    def model_for(self, name: str | None, role: str = "reviewer", fmt: str | None = None):
+        """The model named `name`, or this project's choice for `role`, or the only/first model
+        of that role (of format `fmt` when given)."""
+        if name:
+            if name not in self.models:
+                known = ", ".join(sorted(self.models)) or "none configured"
+                raise ConfigError(f"no model named {name!r} (known: {known})")
+            return self.models[name]
+        chosen = self.review.get("section_model" if fmt == "section" else "model")
+        if isinstance(chosen, str) and chosen in self.models:
+            return self.models[chosen]
+        candidates = [m for m in self.models.values() if m.role == role]
+        if fmt is not None:
+            preferred = [m for m in candidates if m.format == fmt]
+            candidates = preferred or candidates
+        if not candidates:
+            raise ConfigError(
+                f"no {role} model configured: add one with `papercycle models add NAME PATH`"
+            )
+        return candidates[0]
+
+    def save(self, path: Path | None = None) -> None:
+        """Write the user file (models and daemon settings), atomically."""
+        target = path or self.path
+        if target is None:
+            raise ConfigError("no configuration file to write")
+        data: dict[str, Any] = {}
+        if self.daemon != DaemonSettings():
+            data["daemon"] = {
+                k: v for k, v in asdict(self.daemon).items() if getattr(DaemonSettings(), k) != v
+            }
+        data["models"] = [m.to_toml() for m in self.models.values()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+        tmp.replace(target)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None

@@ -1,0 +1,397 @@
+"""Reviews as data: build the generation a review needs, and turn the model's output into a
+result (parsed review, scores, decision, anchored comments, hidden-text findings).
+
+The daemon runs the generation in between (queue, cache, streaming); `review_paper` and
+`review_section` at the bottom run all three steps directly, for scripts and benchmarks.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from papercycle.daemon.config import ModelConfig
+from papercycle.daemon.engine import skeleton
+from papercycle.daemon.engine.anchoring import Anchorer
+from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, section
+from papercycle.daemon.formats.chat import ChatTemplate, Message
+from papercycle.daemon.formats.parse import parse_review
+from papercycle.daemon.formats.review import Review, SectionReview
+from papercycle.daemon.project import Project
+from papercycle.daemon.project.model import SectionSlice
+from papercycle.daemon.store import cache_key
+
+MODES = ("fast", "standard", "best", "sections")
+PROMPT_VERSIONS = {
+    "cyclereviewer": cyclereviewer.PROMPT_VERSION,
+    "deepreviewer": deepreviewer.PROMPT_VERSION,
+    "aiscientist": aiscientist.PROMPT_VERSION,
+    "section": section.PROMPT_VERSION,
+}
+REMOVED = "[instruction to reviewers removed by papercycle]"
+# Section kinds worth a review of their own (the title and reference list are not).
+REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}
+
+
+class ReviewError(ValueError):
+    """A review that cannot be run as asked (context too small, unknown section, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class GenerationRequest:
+    """One generation: everything that decides its output, and where its result goes."""
+
+    kind: str  # "paper" | "section"
+    model: ModelConfig
+    mode: str
+    messages: list[Message]
+    prompt: str
+    grammar: str | None
+    settings: dict[str, Any]
+    prompt_version: str
+    key: str
+    prompt_tokens: int | None = None
+    section: SectionSlice | None = None
+    removed_instructions: list[str] = field(default_factory=list)
+
+
+TokenCounter = Callable[[ModelConfig, str], int | None]
+
+
+def paper_input(project: Project) -> tuple[str, list[str]]:
+    """The visible text with instructions to reviewers taken out. Hidden text is never in the
+    visible text; visible instructions are (a reader sees them), but the model must not."""
+    text = project.visible.text
+    removed = []
+    for finding in project.hidden:
+        snippet = finding.text.strip()
+        if finding.injection and snippet and snippet in text:
+            text = text.replace(snippet, REMOVED)
+            removed.append(snippet)
+    return text, removed
+
+
+_TEMPLATES: dict[tuple, ChatTemplate] = {}
+
+
+def _render(model: ModelConfig, messages: list[Message]) -> str:
+    if model.backend == "http":
+        # The server applies its own template; the key still needs the exact input.
+        return "\n".join(f"<{m['role']}>\n{m['content']}" for m in messages)
+    # Reading the template parses the whole GGUF header: once per model file version.
+    ident = tuple(sorted(_identity(model).items()))
+    template = _TEMPLATES.get(ident)
+    if template is None:
+        template = _TEMPLATES[ident] = ChatTemplate.from_gguf(model.path)
+    return template.render(messages)
+
+
+def _check_context(
+    model: ModelConfig, what: str, prompt: str, settings: dict[str, Any], count: TokenCounter
+) -> int | None:
+    tokens = count(model, prompt)
+    if tokens is None:
+        return None
+    answer = int(settings.get("max_tokens", 512))
+    if tokens + answer > model.n_ctx:
+        raise ReviewError(
+            "model",
+            f"model {model.name!r}: {what} needs {tokens + answer} tokens ({tokens} of prompt + "
+            f"{answer} for the answer) but its context holds {model.n_ctx} (n_ctx); use a model "
+            "with a longer context, raise n_ctx, lower max_tokens, or review by section",
+        )
+    return tokens
+
+
+def _identity(model: ModelConfig) -> dict[str, Any]:
+    from papercycle.daemon.models.registry import identity
+
+    return identity(model)
+
+
+def prepare_paper(
+    project: Project, model: ModelConfig, mode: str, count: TokenCounter
+) -> GenerationRequest:
+    if mode not in MODES or mode == "sections":
+        raise ReviewError("bad-request", f"mode {mode!r} is not one of fast, standard, best")
+    text, removed = paper_input(project)
+    fmt = model.format
+    if fmt == "cyclereviewer":
+        messages = cyclereviewer.build_messages(text)
+    elif fmt == "deepreviewer":
+        messages = deepreviewer.build_messages(
+            text, mode, reviewer_num=1 if model.structured else 4
+        )
+    elif fmt == "aiscientist":
+        messages = aiscientist.build_messages(text)
+    else:
+        raise ReviewError(
+            "bad-request",
+            f"model {model.name!r} writes section reviews (format section): use mode 'sections'",
+        )
+    settings = model.settings()
+    grammar = skeleton.grammar_for(fmt) if model.structured else None
+    prompt = _render(model, messages)
+    tokens = _check_context(model, "the paper", prompt, settings, count)
+    version = PROMPT_VERSIONS[fmt]
+    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
+    return GenerationRequest(
+        "paper",
+        model,
+        mode,
+        messages,
+        prompt,
+        grammar,
+        settings,
+        version,
+        key,
+        tokens,
+        removed_instructions=removed,
+    )
+
+
+def reviewable_sections(project: Project) -> list[SectionSlice]:
+    return [s for s in project.section_slices() if s.node.kind in REVIEWABLE and s.text.strip()]
+
+
+def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSlice:
+    """A section by number ("3.1"), title ("Method", case-insensitive) or position
+    ({"path": ..., "offset": ...}, e.g. the editor's cursor)."""
+    slices = reviewable_sections(project)
+    if isinstance(selector, dict):
+        node = project.section_at(selector.get("path", ""), int(selector.get("offset", 0)))
+        for s in slices:
+            if node is not None and s.node is node:
+                return s
+        raise ReviewError("project", f"no reviewable section at {selector}")
+    wanted = str(selector).strip().lower()
+    for s in slices:
+        if (s.node.number or "").lower() == wanted or s.node.title.strip().lower() == wanted:
+            return s
+    known = ", ".join(f"{s.node.number or ''} {s.node.title}".strip() for s in slices)
+    raise ReviewError("project", f"no section {selector!r} (sections: {known})")
+
+
+def prepare_section(
+    project: Project, model: ModelConfig, part: SectionSlice, count: TokenCounter
+) -> GenerationRequest:
+    text = part.text
+    removed = []
+    for finding in project.hidden:
+        snippet = finding.text.strip()
+        if finding.injection and snippet and snippet in text:
+            text = text.replace(snippet, REMOVED)
+            removed.append(snippet)
+    title = part.node.display_name()
+    # A structured (tiny/untrained) model is made to write at least one comment, so the
+    # anchoring path always runs; a real model may find nothing to say.
+    limits = (
+        section.SectionLimits(
+            min_comments=1, max_comments=2, max_comment_chars=100, max_rewrite_chars=60
+        )
+        if model.structured
+        else section.SectionLimits()
+    )
+    messages = section.build_messages(text, title, limits)
+    sentences = [s for s in section.quotable_sentences(text, limits) if REMOVED not in s]
+    # Quotes forced to be sentences of the section: every comment anchors exactly.
+    grammar = section.grammar(limits, sentences or None, ascii_only=True)
+    settings = model.settings()
+    prompt = _render(model, messages)
+    tokens = _check_context(model, f"section {title!r}", prompt, settings, count)
+    key = cache_key(
+        _identity(model), section.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
+    )
+    return GenerationRequest(
+        "section",
+        model,
+        "section",
+        messages,
+        prompt,
+        grammar,
+        settings,
+        section.PROMPT_VERSION,
+        key,
+        tokens,
+        part,
+        removed,
+    )
+
+
+def hidden_findings(project: Project) -> list[dict[str, Any]]:
+    return [
+        {
+            "method": f.method,
+            "detail": f.detail,
+            "text": f.text,
+            "injection": f.injection,
+            "severity": "critical" if f.injection else "minor",
+            "range": project.range_dict(f.range),
+        }
+        for f in project.hidden
+    ]
+
+
+def finish(project: Project, request: GenerationRequest, output: str) -> dict[str, Any]:
+    """The result of a generation's output: parsed, scored, anchored."""
+    anchorer = Anchorer(project)
+    if request.kind == "section":
+        return _finish_section(project, anchorer, request, output)
+    review = parse_review(output, request.model.format, model=request.model.name)
+    assert isinstance(review, Review)
+    comments = []
+    reports = list(enumerate(review.reports, 1))
+    for reviewer, report in reports:
+        for kind, items, severity in (
+            ("weakness", report.weaknesses, "major"),
+            ("question", report.questions, "minor"),
+        ):
+            for text in items:
+                anchor = anchorer.anchor(text)
+                comments.append(
+                    {
+                        "kind": kind,
+                        "reviewer": reviewer,
+                        "category": kind,
+                        "severity": severity,
+                        "text": text,
+                        "anchor": anchor.to_dict(project),
+                    }
+                )
+    if review.meta is not None:
+        for text in review.meta.weaknesses:
+            comments.append(
+                {
+                    "kind": "weakness",
+                    "reviewer": 0,
+                    "category": "meta-review",
+                    "severity": "major",
+                    "text": text,
+                    "anchor": anchorer.anchor(text).to_dict(project),
+                }
+            )
+    return {
+        "kind": "paper",
+        "model": request.model.name,
+        "format": request.model.format,
+        "mode": request.mode,
+        "scores": _scores(review),
+        "decision": review.decision.verdict if review.decision else None,
+        "comments": comments,
+        "hidden": hidden_findings(project),
+        "removed_instructions": request.removed_instructions,
+        "warnings": review.warnings,
+        "review": review.to_dict(),
+    }
+
+
+def _scores(review: Review) -> dict[str, float]:
+    """Meta-review scores where given, else the mean over reviewers."""
+    out: dict[str, float] = {}
+    if review.meta is not None:
+        out.update({k: v for k, v in review.meta.scores().items() if v is not None})
+    names = {n for r in review.reports for n in r.scores()}
+    for name in sorted(names - set(out)):
+        values = [r.scores()[name] for r in review.reports if r.scores().get(name) is not None]
+        if values:
+            out[name] = round(statistics.fmean(values), 2)
+    return out
+
+
+def _finish_section(
+    project: Project, anchorer: Anchorer, request: GenerationRequest, output: str
+) -> dict[str, Any]:
+    part = request.section
+    assert part is not None
+    review = section.parse(output, part.text)
+    heading = part.node.range
+    comments = []
+    for item in review.comments:
+        anchor = anchorer.anchor(
+            item.comment,
+            quote=item.quote or None,
+            within=(part.prose_start, part.prose_end),
+            fallback=heading,
+        )
+        comments.append(
+            {
+                "kind": "comment",
+                "category": item.category,
+                "severity": item.severity,
+                "text": item.comment,
+                "quote": item.quote,
+                "suggested_rewrite": item.suggested_rewrite,
+                "anchor": anchor.to_dict(project),
+            }
+        )
+    return {
+        "kind": "section",
+        "model": request.model.name,
+        "format": "section",
+        "section": {
+            "title": part.node.title,
+            "number": part.node.number,
+            "name": part.node.display_name(),
+            "range": project.range_dict(heading),
+        },
+        "scores": dict(review.scores),
+        "decision": None,
+        "comments": comments,
+        "hidden": hidden_findings(project),
+        "removed_instructions": request.removed_instructions,
+        "warnings": review.warnings,
+        "review": review.to_dict(),
+    }
+
+
+def _run(request: GenerationRequest, registry: Any, on_token=None, cancel=None) -> str:
+    from papercycle.daemon.models.backend import Cancellation
+
+    entry = registry.acquire(request.model, lambda *_: None)
+    try:
+        generation = entry.backend.generate(
+            request.prompt,
+            request.messages,
+            request.settings,
+            request.grammar,
+            on_token or (lambda _t: None),
+            cancel or Cancellation(),
+        )
+    finally:
+        registry.release(entry)
+    return generation.text
+
+
+def review_paper(project: Project, mode: str, model: ModelConfig, registry: Any) -> dict:
+    """Flatten, prompt, generate, parse and anchor a whole-paper review (no daemon, no cache)."""
+    request = prepare_paper(project, model, mode, registry.count_tokens)
+    return finish(project, request, _run(request, registry))
+
+
+def review_section(
+    project: Project, selector: str | dict, model: ModelConfig, registry: Any
+) -> dict:
+    """Our grammar-constrained anchored review of one section (no daemon, no cache)."""
+    request = prepare_section(
+        project, model, find_section(project, selector), registry.count_tokens
+    )
+    return finish(project, request, _run(request, registry))
+
+
+__all__ = [
+    "GenerationRequest",
+    "ReviewError",
+    "SectionReview",
+    "find_section",
+    "finish",
+    "prepare_paper",
+    "prepare_section",
+    "review_paper",
+    "review_section",
+]

@@ -1,0 +1,76 @@
+"""What the engine needs from a model, whichever way it is served."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from papercycle.daemon.formats.chat import Message
+
+
+class GenerationError(RuntimeError):
+    """The backend could not generate (server down, bad answer, model failure)."""
+
+
+class Cancellation:
+    """A cancel flag shared by the scheduler (sets it) and the generating thread (reads it
+    after every decoded token); it records how many tokens were decoded after it was set,
+    which is how the tests check "stops within one decode step"."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.tokens = 0
+        self.tokens_at_cancel: int | None = None
+        self.reason = ""
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        if not self._event.is_set():
+            self.tokens_at_cancel = self.tokens
+            self.reason = reason
+            self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def step(self) -> bool:
+        """Called once per decoded token: True means stop now."""
+        self.tokens += 1
+        return self._event.is_set()
+
+    @property
+    def tokens_after_cancel(self) -> int | None:
+        return None if self.tokens_at_cancel is None else self.tokens - self.tokens_at_cancel
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int | None
+    tokens: int
+    finish: str  # "stop", "length", "cancelled"
+    seconds: float
+
+
+TokenSink = Callable[[str], None]
+
+
+class Backend(Protocol):
+    memory_bytes: int
+    n_ctx: int
+
+    def count_tokens(self, prompt: str) -> int | None: ...
+
+    def generate(
+        self,
+        prompt: str,
+        messages: list[Message],
+        settings: dict[str, Any],
+        grammar: str | None,
+        on_token: TokenSink,
+        cancel: Cancellation,
+    ) -> Generation: ...
+
+    def close(self) -> None: ...

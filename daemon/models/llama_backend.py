@@ -1,0 +1,110 @@
+"""In-process llama.cpp (llama-cpp-python): the default backend.
+
+Generation runs in the scheduler's worker thread; llama-cpp-python's ctypes calls release the
+GIL, so the daemon's event loop keeps serving while a model decodes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from papercycle.daemon.formats.chat import Message
+from papercycle.daemon.models.backend import Cancellation, Generation, GenerationError, TokenSink
+
+_SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
+
+
+class LlamaBackend:
+    def __init__(
+        self, path: str, n_ctx: int, n_threads: int, n_gpu_layers: int, memory_bytes: int
+    ) -> None:
+        from llama_cpp import Llama
+
+        self.path = path
+        self.n_ctx = n_ctx
+        self.memory_bytes = memory_bytes
+        try:
+            self.llama = Llama(
+                model_path=path,
+                n_ctx=n_ctx,
+                n_threads=n_threads or None,
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except Exception as error:  # llama.cpp reports load failures as ValueError/RuntimeError
+            raise GenerationError(f"llama.cpp could not load {path}: {error}") from None
+
+    def count_tokens(self, prompt: str) -> int:
+        return len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+
+    def generate(
+        self,
+        prompt: str,
+        messages: list[Message],
+        settings: dict[str, Any],
+        grammar: str | None,
+        on_token: TokenSink,
+        cancel: Cancellation,
+    ) -> Generation:
+        from llama_cpp import LlamaGrammar, StoppingCriteriaList
+
+        started = time.monotonic()
+        prompt_tokens = self.count_tokens(prompt)
+        room = self.n_ctx - prompt_tokens
+        if room <= 0:
+            raise GenerationError(
+                f"the prompt needs {prompt_tokens} tokens; the context holds {self.n_ctx}"
+            )
+        max_tokens = min(int(settings.get("max_tokens", 512)), room)
+        kwargs = {k: settings[k] for k in _SAMPLING_ARGS if k in settings}
+        compiled = LlamaGrammar.from_string(grammar, verbose=False) if grammar else None
+        # Called after every sampled token, before the next decode: a cancel set by another
+        # thread stops generation at the next step.
+        stop = StoppingCriteriaList([lambda _ids, _logits: cancel.step()])
+        pieces: list[str] = []
+        finish = "stop"
+        if cancel.cancelled:
+            return Generation("", prompt_tokens, 0, "cancelled", 0.0)
+        self.llama.reset()
+        stream = self.llama.create_completion(
+            prompt,
+            max_tokens=max_tokens,
+            stream=True,
+            grammar=compiled,
+            stopping_criteria=stop,
+            **kwargs,
+        )
+        try:
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                if choice["text"]:
+                    pieces.append(choice["text"])
+                    on_token(choice["text"])
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+        finally:
+            with contextlib.suppress(Exception):
+                stream.close()  # type: ignore[union-attr]
+        if cancel.cancelled:
+            finish = "cancelled"
+        return Generation(
+            "".join(pieces), prompt_tokens, cancel.tokens, finish, time.monotonic() - started
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.llama.close()
+
+
+class Tokenizer:
+    """The vocabulary alone (no weights), to count a prompt's tokens before queueing it."""
+
+    def __init__(self, path: str) -> None:
+        from llama_cpp import Llama
+
+        self.llama = Llama(model_path=path, vocab_only=True, n_ctx=256, verbose=False)
+
+    def count(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))

@@ -1,0 +1,93 @@
+"""Where the daemon keeps per-user state: config, state (logs), runtime (socket, lock) and cache.
+
+`PAPERCYCLE_HOME` puts all four under one directory (tests, and users who want everything in
+one place); otherwise platformdirs gives the platform's usual places. The runtime directory is
+created 0700 because the socket inside it is the daemon's only access control on ipc://.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP = "papercycle"
+
+
+class UnsafeDirectoryError(RuntimeError):
+    """The runtime directory belongs to someone else: its socket could be impersonated."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    config: Path
+    state: Path
+    runtime: Path
+    cache: Path
+
+    @classmethod
+    def for_user(cls) -> Paths:
+        home = os.environ.get("PAPERCYCLE_HOME")
+        if home:
+            base = Path(home).expanduser().absolute()
+            return cls(base / "config", base / "state", base / "run", base / "cache")
+        runtime = platformdirs.user_runtime_dir(APP, ensure_exists=False)
+        if not runtime or not Path(runtime).parent.is_dir():
+            runtime = str(Path(tempfile.gettempdir()) / f"{APP}-{os.getuid()}")
+        return cls(
+            Path(platformdirs.user_config_dir(APP)),
+            Path(platformdirs.user_state_dir(APP)),
+            Path(runtime),
+            Path(platformdirs.user_cache_dir(APP)),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / "config.toml"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state / "daemon.log"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.runtime / "daemon.lock"
+
+    @property
+    def info_file(self) -> Path:
+        """Endpoint, pid and version of the running daemon (written once it listens)."""
+        return self.runtime / "daemon.json"
+
+    @property
+    def token_file(self) -> Path:
+        return self.runtime / "token"
+
+    @property
+    def socket_file(self) -> Path:
+        return self.runtime / "daemon.sock"
+
+    @property
+    def cache_db(self) -> Path:
+        return self.cache / "results.sqlite3"
+
+    def ensure_runtime(self) -> Path:
+        """Create the runtime directory 0700 (and tighten it if it exists); refuse one owned by
+        another user."""
+        self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = self.runtime.stat()
+        if info.st_uid != os.getuid():
+            raise UnsafeDirectoryError(
+                f"{self.runtime} belongs to uid {info.st_uid}, not to you ({os.getuid()})"
+            )
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            self.runtime.chmod(0o700)
+        return self.runtime
+
+    def ensure_all(self) -> None:
+        self.ensure_runtime()
+        for directory in (self.config, self.state, self.cache):
+            directory.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,214 @@
+"""One generation at a time, most urgent first, never the same work twice.
+
+- Priorities: an interactive request (the user asked and waits) before an on-save section
+  review before a background full review. Generation is not preempted: a higher priority job
+  runs next, when the current decode finishes or is cancelled.
+- Coalescing: a request whose cache key equals a queued or running job's joins that job and
+  gets the same events and result; the job is cancelled only when its last subscriber leaves.
+- Cancellation sets the job's flag, which the decoding thread reads after every token.
+- The queue is bounded: beyond `max_queue` waiting jobs, `submit` raises Busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from papercycle.daemon.engine.review import GenerationRequest
+from papercycle.daemon.models.backend import Cancellation, Generation
+
+log = logging.getLogger("papercycle.daemon.scheduler")
+
+PRIORITIES = {"interactive": 0, "save": 1, "background": 2}
+
+
+class Busy(RuntimeError):
+    pass
+
+
+EventSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Job:
+    number: int
+    key: str
+    priority: int
+    request: GenerationRequest
+    cancel: Cancellation = field(default_factory=Cancellation)
+    subscribers: dict[Any, EventSink] = field(default_factory=dict)
+    state: str = "queued"  # queued, running, done
+    created: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    done: asyncio.Future | None = None
+    tokens: int = 0
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        for sink in list(self.subscribers.values()):
+            sink(kind, data)
+
+    def describe(self) -> dict[str, Any]:
+        request = self.request
+        return {
+            "job": self.number,
+            "kind": request.kind,
+            "model": request.model.name,
+            "section": request.section.node.display_name() if request.section else None,
+            "priority": next(k for k, v in PRIORITIES.items() if v == self.priority),
+            "state": self.state,
+            "clients": len(self.subscribers),
+            "tokens": self.tokens,
+            "waited": round((self.started or time.monotonic()) - self.created, 2),
+        }
+
+
+class Scheduler:
+    def __init__(self, registry: Any, max_queue: int) -> None:
+        self.registry = registry
+        self.max_queue = max_queue
+        self._heap: list[tuple[int, int, Job]] = []
+        self._jobs: dict[str, Job] = {}  # by key, while queued or running
+        self._counter = itertools.count(1)
+        self._wake = asyncio.Event()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="generate")
+        self.running: Job | None = None
+        self.completed = 0
+        self._stopping = False
+
+    @property
+    def queued(self) -> list[Job]:
+        return sorted(
+            (j for j in self._jobs.values() if j.state == "queued"),
+            key=lambda j: (j.priority, j.number),
+        )
+
+    def submit(
+        self, request: GenerationRequest, priority: int, subscriber: Any, sink: EventSink
+    ) -> Job:
+        job = self._jobs.get(request.key)
+        if job is not None and not job.cancel.cancelled:
+            job.subscribers[subscriber] = sink
+            if job.state == "queued" and priority < job.priority:
+                job.priority = priority
+                heapq.heappush(self._heap, (priority, job.number, job))
+            sink("queued", {"position": self._position(job), "coalesced": True, **job.describe()})
+            return job
+        waiting = len(self.queued)
+        if waiting >= self.max_queue:
+            running = self.running.describe() if self.running else None
+            raise Busy(
+                f"daemon busy: {waiting} reviews are waiting (limit {self.max_queue}); "
+                f"running: {running['kind'] + ' review with ' + running['model'] if running else 'none'}"
+                "; try again later"
+            )
+        job = Job(next(self._counter), request.key, priority, request)
+        job.done = asyncio.get_running_loop().create_future()
+        job.subscribers[subscriber] = sink
+        self._jobs[request.key] = job
+        heapq.heappush(self._heap, (priority, job.number, job))
+        sink("queued", {"position": self._position(job), "coalesced": False, **job.describe()})
+        self._wake.set()
+        return job
+
+    def _position(self, job: Job) -> int:
+        """How many jobs run before this one (the running one included)."""
+        ahead = [j for j in self.queued if (j.priority, j.number) < (job.priority, job.number)]
+        return len(ahead) + (1 if self.running is not None and self.running is not job else 0)
+
+    def unsubscribe(self, job: Job, subscriber: Any, reason: str = "cancelled") -> None:
+        """A client left or cancelled: the job stops when nobody waits for it any more."""
+        job.subscribers.pop(subscriber, None)
+        if not job.subscribers and job.state != "done":
+            self._cancel(job, reason)
+
+    def _cancel(self, job: Job, reason: str) -> None:
+        job.cancel.cancel(reason)
+        if job.state == "queued":
+            job.state = "done"
+            self._jobs.pop(job.key, None)
+            if job.done is not None and not job.done.done():
+                job.done.set_result(Generation("", None, 0, "cancelled", 0.0))
+
+    def cancel_all(self, reason: str) -> None:
+        self._stopping = True
+        for job in list(self._jobs.values()):
+            self._cancel(job, reason)
+        self._wake.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            job = self._next()
+            if job is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self.running = job
+            job.state = "running"
+            job.started = time.monotonic()
+            job.emit("started", job.describe())
+            try:
+                result: Any = await loop.run_in_executor(self._executor, self._generate, job, loop)
+            except Exception as error:  # reported to every subscriber by the server
+                log.warning("job %s failed: %s", job.number, error)
+                result = error
+            job.state = "done"
+            self.running = None
+            self.completed += 1
+            self._jobs.pop(job.key, None)
+            if job.done is not None and not job.done.done():
+                if isinstance(result, Exception):
+                    job.done.set_exception(result)
+                else:
+                    job.done.set_result(result)
+
+    def _next(self) -> Job | None:
+        while self._heap:
+            priority, _, job = heapq.heappop(self._heap)
+            if job.state == "queued" and priority == job.priority:
+                return job
+        return None
+
+    def _generate(self, job: Job, loop: asyncio.AbstractEventLoop) -> Generation:
+        """In the worker thread: load (if needed) and decode, streaming tokens to the loop."""
+
+        def post(kind: str, data: dict[str, Any]) -> None:
+            loop.call_soon_threadsafe(job.emit, kind, data)
+
+        def on_token(text: str) -> None:
+            job.tokens += 1
+            loop.call_soon_threadsafe(job.emit, "token", {"text": text, "n": job.tokens})
+
+        if job.cancel.cancelled:
+            return Generation("", None, 0, "cancelled", 0.0)
+        request = job.request
+        entry = self.registry.acquire(request.model, post)
+        try:
+            return entry.backend.generate(
+                request.prompt,
+                request.messages,
+                request.settings,
+                request.grammar,
+                on_token,
+                job.cancel,
+            )
+        finally:
+            self.registry.release(entry)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": self.running.describe() if self.running else None,
+            "queued": [j.describe() for j in self.queued],
+            "max_queue": self.max_queue,
+            "completed": self.completed,
+        }
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

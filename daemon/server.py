@@ -1,0 +1,472 @@
+"""The daemon's ZeroMQ service: a ROUTER socket, one JSON message per frame (PROTOCOL.md).
+
+Every request is answered by events and then exactly one result or error. A malformed or
+oversized message gets an error (and a log line); nothing a client sends stops the service.
+A client that disappears (its socket closed: sends to it fail; or silent longer than the
+heartbeat timeout) loses its subscriptions, and a job nobody waits for is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import hmac
+import logging
+import os
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import zmq
+import zmq.asyncio
+from papercycle.daemon import protocol
+from papercycle.daemon.config import Config, ConfigError
+from papercycle.daemon.engine import review as engine
+from papercycle.daemon.models.backend import GenerationError
+from papercycle.daemon.models.registry import ModelError, Registry, check_model
+from papercycle.daemon.paths import Paths
+from papercycle.daemon.project import Project, ProjectError
+from papercycle.daemon.scheduler import PRIORITIES, Busy, Scheduler
+from papercycle.daemon.store import Store
+
+log = logging.getLogger("papercycle.daemon")
+
+DEFAULT_PRIORITY = {
+    "review.paper": "background",
+    "review.section": "save",
+    "review.sections": "background",
+}
+
+
+class RequestFailed(Exception):
+    def __init__(self, code: str, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
+class Server:
+    def __init__(self, paths: Paths, endpoint: str, token: str | None = None) -> None:
+        self.paths = paths
+        self.endpoint = endpoint
+        self.token = token
+        self.started = time.time()
+        self.config = Config.load(paths.config_file)
+        self._config_mtime = self._mtime()
+        self.registry = Registry(self.config)
+        self.store = Store(paths.cache_db)
+        self.scheduler: Scheduler | None = None
+        self.context = zmq.asyncio.Context()
+        self.socket: zmq.asyncio.Socket | None = None
+        self.last_seen: dict[bytes, float] = {}
+        # (peer identity, request id) -> (job, task) for requests still being answered
+        self.active: dict[tuple[bytes, str], dict[str, Any]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._stop = asyncio.Event()
+        self.requests = 0
+        self.bad_messages = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def bind(self) -> str:
+        sock = self.context.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a send to a vanished peer raises
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.SNDHWM, 100_000)
+        # Hard transport cap well above the protocol limit, so an oversized message still
+        # arrives and can be answered with an error instead of a silent disconnect.
+        sock.setsockopt(zmq.MAXMSGSIZE, 4 * self.config.daemon.max_message_bytes)
+        sock.bind(self.endpoint)
+        self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.socket = sock
+        return self.endpoint
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def serve(self) -> None:
+        assert self.socket is not None
+        self.scheduler = Scheduler(self.registry, self.config.daemon.max_queue)
+        worker = asyncio.create_task(self.scheduler.run())
+        housekeeping = asyncio.create_task(self._housekeeping())
+        receiver = asyncio.create_task(self._receive_loop())
+        await self._stop.wait()
+        log.info("stopping: cancelling %d job(s)", len(self.active))
+        self.scheduler.cancel_all("the daemon is shutting down")
+        for (peer, request_id), entry in list(self.active.items()):
+            job = entry.get("job")
+            if job is not None:
+                job.cancel.cancel("the daemon is shutting down")
+            await self._send(
+                peer, protocol.error(request_id, "shutdown", "the daemon is shutting down")
+            )
+        receiver.cancel()
+        housekeeping.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(receiver, housekeeping, *self._tasks, return_exceptions=True)
+        worker.cancel()
+        with contextlib.suppress(BaseException):
+            await worker
+        await asyncio.to_thread(self.scheduler.shutdown)
+        self.registry.unload_all()
+        self.store.close()
+        self.socket.close(linger=0)
+        self.context.term()
+        log.info("stopped")
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for name in await asyncio.to_thread(self.registry.sweep):
+                log.info("unloaded %s (idle for %ss)", name, self.config.daemon.keep_alive)
+            deadline = time.monotonic() - self.config.daemon.heartbeat_timeout
+            for peer, seen in list(self.last_seen.items()):
+                if seen < deadline:
+                    self._peer_gone(peer, "no heartbeat")
+                    self.last_seen.pop(peer, None)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        assert self.socket is not None
+        while True:
+            frames = await self.socket.recv_multipart(copy=True)
+            peer, payload = frames[0], frames[-1]
+            self.last_seen[peer] = time.monotonic()
+            if len(frames) not in (2, 3):
+                self.bad_messages += 1
+                log.warning("message of %d frames from a client ignored parts", len(frames))
+            self._handle(peer, payload)
+
+    def _handle(self, peer: bytes, payload: bytes) -> None:
+        limit = self.config.daemon.max_message_bytes
+        try:
+            message = protocol.decode_request(payload, limit)
+        except protocol.ProtocolError as error:
+            self.bad_messages += 1
+            log.warning("bad message (%s): %s", error.code, error)
+            self._spawn(self._send(peer, protocol.error(error.request_id, error.code, str(error))))
+            return
+        request_id = message["id"]
+        if self.token is not None and not hmac.compare_digest(
+            str(message.get("token", "")), self.token
+        ):
+            self.bad_messages += 1
+            log.warning("request without a valid token refused")
+            self._spawn(
+                self._send(peer, protocol.error(request_id, "auth", "missing or wrong token"))
+            )
+            return
+        self.requests += 1
+        kind = message["type"]
+        if kind == "ping":  # heartbeats are answered inline, never queued behind anything
+            self._spawn(self._send(peer, protocol.result(request_id, {"pong": time.time()})))
+            return
+        if kind == "cancel":
+            self._spawn(self._cancel(peer, request_id, message["params"]))
+            return
+        key = (peer, request_id)
+        if key in self.active:
+            self._spawn(
+                self._send(peer, protocol.error(request_id, "bad-request", "duplicate request id"))
+            )
+            return
+        entry: dict[str, Any] = {"job": None}
+        self.active[key] = entry
+        entry["task"] = self._spawn(self._answer(peer, request_id, kind, message["params"]))
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _send(self, peer: bytes, message: dict[str, Any]) -> bool:
+        """False when the peer is gone (its subscriptions are dropped)."""
+        assert self.socket is not None
+        try:
+            await self.socket.send_multipart([peer, protocol.encode(message)], flags=zmq.NOBLOCK)
+            return True
+        except zmq.ZMQError as error:
+            if error.errno == errno.EHOSTUNREACH:
+                self._peer_gone(peer, "disconnected")
+                return False
+            if error.errno == errno.EAGAIN:
+                return message.get("type") == "event"  # a slow reader misses token events
+            raise
+
+    def _peer_gone(self, peer: bytes, why: str) -> None:
+        for (p, request_id), entry in list(self.active.items()):
+            if p != peer:
+                continue
+            log.info("client gone (%s): cancelling request %s", why, request_id)
+            job = entry.get("job")
+            if job is not None and self.scheduler is not None:
+                self.scheduler.unsubscribe(job, (p, request_id), f"client {why}")
+            entry["gone"] = True
+            task = entry.get("task")
+            if task is not None:
+                task.cancel()
+            self.active.pop((p, request_id), None)
+
+    async def _cancel(self, peer: bytes, request_id: str, params: dict[str, Any]) -> None:
+        target = params.get("target")
+        entry = self.active.get((peer, str(target)))
+        found = entry is not None
+        if entry is not None:
+            job = entry.get("job")
+            shared = job is not None and len(job.subscribers) > 1
+            if job is not None and self.scheduler is not None:
+                # The last subscriber: the job stops and the request answers "cancelled" with
+                # the number of tokens decoded after the cancel (at most one step).
+                self.scheduler.unsubscribe(job, (peer, target), "cancelled by the client")
+                entry["cancelled"] = job
+            if job is None or shared:
+                entry["task"].cancel()
+                self.active.pop((peer, str(target)), None)
+                await self._send(
+                    peer, protocol.error(target, "cancelled", "cancelled by the client")
+                )
+        await self._send(peer, protocol.result(request_id, {"cancelled": found}))
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def _answer(self, peer: bytes, request_id: str, kind: str, params: dict) -> None:
+        key = (peer, request_id)
+        try:
+            data = await self._dispatch(peer, request_id, kind, params)
+            await self._send(peer, protocol.result(request_id, data))
+        except RequestFailed as error:
+            await self._send(peer, protocol.error(request_id, error.code, str(error), **error.data))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("request %s (%s) failed", request_id, kind)
+            await self._send(
+                peer, protocol.error(request_id, "internal", f"{type(error).__name__}: {error}")
+            )
+        finally:
+            self.active.pop(key, None)
+            if kind == "shutdown":
+                self.request_stop()
+
+    async def _dispatch(self, peer: bytes, request_id: str, kind: str, params: dict) -> dict:
+        if kind == "hello":
+            return {
+                "protocol": protocol.VERSION,
+                "version": version("papercycle"),
+                "pid": os.getpid(),
+                "endpoint": self.endpoint,
+            }
+        if kind == "status":
+            return self.status()
+        if kind == "shutdown":
+            return {"stopping": True}
+        if kind == "cache.stats":
+            return await asyncio.to_thread(self.store.stats)
+        if kind == "cache.clear":
+            return {"removed": await asyncio.to_thread(self.store.clear)}
+        if kind == "models.list":
+            return {"models": await asyncio.to_thread(self._models)}
+        if kind in ("review.paper", "review.section", "review.sections"):
+            return await self._review(peer, request_id, kind, params)
+        raise RequestFailed("bad-request", f"unknown request type {kind!r}")
+
+    def status(self) -> dict[str, Any]:
+        assert self.scheduler is not None
+        return {
+            "version": version("papercycle"),
+            "protocol": protocol.VERSION,
+            "pid": os.getpid(),
+            "uptime": round(time.time() - self.started, 1),
+            "endpoint": self.endpoint,
+            "config": str(self.paths.config_file),
+            "models": self.registry.status(),
+            "configured": sorted(self.current_config().models),
+            "queue": self.scheduler.status(),
+            "clients": len(self.last_seen),
+            "requests": self.requests,
+            "bad_messages": self.bad_messages,
+            "memory_budget_mb": self.config.daemon.memory_budget_mb,
+            "cache": self.store.stats(),
+        }
+
+    def _models(self) -> list[dict[str, Any]]:
+        out = []
+        loaded = {m["name"]: m for m in self.registry.status()}
+        for model in self.current_config().models.values():
+            entry: dict[str, Any] = {**model.to_toml(), "loaded": model.name in loaded}
+            try:
+                check_model(model)
+                entry["ok"] = True
+            except ModelError as error:
+                entry["ok"], entry["error"] = False, str(error)
+            out.append(entry)
+        return out
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.paths.config_file.stat().st_mtime
+        except OSError:
+            return None
+
+    def current_config(self) -> Config:
+        """The user configuration, re-read when the file changed (`papercycle models add`)."""
+        mtime = self._mtime()
+        if mtime != self._config_mtime:
+            try:
+                fresh = Config.load(self.paths.config_file)
+            except ConfigError as error:
+                log.warning("configuration not reloaded: %s", error)
+            else:
+                self.config.models = fresh.models
+                self.config.review = fresh.review
+                self._config_mtime = mtime
+        return self.config
+
+    async def _review(self, peer: bytes, request_id: str, kind: str, params: dict) -> dict:
+        path = params.get("path")
+        if not isinstance(path, str) or not path:
+            raise RequestFailed("bad-request", "a review needs 'path' (a .tex file or directory)")
+        priority_name = params.get("priority", DEFAULT_PRIORITY[kind])
+        if priority_name not in PRIORITIES:
+            raise RequestFailed(
+                "bad-request", f"priority {priority_name!r} is not one of {list(PRIORITIES)}"
+            )
+        buffers = params.get("buffers") or {}
+        if not isinstance(buffers, dict):
+            raise RequestFailed("bad-request", "'buffers' must map file paths to their text")
+        project = await asyncio.to_thread(self._project, path, buffers)
+        try:
+            config = self.current_config().with_project(project.root_dir)
+            wanted = params.get("model")
+            if kind == "review.paper" and params.get("mode", "standard") != "sections":
+                model = config.model_for(wanted, "reviewer")
+            else:
+                model = config.model_for(wanted, "reviewer", fmt="section")
+        except ConfigError as error:
+            raise RequestFailed("model", str(error)) from None
+        priority = PRIORITIES[priority_name]
+        if kind == "review.paper" and params.get("mode", "standard") != "sections":
+            request = await self._prepare(
+                engine.prepare_paper, project, model, params.get("mode", "standard")
+            )
+            return await self._generate(peer, request_id, project, request, priority)
+        if kind == "review.section":
+            selector = params.get("section")
+            if selector is None:
+                raise RequestFailed(
+                    "bad-request",
+                    "review.section needs 'section' (number, title or {path, offset})",
+                )
+            try:
+                part = engine.find_section(project, selector)
+            except engine.ReviewError as error:
+                raise RequestFailed(error.code, str(error)) from None
+            request = await self._prepare(engine.prepare_section, project, model, part)
+            return await self._generate(peer, request_id, project, request, priority)
+        results = []
+        parts = engine.reviewable_sections(project)
+        for index, part in enumerate(parts, 1):
+            request = await self._prepare(engine.prepare_section, project, model, part)
+            result = await self._generate(peer, request_id, project, request, priority)
+            results.append(result)
+            await self._send(
+                peer,
+                protocol.event(
+                    request_id, "partial", {"index": index, "of": len(parts), "result": result}
+                ),
+            )
+        return {
+            "kind": "sections",
+            "model": model.name,
+            "format": "section",
+            "sections": results,
+            "scores": {},
+            "decision": None,
+            "comments": [c for r in results for c in r["comments"]],
+            "hidden": engine.hidden_findings(project),
+            "removed_instructions": sorted({s for r in results for s in r["removed_instructions"]}),
+            "warnings": [w for r in results for w in r["warnings"]],
+            "cached": all(r["cached"] for r in results),
+        }
+
+    def _project(self, path: str, buffers: dict[str, str]) -> Project:
+        # A fresh project per request (a few ms: parsed files are cached by content digest),
+        # so each review reads one consistent version of the text.
+        try:
+            project = Project.build(Path(path))
+        except ProjectError as error:
+            raise RequestFailed("project", str(error)) from None
+        for file, text in buffers.items():
+            if isinstance(text, str):
+                project.update(file, text)
+        return project
+
+    async def _prepare(self, prepare, project: Project, model, target) -> engine.GenerationRequest:
+        try:
+            return await asyncio.to_thread(
+                prepare, project, model, target, self.registry.count_tokens
+            )
+        except engine.ReviewError as error:
+            raise RequestFailed(error.code, str(error)) from None
+        except ModelError as error:
+            raise RequestFailed("model", str(error)) from None
+
+    async def _generate(
+        self,
+        peer: bytes,
+        request_id: str,
+        project: Project,
+        request: engine.GenerationRequest,
+        priority: int,
+    ) -> dict:
+        cached = await asyncio.to_thread(self.store.get, request.key)
+        if cached is not None:
+            output, info = cached
+            result = await asyncio.to_thread(engine.finish, project, request, output)
+            return {**result, "cached": True, "generation": info}
+        assert self.scheduler is not None
+        key = (peer, request_id)
+        entry = self.active.get(key)
+        if entry is None:
+            raise asyncio.CancelledError
+
+        def sink(event: str, data: dict[str, Any]) -> None:
+            self._spawn(self._send(peer, protocol.event(request_id, event, data)))
+
+        try:
+            job = self.scheduler.submit(request, priority, key, sink)
+        except Busy as error:
+            raise RequestFailed("busy", str(error), queue=self.scheduler.status()) from None
+        entry["job"] = job
+        assert job.done is not None
+        try:
+            generation = await asyncio.shield(job.done)
+        except ModelError as error:
+            raise RequestFailed("model", str(error)) from None
+        except GenerationError as error:
+            raise RequestFailed("model", f"model {request.model.name!r}: {error}") from None
+        finally:
+            entry["job"] = None
+        if generation.finish == "cancelled" or entry.get("cancelled") is job:
+            raise RequestFailed(
+                "cancelled",
+                job.cancel.reason or "cancelled",
+                tokens=generation.tokens,
+                tokens_after_cancel=job.cancel.tokens_after_cancel,
+            )
+        info = {
+            "tokens": generation.tokens,
+            "prompt_tokens": generation.prompt_tokens,
+            "seconds": round(generation.seconds, 3),
+            "finish": generation.finish,
+        }
+        await asyncio.to_thread(
+            self.store.put, request.key, request.model.name, request.kind, generation.text, info
+        )
+        result = await asyncio.to_thread(engine.finish, project, request, generation.text)
+        return {**result, "cached": False, "generation": info}
