@@ -35,7 +35,7 @@ def load_config(cls: type, path: Path, overrides: dict[str, Any] | None = None) 
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
     data = {**data, **(overrides or {})}
-    return build_config(cls, data, source=str(path), base_dir=path.parent)
+    return build_config(cls, data, source=str(path), base_dir=path.resolve().parent)
 
 
 def build_config(

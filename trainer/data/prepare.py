@@ -61,6 +61,7 @@ def chat_examples(
     reviewer_format: str = "cyclereviewer",
     max_paper_tokens: int | None = None,
     min_reviews: int = 1,
+    max_examples: int | None = None,
 ) -> tuple[list[dict], DataReport]:
     """Chat examples (`{"id", "messages"}`) of `split`, with the paper (user turn) cut to
     `max_paper_tokens`; the report counts the cuts and the example lengths in tokens."""
@@ -78,6 +79,8 @@ def chat_examples(
         )
     else:
         raise DataError(f"unknown data adapter {adapter!r} (one of {', '.join(ADAPTERS)})")
+    if max_examples is not None:
+        examples = examples[:max_examples]
     report = DataReport(examples=len(examples))
     for example in examples:
         if max_paper_tokens is not None:
