@@ -7,7 +7,7 @@ import sys
 import tomllib
 import zipfile
 
-from conftest import REPO_ROOT
+from tiny_models import REPO_ROOT
 
 FOLDERS = {
     "cli": "papercycle.cli",
