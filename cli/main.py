@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "tiny": "tiny:tiny",
     "parse-review": "parse_review:parse_review",
     "project": "project:project",
+    "train": "train:train",
+    "eval": "eval:eval_",
     "daemon": "daemon:daemon",
     "models": "models:models",
     "review": "review:review",
