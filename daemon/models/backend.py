@@ -24,6 +24,7 @@ class Cancellation:
         self.tokens = 0
         self.tokens_at_cancel: int | None = None
         self.reason = ""
+        self._stopped = False
 
     def cancel(self, reason: str = "cancelled") -> None:
         if not self._event.is_set():
@@ -36,9 +37,13 @@ class Cancellation:
         return self._event.is_set()
 
     def step(self) -> bool:
-        """Called once per decoded token: True means stop now."""
+        """Called once per decoded token: True means stop now. Steps after the first True are
+        not decode steps (llama-cpp-python asks once more after the loop) and are not counted."""
+        if self._stopped:
+            return True
         self.tokens += 1
-        return self._event.is_set()
+        self._stopped = self._event.is_set()
+        return self._stopped
 
     @property
     def tokens_after_cancel(self) -> int | None:
