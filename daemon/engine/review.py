@@ -64,17 +64,55 @@ class GenerationRequest:
 TokenCounter = Callable[[ModelConfig, str], int | None]
 
 
-def paper_input(project: Project) -> tuple[str, list[str]]:
-    """The visible text with instructions to reviewers taken out. Hidden text is never in the
-    visible text; visible instructions are (a reader sees them), but the model must not."""
-    text = project.visible.text
-    removed = []
+def strip_instructions(
+    project: Project, start: int = 0, end: int | None = None
+) -> tuple[str, list[str]]:
+    """The visible text in [start, end) with instructions to reviewers taken out. Hidden text is
+    never in the visible text; visible instructions are (a reader sees them), but the model must
+    not: each sentence holding an instruction-like phrase inside a finding's span is replaced."""
+    from papercycle.daemon.project.hidden import injection_matches
+
+    visible = project.visible
+    end = len(visible.text) if end is None else end
+    cuts: list[tuple[int, int]] = []
     for finding in project.hidden:
-        snippet = finding.text.strip()
-        if finding.injection and snippet and snippet in text:
-            text = text.replace(snippet, REMOVED)
-            removed.append(snippet)
-    return text, removed
+        if not finding.injection:
+            continue
+        a = visible.source_map.from_source(finding.range.path, finding.range.start)
+        b = visible.source_map.from_source(
+            finding.range.path, max(finding.range.start, finding.range.end - 1)
+        )
+        if a is None or b is None or b < start or a >= end:
+            continue
+        b = min(b + 1, len(visible.text))
+        segment = visible.text[a:b]
+        for m_start, m_end in injection_matches(segment) or [(0, len(segment))]:
+            s_from = max(segment.rfind(". ", 0, m_start) + 2, 0) if ". " in segment[:m_start] else 0
+            s_to = segment.find(". ", m_end)
+            s_to = len(segment) if s_to == -1 else s_to + 1
+            cuts.append((a + s_from, a + s_to))
+    text = visible.text
+    removed = []
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(cuts):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    pieces, last = [], start
+    for a, b in merged:
+        a, b = max(a, start), min(b, end)
+        if a >= b:
+            continue
+        pieces += [text[last:a], REMOVED]
+        removed.append(text[a:b])
+        last = b
+    pieces.append(text[last:end])
+    return "".join(pieces), removed
+
+
+def paper_input(project: Project) -> tuple[str, list[str]]:
+    return strip_instructions(project)
 
 
 _TEMPLATES: dict[tuple, ChatTemplate] = {}
@@ -181,13 +219,7 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
 def prepare_section(
     project: Project, model: ModelConfig, part: SectionSlice, count: TokenCounter
 ) -> GenerationRequest:
-    text = part.text
-    removed = []
-    for finding in project.hidden:
-        snippet = finding.text.strip()
-        if finding.injection and snippet and snippet in text:
-            text = text.replace(snippet, REMOVED)
-            removed.append(snippet)
+    text, removed = strip_instructions(project, part.prose_start, part.prose_end)
     title = part.node.display_name()
     # A structured (tiny/untrained) model is made to write at least one comment, so the
     # anchoring path always runs; a real model may find nothing to say.

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import wait_until
+from daemon_helpers import wait_until
 from papercycle.daemon.client import Client, DaemonError, DaemonGone
 
 TIMEOUT = 120
@@ -187,7 +187,7 @@ def test_second_daemon_refuses_to_start(home):
 
 
 async def test_busy_when_the_queue_is_full(isolated_home, paper, tiny_gguf):
-    from conftest import model_entries
+    from daemon_helpers import model_entries
 
     isolated_home.paths.config_file.write_text(
         "[daemon]\nmax_queue = 1\n" + model_entries(tiny_gguf)
@@ -253,7 +253,7 @@ async def test_sigterm_cancels_running_jobs_and_cleans_up(isolated_home, paper):
 
 
 async def test_idle_model_is_unloaded_after_keep_alive(isolated_home, paper, tiny_gguf):
-    from conftest import model_entries
+    from daemon_helpers import model_entries
 
     isolated_home.paths.config_file.write_text(
         "[daemon]\nkeep_alive = 0.5\n" + model_entries(tiny_gguf)
@@ -278,7 +278,7 @@ async def test_tcp_transport_requires_the_token(isolated_home, tiny_gguf):
 
     import zmq
     import zmq.asyncio
-    from conftest import model_entries
+    from daemon_helpers import model_entries
 
     isolated_home.paths.config_file.write_text(
         '[daemon]\ntransport = "tcp"\n' + model_entries(tiny_gguf)
