@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "models": "models:models",
     "review": "review:review",
     "cache": "cache:cache",
+    "lsp": "lsp:lsp",
 }
 
 

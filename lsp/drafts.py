@@ -1,0 +1,59 @@
+"""Drafting a section: streamed from the daemon, shown live through the custom notification
+`papercycle/draft` ({id, uri, section, chunk, done}), then offered as ONE WorkspaceEdit
+(`workspace/applyEdit` when the client supports it, otherwise a code action "Insert the draft
+of ..."). The user's files are never written any other way.
+
+The daemon request is `draft.section` (params: path, section {path, offset}, buffers, model,
+priority; events: token {text}; result: {text, range?}). The co-author (issue 8) that answers
+it does not exist yet: until it does, the daemon answers "unknown request type" and the user
+is told so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REQUEST = "draft.section"
+NOTIFICATION = "papercycle/draft"
+_ids = itertools.count(1)
+
+
+@dataclass
+class Draft:
+    id: str
+    uri: str
+    path: Path
+    section: str
+    insert_at: int  # offset in the text at `version`
+    version: int | None
+    text: str = ""
+    done: bool = False
+
+
+def new_id() -> str:
+    return f"draft-{os.getpid()}-{next(_ids)}"
+
+
+def insertion_offset(text: str, heading_end: int) -> int:
+    """After the heading's line: where a section's body starts."""
+    line_end = text.find("\n", heading_end)
+    return len(text) if line_end == -1 else line_end + 1
+
+
+def chunk_message(draft: Draft, chunk: str, done: bool = False) -> dict[str, Any]:
+    return {
+        "id": draft.id,
+        "uri": draft.uri,
+        "section": draft.section,
+        "chunk": chunk,
+        "done": done,
+    }
+
+
+def missing_request(error: Exception) -> bool:
+    """The daemon does not know the draft request (no co-author yet)."""
+    return getattr(error, "code", "") == "bad-request" and REQUEST in str(error)

@@ -1,0 +1,121 @@
+"""Hover: the scores on \\title / \\documentclass, a section's review on its heading, the whole
+comment (with its suggestion) on a diagnostic's range. Pure functions over the stored state:
+a hover never waits for the daemon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from papercycle.lsp.diagnostics import Located
+from papercycle.lsp.outline import Outline
+from papercycle.lsp.positions import Lines
+from papercycle.lsp.reviews import ProjectReviews
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def paper_markdown(reviews: ProjectReviews | None) -> str:
+    summary = reviews.summary() if reviews else None
+    if summary is None:
+        return (
+            "**papercycle**: no review of the paper yet. Run *Review document* "
+            "(code lens above the title, or the `papercycle.reviewDocument` command)."
+        )
+    lines = [
+        f"**papercycle review** · model `{summary['model']}` · mode {summary['mode']}",
+        "",
+        f"Decision: **{summary['decision'] or '-'}** · Rating **{_fmt(summary['rating'])}**",
+        "",
+    ]
+    scores = summary["scores"]
+    if scores:
+        lines += ["| score | value |", "|---|---|"]
+        lines += [f"| {name} | {_fmt(value)} |" for name, value in sorted(scores.items())]
+        lines.append("")
+    if summary["ratings"]:
+        lines.append(
+            "Reviewers' ratings: "
+            + ", ".join(f"reviewer {i}: {_fmt(r)}" for i, r in enumerate(summary["ratings"], 1))
+        )
+    return "\n".join(lines)
+
+
+def section_markdown(reviews: ProjectReviews | None, name: str) -> str:
+    entry = reviews.sections.get(name) if reviews else None
+    if entry is None:
+        return f"**{name}**: not reviewed yet (code lens *Review section*)."
+    result = entry.result
+    lines = [f"**Review of {name}** · model `{result.get('model')}`", ""]
+    scores = result.get("scores") or {}
+    if scores:
+        lines.append(" · ".join(f"{k} {_fmt(v)}/4" for k, v in sorted(scores.items())))
+        lines.append("")
+    for comment in result.get("comments", []):
+        lines.append(
+            f"- *{comment.get('category')}* ({comment.get('severity')}): {comment.get('text')}"
+        )
+    if not result.get("comments"):
+        lines.append("No comments.")
+    return "\n".join(lines)
+
+
+def comment_markdown(item: Located) -> str:
+    f = item.finding
+    head = f"**papercycle · {f.category}** ({f.severity})"
+    if f.origin == "section" and f.section:
+        head += f" · {f.section}"
+    elif f.origin == "paper":
+        head += " · meta review" if f.reviewer == 0 else f" · reviewer {f.reviewer}"
+    lines = [head, "", f.message]
+    if f.quote:
+        lines += ["", f"> {f.quote}"]
+    if f.rewrite:
+        lines += ["", "Suggested rewrite:", "", f"```latex\n{f.rewrite}\n```"]
+    if f.method and f.origin != "project":
+        lines += ["", f"_anchored by {f.method}_"]
+    return "\n".join(lines)
+
+
+def hover(
+    path: Path,
+    offset: int,
+    lines: Lines,
+    outline: Outline | None,
+    reviews: ProjectReviews | None,
+    located: list[Located],
+) -> types.Hover | None:
+    line = lines.line_of(offset)
+    if outline is not None:
+        for target in (outline.title, outline.documentclass):
+            if target is None:
+                continue
+            t_path, t_start = (target.path, target.start) if hasattr(target, "path") else target[:2]
+            if t_path == path and lines.line_of(t_start) == line:
+                return types.Hover(
+                    types.MarkupContent(types.MarkupKind.Markdown, paper_markdown(reviews))
+                )
+        heading = outline.heading_at(path, offset)
+        if heading is not None:
+            return types.Hover(
+                types.MarkupContent(
+                    types.MarkupKind.Markdown, section_markdown(reviews, heading.name)
+                ),
+                lines.range(heading.start, heading.end),
+            )
+    hits = [item for item in located if item.start <= offset <= max(item.end, item.start + 1)]
+    if hits:
+        hits.sort(key=lambda item: item.end - item.start)
+        return types.Hover(
+            types.MarkupContent(
+                types.MarkupKind.Markdown, "\n\n---\n\n".join(comment_markdown(h) for h in hits)
+            ),
+            lines.range(hits[0].start, hits[0].end),
+        )
+    return None

@@ -1,0 +1,51 @@
+"""The latest review results of one project, as the daemon sent them (rebuilt from the daemon's
+cache on the next review: the server owns nothing it cannot rebuild)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from papercycle.lsp.findings import Finding
+
+
+@dataclass
+class SectionResult:
+    result: dict[str, Any]
+    findings: list[Finding]
+
+
+@dataclass
+class ProjectReviews:
+    root: Path
+    paper: dict[str, Any] | None = None
+    paper_findings: list[Finding] = field(default_factory=list)
+    sections: dict[str, SectionResult] = field(default_factory=dict)  # by section name
+
+    def findings(self) -> list[Finding]:
+        out = list(self.paper_findings)
+        for entry in self.sections.values():
+            out.extend(entry.findings)
+        return out
+
+    def summary(self) -> dict[str, Any] | None:
+        """Rating, decision and per-reviewer ratings of the paper review, if any."""
+        if self.paper is None:
+            return None
+        paper = self.paper
+        reports = (paper.get("review") or {}).get("reports") or []
+        ratings = []
+        for report in reports:
+            rating = (report or {}).get("rating") or {}
+            ratings.append(rating.get("value"))
+        scores = paper.get("scores") or {}
+        return {
+            "rating": scores.get("rating"),
+            "decision": paper.get("decision"),
+            "reviewers": len(reports),
+            "ratings": ratings,
+            "scores": scores,
+            "model": paper.get("model"),
+            "mode": paper.get("mode"),
+        }

@@ -1,0 +1,99 @@
+"""Settings from `initializationOptions` and `workspace/configuration` (section "papercycle").
+
+```json
+{"models": {"reviewer": "deepreviewer-7b", "section": "tiny-section", "researcher": null},
+ "reviewMode": "sections" | "fast" | "standard" | "best",
+ "checkFrequency": "save" | "edit" | "manual", "debounceMs": 1500,
+ "severities": {"clarity": "information", "soundness": "warning"},
+ "enabledCategories": null | ["soundness", "evidence", ...],
+ "autoStartDaemon": true}
+```
+Unknown keys and bad values are ignored (each reported once in the log), never fatal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lsprotocol import types
+
+SECTION = "papercycle"
+FREQUENCIES = ("save", "edit", "manual")
+MODES = ("sections", "fast", "standard", "best")
+ROLES = ("reviewer", "section", "researcher")
+LEVELS = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "information": types.DiagnosticSeverity.Information,
+    "info": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
+# Per category, when the user sets nothing. Hidden instructions to a reviewer and simulated
+# results left in a draft are errors; everything else a reviewer says is a weakness: a warning
+# when it is critical or major, information when minor (see diagnostics.severity_of).
+DEFAULT_SEVERITIES: dict[str, str] = {
+    "hidden-injection": "error",
+    "simulated-results": "error",
+    "hidden-text": "warning",
+    "ethics": "warning",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    models: dict[str, str] = field(default_factory=dict)
+    review_mode: str = "sections"
+    check_frequency: str = "save"
+    debounce_ms: int = 1500
+    severities: dict[str, str] = field(default_factory=dict)
+    enabled_categories: frozenset[str] | None = None
+    auto_start_daemon: bool = True
+
+    def model_for(self, role: str) -> str | None:
+        return self.models.get(role) or None
+
+    def category_enabled(self, category: str) -> bool:
+        return self.enabled_categories is None or category in self.enabled_categories
+
+    def merged(self, data: Any, problems: list[str] | None = None) -> Settings:
+        """These settings with `data` (a dict, possibly {"papercycle": {...}}) on top."""
+        problems = problems if problems is not None else []
+        if not isinstance(data, dict):
+            return self
+        if isinstance(data.get(SECTION), dict):
+            data = data[SECTION]
+        out = self
+        for key, value in data.items():
+            if key == "models" and isinstance(value, dict):
+                models = dict(out.models)
+                for role, name in value.items():
+                    if role not in ROLES:
+                        problems.append(f"models.{role}: unknown role (known: {', '.join(ROLES)})")
+                    elif name is None or isinstance(name, str):
+                        models[role] = name or ""
+                out = replace(out, models=models)
+            elif key == "reviewMode" and value in MODES:
+                out = replace(out, review_mode=value)
+            elif key == "checkFrequency" and value in FREQUENCIES:
+                out = replace(out, check_frequency=value)
+            elif key == "debounceMs" and isinstance(value, int) and not isinstance(value, bool):
+                out = replace(out, debounce_ms=max(0, min(value, 600_000)))
+            elif key == "severities" and isinstance(value, dict):
+                levels = dict(out.severities)
+                for category, level in value.items():
+                    if str(level).lower() in LEVELS:
+                        levels[str(category)] = str(level).lower()
+                    else:
+                        problems.append(f"severities.{category}: {level!r} is not a severity")
+                out = replace(out, severities=levels)
+            elif key == "enabledCategories" and (value is None or isinstance(value, list)):
+                out = replace(
+                    out,
+                    enabled_categories=None if value is None else frozenset(map(str, value)),
+                )
+            elif key == "autoStartDaemon" and isinstance(value, bool):
+                out = replace(out, auto_start_daemon=value)
+            else:
+                problems.append(f"setting {key!r} = {value!r} ignored")
+        return out
