@@ -158,8 +158,6 @@ def _print_text(result: dict[str, Any]) -> None:
         scores = ", ".join(f"{k} {v:g}" for k, v in result["scores"].items())
         click.echo(f"scores: {scores or 'none readable'}")
         click.echo(f"decision: {result['decision'] or 'none readable'}")
-    for line in result.get("removed_instructions", []):
-        click.echo(f"note: an instruction to reviewers was kept from the model: {line[:120]!r}")
     for finding in findings(result):
         path, line, col = _where(finding["range"])
         message = " ".join(finding["message"].split())
