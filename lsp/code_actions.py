@@ -61,7 +61,15 @@ def actions(
 ) -> list[types.CodeAction | types.Command]:
     out: list[types.CodeAction | types.Command] = []
 
-    def add(title: str, kind: str, command: types.Command | None, edit=None, diag=None) -> None:
+    def add(
+        title: str,
+        kind: str,
+        name: str | None,
+        arguments: list | None = None,
+        edit: types.WorkspaceEdit | None = None,
+        diag: list[types.Diagnostic] | None = None,
+    ) -> None:
+        command = commands.command(title, name, arguments or []) if name else None
         if client.literals:
             out.append(
                 types.CodeAction(
@@ -83,41 +91,47 @@ def actions(
         diag = [types.Diagnostic(rng, f.message, code=f.category, source="papercycle")]
         if f.rewrite:
             title = f"Apply suggested rewrite: {_short(f.rewrite)}"
-            edit = workspace_edit(uri, version, rng, f.rewrite, client.document_changes)
-            cmd = types.Command(
-                title, commands.APPLY_REWRITE, [uri, version, item.start, item.end, f.rewrite]
-            )
-            add(title, types.CodeActionKind.QuickFix, None if client.literals else cmd, edit, diag)
+            if client.literals:
+                edit = workspace_edit(uri, version, rng, f.rewrite, client.document_changes)
+                add(title, types.CodeActionKind.QuickFix, None, edit=edit, diag=diag)
+            else:  # the server applies it (workspace/applyEdit)
+                args = [uri, version, item.start, item.end, f.rewrite]
+                add(title, types.CodeActionKind.QuickFix, commands.APPLY_REWRITE, args)
         add(
             f"Dismiss this comment ({f.category})",
             types.CodeActionKind.QuickFix,
-            types.Command("Dismiss comment", commands.DISMISS, [uri, f.key]),
+            commands.DISMISS,
+            [uri, f.key],
             diag=diag,
         )
         add(
             f"Disable the category {f.category!r} in this project",
             types.CodeActionKind.QuickFix,
-            types.Command("Disable category", commands.DISABLE_CATEGORY, [uri, f.category]),
+            commands.DISABLE_CATEGORY,
+            [uri, f.category],
         )
     if section is not None:
         add(
             f"Review this section now ({section.name})",
             types.CodeActionKind.Source,
-            types.Command("Review section", commands.REVIEW_SECTION, [uri, section.anchor]),
+            commands.REVIEW_SECTION,
+            [uri, section.anchor],
         )
         add(
             f"Draft this section ({section.name})",
             types.CodeActionKind.Source,
-            types.Command("Draft section", commands.DRAFT_SECTION, [uri, section.anchor]),
+            commands.DRAFT_SECTION,
+            [uri, section.anchor],
         )
     for draft_id, title, edit in drafts:
-        # With literals the client applies the edit itself (and the command forgets the
+        # With literals the client applies the edit itself (the command then forgets the
         # draft); without, the command applies it through workspace/applyEdit.
         add(
             f"Insert the draft of {title}",
             types.CodeActionKind.Source,
-            types.Command("Insert draft", commands.INSERT_DRAFT, [draft_id, bool(client.literals)]),
-            edit if client.literals else None,
+            commands.INSERT_DRAFT,
+            [draft_id, bool(client.literals)],
+            edit=edit if client.literals else None,
         )
     return out
 

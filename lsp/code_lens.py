@@ -42,7 +42,7 @@ def lenses(
         out.append(
             types.CodeLens(
                 rng,
-                types.Command(title_text(reviews, running), commands.REVIEW_DOCUMENT, [uri]),
+                commands.command(title_text(reviews, running), commands.REVIEW_DOCUMENT, [uri]),
             )
         )
     for heading in outline.headings:
@@ -52,12 +52,13 @@ def lenses(
         out.append(
             types.CodeLens(
                 rng,
-                types.Command("Review section", commands.REVIEW_SECTION, [uri, heading.anchor]),
+                commands.command("Review section", commands.REVIEW_SECTION, [uri, heading.anchor]),
             )
         )
         out.append(
             types.CodeLens(
-                rng, types.Command("Draft section", commands.DRAFT_SECTION, [uri, heading.anchor])
+                rng,
+                commands.command("Draft section", commands.DRAFT_SECTION, [uri, heading.anchor]),
             )
         )
     return out

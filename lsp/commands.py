@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lsprotocol import types
+
 REVIEW_DOCUMENT = "papercycle.reviewDocument"  # [uri]
 REVIEW_SECTION = "papercycle.reviewSection"  # [uri, offset | {line, character}]
 DRAFT_SECTION = "papercycle.draftSection"  # [uri, offset | {line, character}]
@@ -28,6 +30,10 @@ ALL = (
     DISABLE_CATEGORY,
     INSERT_DRAFT,
 )
+
+
+def command(title: str, name: str, arguments: list[Any]) -> types.Command:
+    return types.Command(title=title, command=name, arguments=arguments)
 
 
 def arg(args: list[Any] | None, index: int, default: Any = None) -> Any:

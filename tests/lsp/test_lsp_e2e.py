@@ -1,0 +1,346 @@
+"""The real server (`papercycle lsp --stdio`) with the real daemon and the tiny models, driven by
+pytest-lsp replaying the client capabilities of VS Code, Neovim and Emacs (Eglot).
+
+Random weights write noise: the section grammar forces each quote to be a sentence of its
+section, so structure, anchoring and behaviour are asserted, never wording."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from conftest import PROFILES, start_session, stop_session
+from lsprotocol import types
+
+
+def text_at(text: str, rng: types.Range) -> str:
+    lines = text.split("\n")
+    if rng.start.line == rng.end.line:
+        return lines[rng.start.line][rng.start.character : rng.end.character]
+    out = [lines[rng.start.line][rng.start.character :]]
+    out += lines[rng.start.line + 1 : rng.end.line]
+    out.append(lines[rng.end.line][: rng.end.character])
+    return "\n".join(out)
+
+
+def section_diags(session, uri):
+    return [d for d in session.review_diagnostics(uri) if d.data.get("origin") == "section"]
+
+
+def all_sections(session, uri, count: int = 4):
+    """The section diagnostics once every section's review arrived (the grammar makes each
+    section review write at least one comment)."""
+    diags = section_diags(session, uri)
+    names = {d.related_information[0].message for d in diags if d.related_information}
+    return diags if len(names) >= count else None
+
+
+@pytest.fixture(params=list(PROFILES))
+async def session(request, home):
+    s = await start_session(home, request.param, {"reviewMode": "standard"})
+    yield s
+    await stop_session(s)
+
+
+async def test_open_gives_diagnostics_at_anchored_ranges(session, paper):
+    uri = session.open(paper)
+    text = paper.read_text()
+    diags = await session.wait_for(
+        lambda: (
+            len({d.data.get("origin") for d in session.review_diagnostics(uri)}) == 2
+            and session.review_diagnostics(uri)
+        ),
+        what="section and paper diagnostics",
+    )
+    assert all(v in (1, None) for v in session.versions[uri])
+    assert session.versions[uri][-1] == 1
+    for d in diags:
+        assert d.source == "papercycle"
+        assert isinstance(d.code, str) and d.code == d.data["category"]
+        assert d.severity in (
+            types.DiagnosticSeverity.Warning,
+            types.DiagnosticSeverity.Information,
+            types.DiagnosticSeverity.Error,
+        )
+        assert d.related_information, "every review comment points at its reviewer"
+    for d in section_diags(session, uri):
+        anchored = text_at(text, d.range)
+        # the quote is a sentence (or the heading, when nothing anchored) of the paper
+        assert anchored.strip() and anchored in text
+        related = d.related_information[0]
+        assert "section review" in related.message
+        assert text_at(text, related.location.range).startswith("\\")
+    injection = [d for d in session.diagnostics(uri) if d.code == "hidden-injection"]
+    assert injection and injection[0].severity == types.DiagnosticSeverity.Error
+    assert injection[0].range.start.line == text.split("\n").index(
+        next(line for line in text.split("\n") if "IGNORE ALL" in line)
+    )
+
+
+async def test_edit_updates_diagnostics_for_that_version_only(session, paper):
+    uri = session.open(paper)
+    await session.wait_for(lambda: all_sections(session, uri), what="diagnostics")
+    before = [
+        (d.range.start.line, d.range.start.character, d.code, d.message)
+        for d in section_diags(session, uri)
+    ]
+    session.versions[uri].clear()
+    # version 2: a line inserted at the top shifts every comment one line down
+    session.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            [
+                types.TextDocumentContentChangePartial(
+                    types.Range(types.Position(0, 0), types.Position(0, 0)), "% a note\n"
+                )
+            ],
+        )
+    )
+    await session.wait_for(lambda: 2 in session.versions[uri], what="version 2 published")
+    shifted = [
+        (d.range.start.line, d.range.start.character, d.code, d.message)
+        for d in section_diags(session, uri)
+    ]
+    assert sorted((a + 1, b, c, m) for a, b, c, m in before) == sorted(shifted)
+    # version 3: an edit inside a comment's range withholds that comment (its text is gone)
+    target = section_diags(session, uri)[0]
+    start = target.range.start
+    session.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            [
+                types.TextDocumentContentChangePartial(
+                    types.Range(start, types.Position(start.line, start.character + 1)), "X"
+                )
+            ],
+        )
+    )
+    await session.wait_for(lambda: 3 in session.versions[uri], what="version 3 published")
+    now = section_diags(session, uri)
+    assert all(d.range != target.range or d.message != target.message for d in now)
+    # once the server saw an edit, every publication carries the current version (ones sent
+    # before it read the edit may still arrive just after the test cleared the list)
+    seen = session.versions[uri]
+    after = seen[seen.index(2) :]
+    assert all(v in (2, 3) for v in after) and after == sorted(after)
+
+
+async def test_hover_code_lens_and_actions(session, paper):
+    uri = session.open(paper)
+    text = paper.read_text()
+    lines = text.split("\n")
+    await session.wait_for(
+        lambda: any(d.data.get("origin") == "paper" for d in session.review_diagnostics(uri)),
+        what="paper review",
+    )
+    title_line = next(i for i, line in enumerate(lines) if line.startswith("\\title"))
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(title_line, 3))
+    )
+    assert "Decision" in hover.contents.value and "Rating" in hover.contents.value
+    doc_hover = await session.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 2))
+    )
+    assert "Rating" in doc_hover.contents.value
+    method_line = next(i for i, line in enumerate(lines) if line.startswith("\\section{Method}"))
+    heading = await session.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(method_line, 3))
+    )
+    assert "Review of Section 2 Method" in heading.contents.value
+    diag = section_diags(session, uri)[0]
+    on_comment = await session.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), diag.range.start)
+    )
+    assert diag.message.split("\n")[0] in on_comment.contents.value
+
+    lenses = await session.client.text_document_code_lens_async(
+        types.CodeLensParams(types.TextDocumentIdentifier(uri))
+    )
+    titles = [lens.command.title for lens in lenses]
+    top = next(lens for lens in lenses if lens.range.start.line == title_line)
+    assert top.command.title.startswith("Rating ") and top.command.title.endswith("Re-review")
+    assert " reviewer" in top.command.title
+    assert titles.count("Review section") == 4 and titles.count("Draft section") == 4
+
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri),
+            diag.range,
+            types.CodeActionContext([diag]),
+        )
+    )
+    names = [a.title for a in actions]
+    assert any(n.startswith("Dismiss this comment") for n in names)
+    assert any(n.startswith("Disable the category") for n in names)
+    assert any(n.startswith("Review this section now") for n in names)
+    assert any(n.startswith("Draft this section") for n in names)
+    for action in actions:
+        # every action runs on the server: a registered command, or an edit the client applies
+        command = action.command if isinstance(action, types.CodeAction) else action
+        assert command is None or command.command.startswith("papercycle.")
+        if isinstance(action, types.CodeAction) and action.title.startswith("Apply"):
+            assert action.edit is not None
+
+
+async def test_review_section_now_and_status(session, paper):
+    uri = session.open(paper)
+    await session.wait_for(lambda: section_diags(session, uri), what="diagnostics")
+    lines = paper.read_text().split("\n")
+    method_line = next(i for i, line in enumerate(lines) if line.startswith("\\section{Method}"))
+    result = await asyncio.wait_for(
+        session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                "papercycle.reviewSection", [uri, {"line": method_line + 1, "character": 0}]
+            )
+        ),
+        120,
+    )
+    assert result["section"] == "Section 2 Method"
+    status = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("papercycle.showStatus", [])
+    )
+    assert status["daemon"] == "connected" and status["daemon_status"]["pid"]
+    chosen = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("papercycle.selectModel", ["section", "tiny-section"])
+    )
+    assert chosen == {"role": "section", "model": "tiny-section"}
+
+
+async def test_dismiss_survives_a_server_restart(home, paper):
+    session = await start_session(home, "neovim")
+    uri = session.open(paper)
+    try:
+        diag = (await session.wait_for(lambda: section_diags(session, uri), what="diagnostics"))[0]
+        key = diag.data["key"]
+        await session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams("papercycle.dismiss", [uri, key])
+        )
+        await session.wait_for(
+            lambda: all(d.data.get("key") != key for d in session.diagnostics(uri)),
+            what="dismissed comment gone",
+        )
+        stored = json.loads((paper.parent / ".papercycle" / "dismissed.json").read_text())
+        assert [c["key"] for c in stored["comments"]] == [key]
+        assert paper.read_text().count("papercycle") == 0  # the paper itself is untouched
+    finally:
+        await stop_session(session)
+    again = await start_session(home, "emacs")
+    try:
+        uri = again.open(paper)
+        await again.wait_for(lambda: section_diags(again, uri), what="diagnostics after restart")
+        await asyncio.sleep(0.5)
+        assert all(d.data.get("key") != key for d in again.diagnostics(uri))
+    finally:
+        await stop_session(again)
+
+
+async def test_disable_category_and_suppression_comments(home, paper):
+    text = paper.read_text().replace(
+        r"\textcolor{white}", r"% papercycle: ignore" + "\n" + r"\textcolor{white}"
+    )
+    session = await start_session(home, "vscode")
+    try:
+        uri = session.open(paper, text)
+        diags = await session.wait_for(lambda: section_diags(session, uri), what="diagnostics")
+        assert not [d for d in session.diagnostics(uri) if d.code == "hidden-injection"]
+        category = diags[0].code
+        await session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams("papercycle.disableCategory", [uri, category])
+        )
+        await session.wait_for(
+            lambda: all(d.code != category for d in session.diagnostics(uri)),
+            what="category disabled",
+        )
+    finally:
+        await stop_session(session)
+
+
+async def test_daemon_killed_and_restarted_mid_session(home, paper):
+    session = await start_session(home, "vscode")
+    try:
+        uri = session.open(paper)
+        await session.wait_for(lambda: section_diags(session, uri), what="diagnostics")
+        killed = home.kill_daemon()
+        assert killed
+        down = await session.wait_for(
+            lambda: [
+                m
+                for m in session.client.messages
+                if "daemon" in m.message and m.type == types.MessageType.Warning
+            ],
+            timeout=30,
+            what="the loss reported",
+        )
+        assert len(down) == 1
+        # still serving what it has
+        lenses = await session.client.text_document_code_lens_async(
+            types.CodeLensParams(types.TextDocumentIdentifier(uri))
+        )
+        assert lenses
+        assert section_diags(session, uri)
+        # reconnects (auto-starting a new daemon); a save reviews again
+        await session.wait_for(
+            lambda: any("reconnected" in m.message for m in session.client.messages),
+            timeout=60,
+            what="reconnected",
+        )
+        assert home.daemon_pid() not in (None, killed)
+        session.client.diagnostics.pop(uri, None)
+        session.client.text_document_did_save(
+            types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+        )
+        await session.wait_for(
+            lambda: section_diags(session, uri), what="diagnostics after restart"
+        )
+        assert (
+            len(
+                [
+                    m
+                    for m in session.client.messages
+                    if m.type == types.MessageType.Warning and "daemon" in m.message
+                ]
+            )
+            == 1
+        )
+    finally:
+        await stop_session(session)
+
+
+async def test_cancelling_progress_stops_the_daemon_job(home, paper):
+    session = await start_session(home, "vscode")
+    try:
+        text = paper.read_text().replace("Each token", "In a fresh variant, each token")
+        uri = session.open(paper, text, version=1)
+        # the open starts a review; wait until its progress is reported, then cancel it
+        token = await session.wait_for(
+            lambda: next(iter(session.client.progress_reports), None), what="progress begins"
+        )
+        session.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token))
+        await session.wait_for(
+            lambda: any(
+                isinstance(r, types.WorkDoneProgressEnd)
+                for r in session.client.progress_reports[token]
+            ),
+            what="progress ended",
+        )
+        end = session.client.progress_reports[token][-1]
+        assert end.message == "cancelled"
+        from papercycle.daemon.client import Client
+
+        async with Client(home.paths, autostart=False) as client:
+
+            async def idle():
+                while (await client.request("status"))["queue"]["running"] is not None:
+                    await asyncio.sleep(0.1)
+
+            await asyncio.wait_for(idle(), 30)
+        # drafts: no daemon request yet; the user is told, nothing is edited
+        result = await session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams("papercycle.draftSection", [uri, 500])
+        )
+        assert result is None and not session.applied
+        assert any("cannot draft" in m.message for m in session.client.messages)
+        assert uri
+    finally:
+        await stop_session(session)
