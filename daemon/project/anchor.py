@@ -19,6 +19,7 @@ from papercycle.daemon.project.structure import FloatInfo, SectionNode, Structur
 from rapidfuzz import fuzz, process
 
 DEFAULT_MIN_SCORE = 0.8
+MAX_FUZZY_QUOTE = 1000  # characters; longer quotes are matched exactly or not at all
 
 _FOLD = str.maketrans(
     {
@@ -189,7 +190,9 @@ def find_quote(
             a, b = norm.span(p, p + len(nq))
             occ = norm.text.count(nq) if len(nq) < 400 else 1
             return _make(visible, a, b, 0.99, True, occ)
-        # 3. fuzzy
+        # 3. fuzzy (a reviewer quotes a sentence or a paragraph, not pages)
+        if len(nq) > MAX_FUZZY_QUOTE:
+            continue
         m = _fuzzy(norm, nq, min_score)
         if m is not None and (best is None or m[2] > best[2]):
             best = m

@@ -34,6 +34,28 @@ def clean_path(p: str | Path) -> Path:
     return Path(os.path.normpath(Path(p).absolute()))
 
 
+def is_file(p: Path) -> bool:
+    """Path.is_file that says False instead of raising (a 5000-character \\input argument)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except (OSError, ValueError):
+        return False
+
+
 class ProjectError(Exception):
     """PATH holds no LaTeX project (or cannot be read). The message is one line."""
 
@@ -52,7 +74,7 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceFi
     missing, unreadable, a directory, or over the size limit."""
     try:
         size = path.stat().st_size
-        if not path.is_file():
+        if not is_file(path):
             return Diagnostic(Severity.ERROR, "file-unreadable", f"{path}: not a regular file")
         if size > max_bytes:
             return Diagnostic(
@@ -63,8 +85,9 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceFi
                 Range(path, 0, 0),
             )
         data = path.read_bytes()
-    except OSError as exc:
-        return Diagnostic(Severity.ERROR, "file-unreadable", f"{path}: {exc.strerror or exc}")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        msg = getattr(exc, "strerror", None) or str(exc)
+        return Diagnostic(Severity.ERROR, "file-unreadable", f"{path}: {msg}")
     return decode_source(path, data)
 
 
@@ -123,6 +146,8 @@ def _candidates(base: Path, name: str, force_tex: bool) -> list[Path]:
     if not p.is_absolute():
         p = base / p
     p = clean_path(p)
+    if not p.name:  # "/" or an empty name: nothing to include
+        return []
     out = []
     has_ext = bool(p.suffix) and p.suffix.lower() in (
         *TEX_SUFFIXES,
@@ -207,7 +232,7 @@ class ProjectConfig:
     @classmethod
     def load(cls, directory: Path) -> tuple[ProjectConfig, Diagnostic | None]:
         path = directory / ".papercycle.toml"
-        if not path.is_file():
+        if not is_file(path):
             return cls(), None
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
@@ -233,7 +258,7 @@ _SUBFILES_CLASS = "subfiles"
 def latexmkrc_default(directory: Path) -> str | None:
     for name in (".latexmkrc", "latexmkrc"):
         p = directory / name
-        if p.is_file():
+        if is_file(p):
             try:
                 text = p.read_text(encoding="utf-8", errors="replace")
             except OSError:
@@ -305,21 +330,21 @@ def choose_root(
     cannot be read), `reach` gives the files a candidate includes (transitively).
     Raises ProjectError when there is no LaTeX project."""
     path = clean_path(path)
-    if not path.exists():
+    if not exists(path):
         raise ProjectError(f"{path}: no such file or directory")
-    directory = path if path.is_dir() else path.parent
+    directory = path if is_dir(path) else path.parent
     if override is not None:
         p = Path(override)
         if not p.is_absolute():
-            p = (directory / p) if (directory / p).exists() else Path.cwd() / p
+            p = (directory / p) if exists(directory / p) else Path.cwd() / p
         p = clean_path(p)
-        if not p.is_file():
+        if not is_file(p):
             raise ProjectError(f"{p}: root file given as override does not exist")
         return RootChoice(p, "override", f"{p.name} was given explicitly")
     cfg = config or ProjectConfig.load(directory)[0]
     if cfg.root:
         p = clean_path(directory / cfg.root)
-        if not p.is_file():
+        if not is_file(p):
             raise ProjectError(
                 f"{directory / '.papercycle.toml'}: root = {cfg.root!r} does not exist"
             )
@@ -329,17 +354,17 @@ def choose_root(
         p = clean_path(directory / lm)
         if not p.suffix:
             p = p.with_name(p.name + ".tex")
-        if p.is_file():
+        if is_file(p):
             return RootChoice(p, "latexmkrc", f"@default_files = {lm!r} in latexmkrc")
-    if path.is_file():
+    if is_file(path):
         doc = load(path)
         if doc is None:
             raise ProjectError(f"{path}: cannot be read as a LaTeX file")
         mr = magic_root(doc, path)
-        if mr is not None and mr.is_file():
+        if mr is not None and is_file(mr):
             return RootChoice(mr, "magic-comment", f"% !TEX root in {path.name}")
         sm = subfiles_main(doc, path)
-        if sm is not None and sm.is_file():
+        if sm is not None and is_file(sm):
             return RootChoice(sm, "subfiles", f"{path.name} is a subfile of {sm.name}")
         if is_main_candidate(doc):
             return RootChoice(
@@ -350,7 +375,7 @@ def choose_root(
         files = scan_tex_files(directory)
         parent = directory
         for _ in range(MAX_PARENT_LEVELS):
-            if parent.parent == parent or (parent / ".git").exists():
+            if parent.parent == parent or exists(parent / ".git"):
                 break
             parent = parent.parent
             files += sorted(f for f in parent.glob("*") if f.suffix.lower() in TEX_SUFFIXES)
@@ -371,7 +396,7 @@ def choose_root(
         if d is None:
             continue
         mr = magic_root(d, f)
-        if mr is not None and mr.is_file() and mr.resolve() != f.resolve():
+        if mr is not None and is_file(mr) and mr.resolve() != f.resolve():
             votes[mr.resolve()] = votes.get(mr.resolve(), 0) + 1
     cands = [f for f, d in docs.items() if d is not None and is_main_candidate(d)]
     if not cands:

@@ -46,6 +46,8 @@ from papercycle.daemon.project.files import (
     choose_root,
     clean_path,
     include_targets,
+    is_dir,
+    is_file,
     is_within,
     read_source,
 )
@@ -91,7 +93,7 @@ class Project:
     ) -> None:
         self.path = clean_path(path)
         if config is None:
-            base = self.path if self.path.is_dir() else self.path.parent
+            base = self.path if is_dir(self.path) else self.path.parent
             config, cfg_diag = ProjectConfig.load(base)
         else:
             cfg_diag = None
@@ -256,7 +258,7 @@ class Project:
             return True
         e = self._exists.get(p)
         if e is None:
-            e = self._exists[p] = p.is_file()
+            e = self._exists[p] = is_file(p)
         return e
 
     # -- build ---------------------------------------------------------------------------------

@@ -203,11 +203,12 @@ _MATH_LABEL = re.compile(r"\\label\s*\{([^{}]*)\}")
 _MATH_DROP = re.compile(r"\\(?:label\s*\{[^{}]*\}|nonumber\b|notag\b)|%[^\n]*")
 _MATH_WS = re.compile(r"\s+")
 _MATH_TAG = re.compile(r"\\tag\*?\s*\{([^{}]*)\}")
-_MATH_SUBENV = re.compile(r"\\begin\{([^{}]*)\}(?:(?!\\begin\{).)*?\\end\{\1\}", re.S)
+_MATH_BEGIN_END = re.compile(r"\\(begin|end)\s*\{([^{}]*)\}")
 _MATH_ROW = re.compile(r"\\\\")
 _NUMBERED_MULTIROW = frozenset(words("align alignat flalign gather eqnarray"))
 MAX_EXPANSIONS = 20000
 MAX_EXPANSION_DEPTH = 24
+MAX_EXPANSION_WORK = 100_000  # nodes (and output chars / 4) inside expansions, per file
 
 
 @functools.lru_cache(maxsize=4096)
@@ -243,10 +244,35 @@ def _symbol_macros() -> frozenset[str]:
         return frozenset()
 
 
+@functools.lru_cache(maxsize=4096)
 def compact_math(src: str) -> str:
     return _MATH_WS.sub(" ", _MATH_DROP.sub("", src)).strip()
 
 
+def _blank_nested_envs(body: str) -> str:
+    """Spaces over nested environments (split, aligned, cases, matrices): their `\\\\` do
+    not start numbered rows. One linear scan."""
+    spans: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for m in _MATH_BEGIN_END.finditer(body):
+        if m.group(1) == "begin":
+            stack.append(m.start())
+        elif stack:
+            start = stack.pop()
+            if not stack:
+                spans.append((start, m.end()))
+    if not spans:
+        return body
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(body[pos:a])
+        out.append(" " * (b - a))
+        pos = b
+    out.append(body[pos:])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
 def equation_rows(env: str | None, body: str) -> list[tuple[bool, str | None, list[str]]]:
     """Numbering of a display-math block: one (numbered, tag, labels) per numbered line."""
     if env is None:
@@ -254,12 +280,7 @@ def equation_rows(env: str | None, body: str) -> list[tuple[bool, str | None, li
     base = env.rstrip("*")
     starred = env.endswith("*") or env in ("displaymath", "math")
     if base in _NUMBERED_MULTIROW:
-        flat = body
-        for _ in range(8):  # blank out nested environments (split, aligned, cases, matrices)
-            new = _MATH_SUBENV.sub(lambda m: " " * len(m.group(0)), flat)
-            if new == flat:
-                break
-            flat = new
+        flat = _blank_nested_envs(body)
         rows = []
         pos = 0
         pieces = []
@@ -351,6 +372,7 @@ class Renderer:
         self.repl: tuple[int, int] | None = None  # replacement mode: all output maps here
         self.env_stack: list[str] = []
         self.expansions = 0
+        self.exp_work = 0
         self.exp_depth = 0
         self.list_counters: list[int] = []
         self.symbols = _symbol_macros()
@@ -370,6 +392,10 @@ class Renderer:
         """Append s, mapping to src[start:end] (replacement mode overrides the mapping)."""
         if not s:
             return
+        if self.exp_depth:
+            self.exp_work += len(s) // 4  # output inside expansions counts against the budget
+            if self.exp_work > MAX_EXPANSION_WORK:
+                return
         if self.hide is not None:
             self.hide.parts.append(s)
             return
@@ -599,6 +625,12 @@ class Renderer:
     # -- sequences ---------------------------------------------------------------------------
 
     def render_seq(self, nodes: list[Node]) -> None:
+        if self.exp_depth:
+            # inside macro expansions: a budget, so `\\def\\a#1{#1#1}`-style doubling cannot
+            # blow up time or memory
+            self.exp_work += len(nodes)
+            if self.exp_work > MAX_EXPANSION_WORK:
+                return
         saved = self.state
         i = 0
         n = len(nodes)
@@ -666,6 +698,10 @@ class Renderer:
     # -- math ----------------------------------------------------------------------------------
 
     def _math(self, node: Math) -> None:
+        if self.exp_depth:
+            self.exp_work += (node.inner_end - node.inner_start) // 4
+            if self.exp_work > MAX_EXPANSION_WORK:
+                return
         body = self.src[node.inner_start : node.inner_end]
         text = compact_math(body)
         if node.display:
