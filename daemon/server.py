@@ -408,9 +408,7 @@ class Server:
 
     async def _prepare(self, prepare, project: Project, model, target) -> engine.GenerationRequest:
         try:
-            return await asyncio.to_thread(
-                prepare, project, model, target, self.registry.count_tokens
-            )
+            return await asyncio.to_thread(prepare, project, model, target)
         except engine.ReviewError as error:
             raise RequestFailed(error.code, str(error)) from None
         except ModelError as error:
@@ -430,6 +428,12 @@ class Server:
             result = await asyncio.to_thread(engine.finish, project, request, output)
             return {**result, "cached": True, "generation": info}
         assert self.scheduler is not None
+        try:
+            await asyncio.to_thread(engine.check_context, request, self.registry.count_tokens)
+        except engine.ReviewError as error:
+            raise RequestFailed(error.code, str(error)) from None
+        except ModelError as error:
+            raise RequestFailed("model", str(error)) from None
         key = (peer, request_id)
         entry = self.active.get(key)
         if entry is None:

@@ -64,6 +64,19 @@ class GenerationRequest:
 TokenCounter = Callable[[ModelConfig, str], int | None]
 
 
+def check_context(request: GenerationRequest, count: TokenCounter) -> None:
+    """ReviewError when the prompt and the answer do not fit the model's context. The daemon
+    calls it only on a cache miss (counting tokens costs more than a cached answer)."""
+    what = (
+        "the paper"
+        if request.section is None
+        else f"section {request.section.node.display_name()!r}"
+    )
+    request.prompt_tokens = _check_context(
+        request.model, what, request.prompt, request.settings, count
+    )
+
+
 def strip_instructions(
     project: Project, start: int = 0, end: int | None = None
 ) -> tuple[str, list[str]]:
@@ -154,7 +167,7 @@ def _identity(model: ModelConfig) -> dict[str, Any]:
 
 
 def prepare_paper(
-    project: Project, model: ModelConfig, mode: str, count: TokenCounter
+    project: Project, model: ModelConfig, mode: str, count: TokenCounter | None = None
 ) -> GenerationRequest:
     if mode not in MODES or mode == "sections":
         raise ReviewError("bad-request", f"mode {mode!r} is not one of fast, standard, best")
@@ -176,7 +189,7 @@ def prepare_paper(
     settings = model.settings()
     grammar = skeleton.grammar_for(fmt) if model.structured else None
     prompt = _render(model, messages)
-    tokens = _check_context(model, "the paper", prompt, settings, count)
+    tokens = None if count is None else _check_context(model, "the paper", prompt, settings, count)
     version = PROMPT_VERSIONS[fmt]
     key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
     return GenerationRequest(
@@ -217,7 +230,7 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
 
 
 def prepare_section(
-    project: Project, model: ModelConfig, part: SectionSlice, count: TokenCounter
+    project: Project, model: ModelConfig, part: SectionSlice, count: TokenCounter | None = None
 ) -> GenerationRequest:
     text, removed = strip_instructions(project, part.prose_start, part.prose_end)
     title = part.node.display_name()
@@ -236,7 +249,11 @@ def prepare_section(
     grammar = section.grammar(limits, sentences or None, ascii_only=True)
     settings = model.settings()
     prompt = _render(model, messages)
-    tokens = _check_context(model, f"section {title!r}", prompt, settings, count)
+    tokens = (
+        None
+        if count is None
+        else _check_context(model, f"section {title!r}", prompt, settings, count)
+    )
     key = cache_key(
         _identity(model), section.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
     )
