@@ -165,12 +165,24 @@ def peft_config(config: RecipeConfig):
     )
 
 
-def last_checkpoint(checkpoint_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
+def last_checkpoint(checkpoint_dir: Path, say=print) -> str | None:
+    """The newest complete checkpoint. The Trainer writes trainer_state.json last, so a
+    checkpoint without a readable one was cut off mid-save (a crash) and is skipped."""
     if not checkpoint_dir.is_dir():
         return None
-    return get_last_checkpoint(str(checkpoint_dir))
+    numbered = []
+    for path in checkpoint_dir.glob("checkpoint-*"):
+        suffix = path.name.removeprefix("checkpoint-")
+        if path.is_dir() and suffix.isdigit():
+            numbered.append((int(suffix), path))
+    for _, path in sorted(numbered, reverse=True):
+        try:
+            json.loads((path / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            say(f"skipping {path.name}: incomplete (interrupted while saving)")
+            continue
+        return str(path)
+    return None
 
 
 def is_main_process() -> bool:

@@ -165,7 +165,7 @@ def run_rubric_grpo(config: RubricGRPOConfig, say=print) -> RecipeResult:
             processing_class=tokenizer,
             peft_config=peft_config(config),
         )
-        resume = last_checkpoint(checkpoints) if config.resume else None
+        resume = last_checkpoint(checkpoints, say) if config.resume else None
         if resume:
             say(f"resuming from {resume}")
         output = trainer.train(resume_from_checkpoint=resume)

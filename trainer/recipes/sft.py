@@ -106,7 +106,7 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
             f"max_length: {config.max_length} tokens leave no assistant token in any example "
             "(raise max_length or lower max_paper_tokens)"
         )
-    resume = last_checkpoint(checkpoints) if config.resume else None
+    resume = last_checkpoint(checkpoints, say) if config.resume else None
     if resume:
         say(f"resuming from {resume}")
     output = trainer.train(resume_from_checkpoint=resume)

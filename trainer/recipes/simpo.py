@@ -318,7 +318,7 @@ def _train(config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, s
         processing_class=tokenizer,
         peft_config=peft_config(config),
     )
-    resume = last_checkpoint(checkpoints) if config.resume else None
+    resume = last_checkpoint(checkpoints, say) if config.resume else None
     if resume:
         say(f"resuming the preference step from {resume}")
     output = trainer.train(resume_from_checkpoint=resume)

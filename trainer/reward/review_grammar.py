@@ -12,9 +12,11 @@ from papercycle.daemon.formats.cyclereviewer import SEPARATOR
 from papercycle.daemon.formats.gbnf import literal
 from papercycle.trainer.data.sources import ICLR_RATINGS, SUBSCORES
 
+# The ICLR confidence texts cut after their first clause: a grammar for untrained reviewers
+# needs the number and a recognisable text, not every word (shorter generations).
 CONFIDENCES = {
-    1: "1: You are unable to assess this paper and have alerted the ACs to seek an opinion from different reviewers.",
-    2: "2: You are willing to defend your assessment, but it is quite likely that you did not understand the central parts of the submission or that you are unfamiliar with some pieces of related work.",
+    1: "1: You are unable to assess this paper.",
+    2: "2: You are willing to defend your assessment, but it is quite likely that you did not understand central parts of the submission.",
     3: "3: You are fairly confident in your assessment.",
     4: "4: You are confident in your assessment, but not absolutely certain.",
     5: "5: You are absolutely certain about your assessment.",
