@@ -194,8 +194,15 @@ class Session:
 
 
 async def start_session(
-    home: Home, profile: str = "vscode", options: dict | None = None, cwd: Path | None = None
+    home: Home,
+    profile: str = "vscode",
+    options: dict | None = None,
+    cwd: Path | None = None,
+    capabilities: dict | None = None,
 ) -> Session:
+    """Start `papercycle lsp --stdio` in `home` and initialize it with an editor's
+    capabilities; `capabilities` tweaks them: {"apply_edit": False, "position_encodings":
+    ["utf-8"]}."""
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
@@ -211,7 +218,8 @@ async def start_session(
 
     @client.feature("papercycle/draft")
     def draft_chunk(params):
-        session.drafts.append(params)
+        # pygls gives unknown notifications' params as a namedtuple
+        session.drafts.append(params._asdict() if hasattr(params, "_asdict") else dict(params))
 
     client.protocol.fm._features.pop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, None)
 
@@ -224,6 +232,12 @@ async def start_session(
         sys.executable, "-m", "papercycle.cli", "lsp", "--stdio", env=home.env, cwd=cwd
     )
     caps = client_capabilities(PROFILES[profile])
+    tweaks = capabilities or {}
+    if "apply_edit" in tweaks and caps.workspace is not None:
+        caps.workspace.apply_edit = tweaks["apply_edit"]
+    if "position_encodings" in tweaks:
+        caps.general = caps.general or types.GeneralClientCapabilities()
+        caps.general.position_encodings = tweaks["position_encodings"]
     await asyncio.wait_for(
         client.initialize_session(
             types.InitializeParams(

@@ -1,0 +1,122 @@
+"""A stand-in daemon speaking the daemon's wire protocol (papercycle.daemon.protocol) with a
+`draft.section` request, which the real daemon does not offer yet (the co-author, issue 8).
+It lets the language server's draft plumbing (chunks, progress, cancel, one WorkspaceEdit) be
+tested against the protocol; everything else is tested against the real daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import zmq
+import zmq.asyncio
+from papercycle.daemon import protocol
+
+DRAFT_CHUNKS = [f"Sentence {i} of the drafted section. " for i in range(40)]
+
+
+class FakeDaemon:
+    def __init__(self, chunk_delay: float = 0.05) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="pcf-"))
+        for name in ("config", "state", "cache"):
+            (self.root / name).mkdir()
+        (self.root / "run").mkdir(mode=0o700)
+        self.env = {**os.environ, "PAPERCYCLE_HOME": str(self.root)}
+        self.endpoint = f"ipc://{self.root}/run/daemon.sock"
+        self.chunk_delay = chunk_delay
+        self.requests: list[dict] = []
+        self.cancelled: list[str] = []
+        self.drafts_finished = 0
+        self._jobs: dict[tuple[bytes, str], asyncio.Task] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    async def __aenter__(self) -> FakeDaemon:
+        self.context = zmq.asyncio.Context()
+        self.socket = self.context.socket(zmq.ROUTER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.bind(self.endpoint)
+        info = {
+            "pid": os.getpid(),
+            "endpoint": self.endpoint,
+            "transport": "ipc",
+            "protocol": protocol.VERSION,
+            "version": "fake",
+        }
+        (self.root / "run" / "daemon.json").write_text(json.dumps(info))
+        self.receiver = asyncio.create_task(self._receive())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.receiver.cancel()
+        for task in [*self._jobs.values(), *self._tasks]:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await self.receiver
+        self.socket.close(linger=0)
+        self.context.term()
+        import shutil
+
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    async def _send(self, peer: bytes, message: dict) -> None:
+        await self.socket.send_multipart([peer, protocol.encode(message)])
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _receive(self) -> None:
+        while True:
+            frames = await self.socket.recv_multipart()
+            peer, payload = frames[0], frames[-1]
+            message = json.loads(payload)
+            kind, rid, params = message["type"], message["id"], message.get("params", {})
+            if kind != "ping":
+                self.requests.append(message)
+            if kind == "hello":
+                await self._send(
+                    peer,
+                    protocol.result(rid, {"protocol": 1, "pid": os.getpid(), "version": "fake"}),
+                )
+            elif kind == "ping":
+                await self._send(peer, protocol.result(rid, {"pong": 0}))
+            elif kind == "status":
+                await self._send(
+                    peer, protocol.result(rid, {"pid": os.getpid(), "queue": {"running": None}})
+                )
+            elif kind == "review.sections":
+                await self._send(
+                    peer,
+                    protocol.result(
+                        rid, {"kind": "sections", "sections": [], "comments": [], "scores": {}}
+                    ),
+                )
+            elif kind == "draft.section":
+                self._jobs[(peer, rid)] = self._spawn(self._draft(peer, rid, params))
+            elif kind == "cancel":
+                target = str(params.get("target"))
+                job = self._jobs.pop((peer, target), None)
+                if job is not None:
+                    job.cancel()
+                    self.cancelled.append(target)
+                    await self._send(peer, protocol.error(target, "cancelled", "cancelled"))
+                await self._send(peer, protocol.result(rid, {"cancelled": job is not None}))
+            else:
+                await self._send(
+                    peer, protocol.error(rid, "bad-request", f"unknown request type {kind!r}")
+                )
+
+    async def _draft(self, peer: bytes, rid: str, params: dict) -> None:
+        await self._send(peer, protocol.event(rid, "started", {"kind": "draft"}))
+        for chunk in DRAFT_CHUNKS:
+            await asyncio.sleep(self.chunk_delay)
+            await self._send(peer, protocol.event(rid, "token", {"text": chunk}))
+        self._jobs.pop((peer, rid), None)
+        self.drafts_finished += 1
+        await self._send(peer, protocol.result(rid, {"text": "".join(DRAFT_CHUNKS).strip()}))
