@@ -162,6 +162,7 @@ class Session:
         self.applied: list[types.ApplyWorkspaceEditParams] = []
         self.drafts: list[dict] = []
         self.lens_refreshes = 0
+        self.initialized: types.InitializeResult | None = None
         self.versions: dict[str, list[int | None]] = {}
 
     async def wait_for(self, condition, timeout: float = TIMEOUT, what: str = "condition"):
@@ -238,7 +239,7 @@ async def start_session(
     if "position_encodings" in tweaks:
         caps.general = caps.general or types.GeneralClientCapabilities()
         caps.general.position_encodings = tweaks["position_encodings"]
-    await asyncio.wait_for(
+    session.initialized = await asyncio.wait_for(
         client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,

@@ -11,6 +11,7 @@ import json
 
 import pytest
 from conftest import PROFILES, start_session, stop_session
+from conftest import TIMEOUT as TIMEOUT_S
 from lsprotocol import types
 
 
@@ -342,5 +343,85 @@ async def test_cancelling_progress_stops_the_daemon_job(home, paper):
         assert result is None and not session.applied
         assert any("cannot draft" in m.message for m in session.client.messages)
         assert uri
+    finally:
+        await stop_session(session)
+
+
+async def test_utf8_positions_and_workspace_configuration(home, tmp_path):
+    """A client that offers UTF-8 positions gets them; settings pulled through
+    workspace/configuration (enabledCategories) filter what is shown."""
+    folder = tmp_path / "unicode"
+    folder.mkdir()
+    from conftest import PAPER
+
+    text = PAPER.replace("Each token", "Ünïcode 𝔼 — each token")
+    (folder / "main.tex").write_text(text)
+    paper = folder / "main.tex"
+    session = await start_session(home, "vscode", capabilities={"position_encodings": ["utf-8"]})
+    try:
+        assert session.initialized.capabilities.position_encoding == "utf-8"
+        uri = session.open(paper)
+        diags = await session.wait_for(lambda: all_sections(session, uri), what="diagnostics")
+        raw = text.encode("utf-8").split(b"\n")
+        method = [d for d in diags if "Method" in d.related_information[0].message]
+        for d in method:
+            line = raw[d.range.start.line]
+            quoted = line[d.range.start.character : d.range.end.character].decode("utf-8")
+            assert quoted.strip() and quoted in text  # byte columns cut on characters
+        unicode_line = next(i for i, line in enumerate(raw) if "Ünïcode".encode() in line)
+        on_it = [d for d in method if d.range.start.line == unicode_line]
+        # the only quotable (ASCII) sentence of the section follows the non-ASCII words
+        assert on_it and all(d.range.start.character > len("Ünïcode 𝔼 —") for d in on_it)
+        keep = diags[0].code
+        session.client.set_configuration({"enabledCategories": [keep]}, section="papercycle")
+        session.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=None)
+        )
+        await session.wait_for(
+            lambda: {d.code for d in section_diags(session, uri)} == {keep},
+            what="only the enabled category",
+        )
+    finally:
+        await stop_session(session)
+
+
+async def test_manual_frequency_reviews_only_on_command(home, paper):
+    session = await start_session(home, "emacs", {"checkFrequency": "manual"})
+    try:
+        uri = session.open(paper)
+        await session.wait_for(
+            lambda: any(d.code == "hidden-injection" for d in session.diagnostics(uri)),
+            what="project findings",
+        )
+        session.client.text_document_did_save(
+            types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+        )
+        await asyncio.sleep(1.0)
+        assert not session.review_diagnostics(uri)
+        await asyncio.wait_for(
+            session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams("papercycle.reviewDocument", [uri])
+            ),
+            TIMEOUT_S,
+        )
+        assert {d.data["origin"] for d in session.review_diagnostics(uri)} == {"section", "paper"}
+    finally:
+        await stop_session(session)
+
+
+async def test_edit_frequency_reviews_after_the_debounce(home, paper):
+    session = await start_session(home, "neovim", {"checkFrequency": "edit", "debounceMs": 200})
+    try:
+        uri = session.open(paper)
+        await session.wait_for(lambda: all_sections(session, uri), what="diagnostics")
+        session.client.diagnostics.pop(uri, None)
+        session.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                [types.TextDocumentContentChangeWholeDocument(paper.read_text() + "\n% end\n")],
+            )
+        )
+        await session.wait_for(lambda: all_sections(session, uri), what="review without a save")
+        assert session.versions[uri][-1] == 2
     finally:
         await stop_session(session)
