@@ -25,6 +25,11 @@ CASES = {
     "iffalse": "\\iffalse" * 3000,
     "verb": "\\verb" * 3000,
     "captions": "\\begin{figure}" * 500 + "\\caption{" * 500,
+    "doubling-macro": "\\def\\y#1{#1#1}" + "\\y{" * 40 + "$$" + "x" * 2000 + "$$" + "}" * 40,
+    "doubling-align": "\\newcommand{\\d}[1]{#1#1}"
+    + "\\d{" * 30
+    + "\\begin{align}a\\\\b"
+    + "}" * 30,
 }
 
 
@@ -44,3 +49,11 @@ def test_optional_argument_ends_at_first_bracket_like_latex():
     doc = parse(r"\section[{a[b]c}]{T}")
     assert doc.arg_text(doc.nodes[0].args[0]) == "{a[b]c}"
     assert doc.arg_text(doc.nodes[0].args[1]) == "T"
+
+
+def test_absurd_include_names(make_project, doc):
+    from papercycle.daemon.project import Project
+
+    body = "\\input{" + "a" * 5000 + "}\\input{/}\\input{a\x00b}\\include{}\\import{}{}"
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    assert [e.status for e in p.includes if e.argument] == ["missing", "missing", "missing"]
