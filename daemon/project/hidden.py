@@ -224,7 +224,9 @@ _INJECTION_PATTERNS = [
     r"\b(?:rate|score)\s+this\s+paper\s+(?:as\s+)?(?:highly|\d)",
 ]
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.I)
-# Phrases that are instructions to a model wherever they appear, visible or not.
+# Phrases that are instructions to a model wherever they appear, visible or not; every one of
+# them contains one of _STRONG_KEYS.
+_STRONG_KEYS = ("ignore", "disregard", "forget", "positive", "reviewer", "phrases")
 _STRONG = re.compile(
     "|".join(f"(?:{p})" for p in _INJECTION_PATTERNS[:5] + _INJECTION_PATTERNS[10:13]), re.I
 )
@@ -233,8 +235,12 @@ _STRONG = re.compile(
 def injection_matches(text: str, strong_only: bool = False) -> list[tuple[int, int]]:
     """Spans of instruction-like phrases aimed at an AI reviewer. `strong_only` keeps the
     phrases that are instructions anywhere (checked on visible text too)."""
-    pattern = _STRONG if strong_only else _INJECTION
-    return [m.span() for m in pattern.finditer(text)]
+    if strong_only:
+        low = text.lower()
+        if not any(k in low for k in _STRONG_KEYS):  # cheap test first: most text has none
+            return []
+        return [m.span() for m in _STRONG.finditer(text)]
+    return [m.span() for m in _INJECTION.finditer(text)]
 
 
 def looks_like_injection(text: str) -> bool:
