@@ -51,8 +51,8 @@ class DaemonLink:
     # -- connection ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Begin connecting in the background."""
-        if self._connector is None or self._connector.done():
+        """Begin connecting in the background (once: a connected link stays as it is)."""
+        if self.client is None and (self._connector is None or self._connector.done()):
             self._connector = asyncio.create_task(self._connect_loop())
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())

@@ -232,3 +232,34 @@ def test_project_findings_and_unknown_results_are_safe():
     assert from_result({"kind": "section", "comments": [{"text": "x"}]}, {}) == []
     f = Finding("k", "project", "hidden-injection", "error", "m", path, 0, 1, None)
     assert diagnostics.severity_of(f, Settings()) == types.DiagnosticSeverity.Error
+
+
+async def test_daemon_link_connects_once_and_cancels_jobs(monkeypatch, tmp_path):
+    import asyncio
+
+    from fake_daemon import FakeDaemon
+    from papercycle.lsp.daemon_link import DaemonLink
+
+    async with FakeDaemon(chunk_delay=0.05) as daemon:
+        monkeypatch.setenv("PAPERCYCLE_HOME", str(daemon.root))
+        link = DaemonLink(autostart=False)
+        try:
+            for _ in range(3):
+                assert (await link.request("status"))["queue"] == {"running": None}
+            assert [r["type"] for r in daemon.requests].count("hello") == 1
+            assert link.state == "connected"
+            chunks: list[str] = []
+            task = asyncio.ensure_future(
+                link.stream("draft.section", {}, lambda e: chunks.append(e.get("text", "")))
+            )
+
+            async def until(condition) -> None:
+                while not condition():
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(until(lambda: len(chunks) >= 3), 20)
+            task.cancel()
+            await asyncio.wait_for(until(lambda: daemon.cancelled), 20)
+            assert daemon.drafts_finished == 0
+        finally:
+            await link.close()
