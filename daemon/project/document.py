@@ -281,6 +281,9 @@ MACRO_SPECS: dict[str, str] = {
     "ensuremath": "{",
     "\\": "*[",  # \\[2pt] line break with optional space
     "multicolumn": "{{{",
+    "hyperref": "[{",
+    "texorpdfstring": "{{",
+    "todo": "[{",
     "multirow": "[{[{[{",
     "cline": "{",
     "cmidrule": "p{",

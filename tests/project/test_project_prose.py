@@ -295,3 +295,16 @@ Line one\\[3mm] line two\\* line three.
     assert "A & B & 0.91" in t
     assert "(lr)" not in t and "1-2" not in t and "2pt" not in t and "lcc" not in t
     assert "Line one line two line three." in t
+
+
+def test_link_and_note_macros(make_project, doc):
+    body = (
+        r"\section{\texorpdfstring{$\alpha$-Nets}{alpha-Nets}}\label{s}"
+        "\n"
+        r"See \hyperref[s]{the first section} and \href{http://x.org}{our site}. \todo[inline]{Fix this.}"
+    )
+    p = Project.build(make_project({"main.tex": doc(body)}))
+    t = p.visible.text
+    assert "1 $\\alpha$-Nets" in t
+    assert "See the first section and our site. Fix this." in t
+    assert "[s]" not in t and "alpha-Nets" not in t and "http" not in t
