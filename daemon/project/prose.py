@@ -204,6 +204,8 @@ class _Out:
         if not text:
             return
         k = 0
+        if self.last == " " and text[0] == "\n":
+            self.trim_space()  # a paragraph break after a space: the break wins
         if self.last in _WS:
             while k < len(text) and text[k] in _WS:
                 k += 1

@@ -748,7 +748,12 @@ class Renderer:
                 self._event(("subequations_end", self._e(env.end)))
             elif name == "proof":
                 self._parbreak(env.start, env.start)
-                self._out("Proof. ", env.start, env.body_start)
+                opt = env.args[0] if env.args else None
+                if opt is not None:  # \begin{proof}[Proof of Theorem 2]
+                    self.render_seq(opt.children)
+                    self._out(". ", opt.end, opt.end)
+                else:
+                    self._out("Proof. ", env.start, env.body_start)
                 self.render_seq(env.children)
                 self._parbreak(env.end, env.end)
             elif name in _FLOATS:
@@ -839,6 +844,8 @@ class Renderer:
             return i
         named = _NAMED_TEXT.get(name)
         if named is not None:
+            if named.startswith(";"):  # \and between authors
+                self._trim_space()
             if named == "\n\n":
                 self._parbreak(m.start, m.end)
             elif named == " ":
