@@ -111,6 +111,13 @@ class Outlines:
         self.latest[root] = outline
         return outline
 
+    def forget(self, path: Path) -> None:
+        """An editor closed `path`: its project reads it from disk again."""
+        root = self._root_of.get(path)
+        project = self._projects.get(root) if root else None
+        if project is not None:
+            self._executor.submit(project.update, path, None)  # type: ignore[attr-defined]
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 

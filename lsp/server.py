@@ -327,6 +327,13 @@ class PapercycleServer(LanguageServer):
         except asyncio.CancelledError:
             progress.end("cancelled")
             raise
+        except TimeoutError:
+            progress.end("the daemon is not reachable")
+            self.message(
+                "papercycle: the daemon is not reachable; reviews resume when it is back",
+                types.MessageType.Warning,
+                once=True,
+            )
         except DaemonError as error:
             progress.end(error.message)
             if error.code != "gone":
@@ -365,9 +372,10 @@ class PapercycleServer(LanguageServer):
         except asyncio.CancelledError:
             progress.end("cancelled")
             raise
-        except DaemonError as error:
-            progress.end(error.message)
-            self.message(f"papercycle: {error.message}", types.MessageType.Warning)
+        except (DaemonError, TimeoutError) as error:
+            why = getattr(error, "message", None) or "the daemon is not reachable"
+            progress.end(why)
+            self.message(f"papercycle: {why}", types.MessageType.Warning)
             return None
         key = (result.get("section") or {}).get("name", name)
         self.reviews_for(path).sections[key] = SectionResult(
@@ -427,6 +435,10 @@ class PapercycleServer(LanguageServer):
             )
             progress.end("cancelled")
             raise
+        except TimeoutError:
+            progress.end("the daemon is not reachable")
+            self.message("papercycle: the daemon is not reachable", types.MessageType.Warning)
+            return None
         except DaemonError as error:
             progress.end(error.message)
             if drafts.missing_request(error):
@@ -602,6 +614,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         doc = ls.docs.get(params.text_document.uri)
         ls.docs.close(params.text_document.uri)
         if doc is not None:
+            ls.outlines.forget(doc.path)  # the project reads the file from disk again
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(doc.uri, []))
             for uris in ls.published.values():
                 uris.discard(doc.uri)

@@ -236,6 +236,8 @@ async def start_session(
     tweaks = capabilities or {}
     if "apply_edit" in tweaks and caps.workspace is not None:
         caps.workspace.apply_edit = tweaks["apply_edit"]
+    if tweaks.get("code_action_literals") is False and caps.text_document is not None:
+        caps.text_document.code_action.code_action_literal_support = None
     if "position_encodings" in tweaks:
         caps.general = caps.general or types.GeneralClientCapabilities()
         caps.general.position_encodings = tweaks["position_encodings"]

@@ -20,7 +20,8 @@ DRAFT_CHUNKS = [f"Sentence {i} of the drafted section. " for i in range(40)]
 
 
 class FakeDaemon:
-    def __init__(self, chunk_delay: float = 0.05) -> None:
+    def __init__(self, chunk_delay: float = 0.05, rewrite: tuple[str, str] | None = None) -> None:
+        self.rewrite = rewrite  # (quote, suggested rewrite): review.sections answers with it
         self.root = Path(tempfile.mkdtemp(prefix="pcf-"))
         for name in ("config", "state", "cache"):
             (self.root / name).mkdir()
@@ -91,10 +92,17 @@ class FakeDaemon:
                     peer, protocol.result(rid, {"pid": os.getpid(), "queue": {"running": None}})
                 )
             elif kind == "review.sections":
+                sections = [self.section_result(params)] if self.rewrite else []
                 await self._send(
                     peer,
                     protocol.result(
-                        rid, {"kind": "sections", "sections": [], "comments": [], "scores": {}}
+                        rid,
+                        {
+                            "kind": "sections",
+                            "sections": sections,
+                            "comments": [c for r in sections for c in r["comments"]],
+                            "scores": {},
+                        },
                     ),
                 )
             elif kind == "draft.section":
@@ -111,6 +119,39 @@ class FakeDaemon:
                 await self._send(
                     peer, protocol.error(rid, "bad-request", f"unknown request type {kind!r}")
                 )
+
+    def section_result(self, params: dict) -> dict:
+        """One section review with one comment quoting `rewrite[0]`, as the engine returns it."""
+        path = params["path"]
+        text = params.get("buffers", {}).get(path) or Path(path).read_text()
+        quote, better = self.rewrite
+        start = text.index(quote)
+        heading = text.index("\\section{Method}")
+        return {
+            "kind": "section",
+            "model": "fake",
+            "section": {
+                "title": "Method",
+                "number": "2",
+                "name": "Section 2 Method",
+                "range": {"path": path, "start": heading, "end": heading + 16},
+            },
+            "scores": {"clarity": 2},
+            "comments": [
+                {
+                    "kind": "comment",
+                    "category": "clarity",
+                    "severity": "minor",
+                    "text": "Say which loss.",
+                    "quote": quote,
+                    "suggested_rewrite": better,
+                    "anchor": {
+                        "method": "quote",
+                        "range": {"path": path, "start": start, "end": start + len(quote)},
+                    },
+                }
+            ],
+        }
 
     async def _draft(self, peer: bytes, rid: str, params: dict) -> None:
         await self._send(peer, protocol.event(rid, "started", {"kind": "draft"}))
