@@ -30,6 +30,7 @@ class Draft:
     section: str
     insert_at: int  # offset in the text at `version`
     version: int | None
+    replace_end: int | None = None  # the daemon's result may name a range to replace
     text: str = ""
     done: bool = False
 
@@ -42,6 +43,15 @@ def insertion_offset(text: str, heading_end: int) -> int:
     """After the heading's line: where a section's body starts."""
     line_end = text.find("\n", heading_end)
     return len(text) if line_end == -1 else line_end + 1
+
+
+def place(draft: Draft, result: dict[str, Any]) -> None:
+    """Use the result's `range` ({path, start, end}) when it names one in the draft's file."""
+    where = result.get("range")
+    if isinstance(where, dict) and str(where.get("path")) == str(draft.path):
+        start, end = int(where.get("start", 0)), int(where.get("end", 0))
+        if 0 <= start <= end:
+            draft.insert_at, draft.replace_end = start, end
 
 
 def chunk_message(draft: Draft, chunk: str, done: bool = False) -> dict[str, Any]:

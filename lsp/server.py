@@ -453,6 +453,7 @@ class PapercycleServer(LanguageServer):
                 )
             return None
         draft.text = str(result.get("text", draft.text))
+        drafts.place(draft, result)
         draft.done = True
         self.protocol.notify(drafts.NOTIFICATION, drafts.chunk_message(draft, "", True))
         progress.end("done")
@@ -474,11 +475,7 @@ class PapercycleServer(LanguageServer):
         doc = self.docs.get(draft.uri)
         if doc is None:
             return False
-        placed = (
-            doc.map_range(draft.version, draft.insert_at, draft.insert_at)
-            if draft.version is not None
-            else (draft.insert_at, draft.insert_at)
-        )
+        placed = self.draft_range(doc, draft)
         if placed is None:
             self.message(
                 "papercycle: the section changed while drafting; draft not inserted",
@@ -497,6 +494,14 @@ class PapercycleServer(LanguageServer):
             types.ApplyWorkspaceEditParams(edit, label=f"papercycle: draft of {draft.section}")
         )
         return bool(answer and answer.applied)
+
+    @staticmethod
+    def draft_range(doc: Document, draft: drafts.Draft) -> tuple[int, int] | None:
+        """Where the draft goes in the current text (None: that place was edited since)."""
+        end = draft.insert_at if draft.replace_end is None else draft.replace_end
+        if draft.version is None:
+            return draft.insert_at, end
+        return doc.map_range(draft.version, draft.insert_at, end)
 
     def _doc_changes(self) -> bool:
         return code_actions.capabilities(self.client_capabilities).document_changes
@@ -669,11 +674,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         section = outline.section_of(doc.path, start) if outline else None
         pending = []
         for d in ls.drafts.values():
-            placed = (
-                doc.map_range(d.version, d.insert_at, d.insert_at)
-                if d.uri == doc.uri and d.version is not None
-                else None
-            )
+            placed = ls.draft_range(doc, d) if d.uri == doc.uri else None
             if placed is not None:
                 edit = code_actions.workspace_edit(
                     doc.uri,
