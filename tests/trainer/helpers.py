@@ -14,9 +14,16 @@ from pathlib import Path
 import yaml
 
 
-def papercycle(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def papercycle(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "papercycle.cli", *args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "papercycle.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=900,
     )
 
 

@@ -8,16 +8,28 @@ verification and that llama.cpp serves with their chat template.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from helpers import openreview_rows, papercycle, reference_rows, write_jsonl, write_yaml
 
 pytestmark = pytest.mark.slow
 
+PAPER = r"""\documentclass{article}
+\begin{document}
+\section{Introduction}
+We route tokens through sparse experts. We claim a twofold speedup.
+\section{Method}
+Each token picks one expert by a learned gate.
+\end{document}
+"""
 FAST = {"logging_steps": 1, "learning_rate": 1e-4, "export_quant": "f16", "seed": 0}
 
 
@@ -167,13 +179,36 @@ def test_simpo_iteration_end_to_end(tmp_path, tiny_models):
     gguf = tmp_path / "run" / "run-f16.gguf"
     assert f"papercycle models add run {gguf} --role researcher" in _serve_line(result.stdout)
 
-    # Served: llama.cpp (in its own process) loads the exported GGUF and answers a chat
-    # rendered with the template stored in it.
-    from papercycle.trainer.generation.client import LlamaGenerator
-
-    with LlamaGenerator(gguf, n_ctx=2048) as llama:
-        (text,) = llama.generate([{"role": "user", "content": "Write a title."}], max_tokens=8)
-    assert isinstance(text, str) and llama.tokens_generated > 0
+    # Served by the daemon: register the GGUF with the printed command (plus what a tiny
+    # random model needs: the format's grammar, a short context and budget), then review a
+    # paper with it through a real daemon in an isolated home.
+    home = Path(tempfile.mkdtemp(prefix="pc-"))  # short: an ipc:// path must fit 108 bytes
+    env = {**os.environ, "PAPERCYCLE_HOME": str(home)}
+    extra = [
+        "--format",
+        "cyclereviewer",
+        "--structured",
+        "--n-ctx",
+        "2048",
+        "--threads",
+        "1",
+        "--max-tokens",
+        "300",
+    ]
+    try:
+        added = papercycle(*_serve_line(result.stdout).split()[1:], *extra, env=env)
+        assert added.returncode == 0, added.stderr
+        assert "added run (llama, F16" in added.stdout
+        paper = tmp_path / "paper" / "main.tex"
+        paper.parent.mkdir()
+        paper.write_text(PAPER)
+        review = papercycle("review", "main.tex", "--model", "run", env=env, cwd=paper.parent)
+        assert review.returncode == 0, review.stderr
+        assert review.stdout.startswith("model run (cyclereviewer)")
+        assert "scores:" in review.stdout
+    finally:
+        papercycle("daemon", "stop", env=env)
+        shutil.rmtree(home, ignore_errors=True)
 
     # A second run finds the iteration done and does not sample again.
     again = papercycle("train", "simpo", "--config", str(tmp_path / "c.yaml"), "--no-export")
