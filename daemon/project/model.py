@@ -109,6 +109,8 @@ class Project:
         self._norm: NormalizedText | None = None
         self._short: dict[int, tuple[BibEntry, str]] = {}
         self._resolved: dict[Path, Path] = {}
+        self._round: dict[Path, SourceFile | Diagnostic] = {}
+        self._bib_scan: dict[int, tuple[BibEntry, list[tuple[str, str]]]] = {}
         self.root: RootChoice = choose_root(
             self.path, self._load_for_root, self._reach, override=root, config=config
         )
@@ -143,11 +145,11 @@ class Project:
         self._rebuild()
         return self._changed_sections(before)
 
-    def _section_digests(self) -> dict[tuple, str]:
-        out: dict[tuple, str] = {}
+    def _section_digests(self) -> dict[tuple, int]:
+        out: dict[tuple, int] = {}
         text = self.visible.text
         for key, node in self._keyed_sections():
-            out[key] = content_digest(text[node.prose_start : node.prose_end])
+            out[key] = hash(text[node.prose_start : node.prose_end])
         return out
 
     def _keyed_sections(self):
@@ -161,11 +163,11 @@ class Project:
             seen[base] = n + 1
             yield (*base, n), node
 
-    def _changed_sections(self, before: dict[tuple, str]) -> list[SectionNode]:
+    def _changed_sections(self, before: dict[tuple, int]) -> list[SectionNode]:
         text = self.visible.text
         changed = []
         for key, node in self._keyed_sections():
-            digest = content_digest(text[node.prose_start : node.prose_end])
+            digest = hash(text[node.prose_start : node.prose_end])
             if before.get(key) != digest:
                 changed.append(node)
         return changed
@@ -190,6 +192,13 @@ class Project:
     def _source(self, path: Path) -> SourceFile | Diagnostic:
         if path in self._overlay:
             return SourceFile(path, self._overlay[path])
+        memo = self._round.get(path)
+        if memo is not None:
+            return memo
+        self._round[path] = src = self._stat_source(path)
+        return src
+
+    def _stat_source(self, path: Path) -> SourceFile | Diagnostic:
         try:
             st = path.stat()
             key = (st.st_mtime_ns, st.st_size)
@@ -268,6 +277,8 @@ class Project:
         if self._config_diag is not None:
             diags.append(self._config_diag)
         order: list[Path] = []
+        in_order: set[Path] = set()
+        self._round: dict[Path, SourceFile | Diagnostic] = {}  # one stat per file per rebuild
         edges: dict[tuple[Path, int], IncludeEdge] = {}
         all_edges: list[IncludeEdge] = []
         root_doc = self._doc(self.root_path)
@@ -287,6 +298,7 @@ class Project:
 
         def visit(path: Path, stack: tuple[Path, ...]) -> None:
             order.append(path)
+            in_order.add(path)
             doc = self._doc(path)
             if doc is None:
                 return
@@ -322,7 +334,7 @@ class Project:
                 edges[(path, macro.start)] = edge
                 all_edges.append(edge)
                 if status == "ok":
-                    if target not in order:
+                    if target not in in_order:
                         visit(target, (*stack, target))
                 elif status == "missing":
                     sev = (
@@ -497,6 +509,7 @@ class Project:
             del self._bibs[k]
         if stale:
             self._short.clear()
+            self._bib_scan.clear()
         return bib
 
     def _collect_bibliography(self, order: list[Path]) -> Bibliography:
@@ -666,17 +679,24 @@ class Project:
             )
         # bibliography fields reach models too (the reference list, the researcher's abstracts)
         for entry in self.bibliography.entries.values():
-            for name, value in entry.fields.items():
-                if hid.injection_matches(value, strong_only=True):
-                    out.append(
-                        HiddenFinding(
-                            entry.range,
-                            "bib-field",
-                            f"instruction to an AI reviewer in the {name!r} field of {entry.key!r}",
-                            " ".join(value.split()),
-                            True,
-                        )
+            cached = self._bib_scan.get(id(entry))
+            if cached is None or cached[0] is not entry:
+                hits = [
+                    (name, value)
+                    for name, value in entry.fields.items()
+                    if hid.injection_matches(value, strong_only=True)
+                ]
+                cached = self._bib_scan[id(entry)] = (entry, hits)
+            for name, value in cached[1]:
+                out.append(
+                    HiddenFinding(
+                        entry.range,
+                        "bib-field",
+                        f"instruction to an AI reviewer in the {name!r} field of {entry.key!r}",
+                        " ".join(value.split()),
+                        True,
                     )
+                )
         return out
 
     # -- queries -------------------------------------------------------------------------------

@@ -331,13 +331,15 @@ def assemble(
     citations: list[tuple[Path, Citation]] = []
     findings: list[tuple[Path, RawFinding]] = []
     visited: list[Path] = []
+    visited_set: set[Path] = set()
     seen_frag: set[tuple[Path, object]] = set()
 
     def walk(path: Path, hidden: tuple[str, str] | None, stack: tuple[Path, ...]) -> None:
         frag = fragment(path, hidden)
         if frag is None:
             return
-        if path not in visited:
+        if path not in visited_set:
+            visited_set.add(path)
             visited.append(path)
         f = fid(path)
         if (path, hidden) not in seen_frag:
