@@ -677,6 +677,32 @@ class Project:
             out.append(
                 HiddenFinding(Range(path, f.start, f.end), f.method, f.detail, f.text, injection)
             )
+        # the preamble is never prose, but watermarks (\\SetWatermarkText) and PDF metadata
+        # (\\hypersetup{pdfsubject=...}) reach PDF-reading models: report instructions there
+        for path in self.files:
+            doc = self._docs.get(path)
+            if doc is None or doc.begin_document is None:
+                continue
+            preamble = doc.text[: doc.begin_document]
+            lines: dict[int, int] = {}
+            for a, b in hid.injection_matches(preamble):
+                ls = preamble.rfind("\n", 0, a) + 1
+                le = preamble.find("\n", b)
+                lines[ls] = max(lines.get(ls, 0), len(preamble) if le < 0 else le)
+            reported = [(h.range.start, h.range.end) for h in out if h.range.path == path]
+            for ls, le in sorted(lines.items()):
+                if any(a < le and ls < b for a, b in reported):
+                    continue  # already reported as hidden text (a white \\title, ...)
+                out.append(
+                    HiddenFinding(
+                        Range(path, ls, le),
+                        "preamble",
+                        "instruction-like text in the preamble (watermark, PDF metadata or a "
+                        "comment): never typeset as prose",
+                        preamble[ls:le].strip(),
+                        True,
+                    )
+                )
         # bibliography fields reach models too (the reference list, the researcher's abstracts)
         for entry in self.bibliography.entries.values():
             cached = self._bib_scan.get(id(entry))
