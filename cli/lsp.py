@@ -9,6 +9,7 @@ import click
 
 @click.command("lsp", context_settings={"ignore_unknown_options": False})
 @click.option("--stdio", is_flag=True, help="Serve on stdio (the default; VS Code appends it).")
+@click.option("--clientProcessId", "client_process_id", hidden=True, help="Ignored (LSP clients).")
 @click.option("--ws", is_flag=True, help="Serve browser editors over WebSocket on 127.0.0.1.")
 @click.option("--port", type=int, default=0, show_default=True, help="WebSocket port (0: any).")
 @click.option(
@@ -22,7 +23,7 @@ import click
 )
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Log here instead of stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def lsp(stdio, ws, port, allow_origins, token_file, log_file, verbose) -> None:
+def lsp(stdio, client_process_id, ws, port, allow_origins, token_file, log_file, verbose) -> None:
     """Run the papercycle language server (one per editor window)."""
     handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
