@@ -286,3 +286,15 @@ def test_eval_reviewer_and_researcher_on_tiny_ggufs(tmp_path, tiny_models):
     low, high = report["average_score_ci95"]
     assert low <= report["average_score"] <= high
     assert 0 <= report["acceptance_rate"] <= 1
+
+
+def test_eval_reviewer_on_an_hf_checkpoint(tmp_path, tiny_models):
+    data = write_jsonl(tmp_path / "reviews.jsonl", openreview_rows(2))
+    result = papercycle(
+        "eval", "reviewer", "--data", str(data), "--adapter", "review-5k", "--split", "all",
+        "--model", str(tiny_models.hf("llama")), "--max-tokens", "8", "-o", str(tmp_path / "ev"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "ev" / "reviewer.json").read_text())
+    assert report["papers"] == 2  # 8 tokens of noise: nothing parsable, and the report says so
+    assert "no parsable score" in (tmp_path / "ev" / "reviewer.md").read_text()

@@ -31,6 +31,8 @@ def reviewer_markdown(result: dict, title: str = "Reviewer evaluation") -> str:
             f"{_f(e['pearson'])} | {_f(e['pairwise_accuracy'])} | {_f(e['human_loo']['mae'])} | "
             f"{_f(e['constant_mae'])} |"
         )
+    if not result["scores"]:
+        lines.append("| (no parsable score: nothing to compare) | | | | | | | | |")
     d = result.get("decision")
     if d:
         lines += [

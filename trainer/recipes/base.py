@@ -35,9 +35,9 @@ class RecipeConfig:
     batch_size: int = 1
     gradient_accumulation_steps: int = 1
     max_length: int = 2048
-    # auto: bf16 and gradient checkpointing on a GPU, fp32 and no checkpointing on CPU.
+    # auto / null: bf16 and gradient checkpointing on a GPU, fp32 and none on CPU.
     precision: Literal["auto", "bf16", "fp32"] = "auto"
-    gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
+    gradient_checkpointing: bool | None = None
     seed: int = 0
     logging_steps: int = 10
     save_steps: int = 500
@@ -95,9 +95,9 @@ def use_bf16(config: RecipeConfig) -> bool:
 def use_checkpointing(config: RecipeConfig) -> bool:
     import torch
 
-    if config.gradient_checkpointing == "auto":
+    if config.gradient_checkpointing is None:
         return torch.cuda.is_available()
-    return config.gradient_checkpointing == "on"
+    return config.gradient_checkpointing
 
 
 def trl_args(cls, config: RecipeConfig, checkpoint_dir: Path, **extra):

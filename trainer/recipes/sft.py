@@ -113,8 +113,11 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
     model_dir = save_final(
         trainer, tokenizer, Path(config.model), Path(config.output_dir) / "model"
     )
+    tokens = max((e.get("num_tokens", 0) for e in trainer.state.log_history), default=0)
+    runtime = output.metrics.get("train_runtime") or float("nan")
     say(
-        f"trained {output.global_step} steps, final loss {output.training_loss:.4f}; saved {model_dir}"
+        f"trained {output.global_step} steps, final loss {output.training_loss:.4f}, "
+        f"{tokens / runtime:.0f} tokens/s; saved {model_dir}"
     )
     result = export_result(
         config,
@@ -128,5 +131,7 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
         **{k: v for k, v in output.metrics.items() if isinstance(v, int | float)},
         "examples": report.examples,
         "tokens": sum(report.lengths),
+        "trained_tokens": tokens,
+        "tokens_per_second": tokens / runtime,
     }
     return result

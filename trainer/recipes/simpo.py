@@ -237,6 +237,10 @@ def _sample(
                     seed=config.seed + 100_003 * k + 1009 * i,
                 )
             )  # fmt: skip
+        say(
+            f"iteration {k}: sampled {generator.tokens_generated} tokens at "
+            f"{generator.tokens_generated / max(generator.seconds, 1e-9):.0f} tokens/s"
+        )
     gguf.unlink()  # a full policy copy per iteration adds up
     return drafts
 
@@ -287,6 +291,10 @@ def _score(config: SimPOConfig, drafts: list[list[str]], k: int, say) -> list[li
             for j, text in enumerate(texts):
                 row.append(scorer.score(text, seed=config.seed + 7919 * k + 101 * i + j).reward)
             rewards.append(row)
+        say(
+            f"iteration {k}: the reviewer wrote {generator.tokens_generated} tokens at "
+            f"{generator.tokens_generated / max(generator.seconds, 1e-9):.0f} tokens/s"
+        )
     return rewards
 
 
