@@ -806,7 +806,7 @@ class Project:
 
     def section_at(self, path: str | Path, offset: int) -> SectionNode | None:
         """The section containing a source position (e.g. the cursor)."""
-        p = self.visible.source_map.from_source(clean_path(path), offset)
+        p = self.visible.source_map.from_source(clean_path(path), offset, nearest=True)
         return None if p is None else self.structure.section_at(p)
 
     def diagnostics_for(self, path: str | Path) -> list[Diagnostic]:

@@ -88,9 +88,11 @@ class SourceMap:
         s, _ = self._seg_range(i, offset, offset + 1)
         return self.files[self.src_file[i]], s
 
-    def from_source(self, path: Path, offset: int) -> int | None:
-        """Visible-text offset of a source position (the nearest mapped character after it);
-        None when the file contributes nothing visible."""
+    def from_source(self, path: Path, offset: int, nearest: bool = False) -> int | None:
+        """Visible-text offset of a source position. None when that position produces no
+        visible text (markup, a comment, hidden text, the preamble) unless `nearest` is set:
+        then the nearest visible character after it (for a cursor). None when the file
+        contributes nothing visible."""
         if self._by_file is None:
             by: dict[int, list[tuple[int, int]]] = {}
             for i, f in enumerate(self.src_file):
@@ -107,17 +109,22 @@ class SourceMap:
             return None
         starts, idxs = self._by_file[fidx]
         j = bisect.bisect_right(starts, offset) - 1
+        # the segment holding the offset: the last one starting at or before it, or an earlier,
+        # wider one (a macro invocation around its arguments)
+        for k in range(j, max(j - 16, -1), -1):
+            i = idxs[k]
+            if self.src_start[i] <= offset < self.src_end[i] or (
+                self.src_start[i] == offset == self.src_end[i]
+                and self.out_end[i] > self.out_start[i]
+            ):
+                if self.out_end[i] - self.out_start[i] == self.src_end[i] - self.src_start[i]:
+                    return self.out_start[i] + offset - self.src_start[i]
+                return self.out_start[i]
+        if not nearest:
+            return None
         if j < 0:
             return self.out_start[idxs[0]]
-        i = idxs[j]
-        if (
-            offset < self.src_end[i]
-            and self.out_end[i] - self.out_start[i] == self.src_end[i] - self.src_start[i]
-        ):
-            return self.out_start[i] + offset - self.src_start[i]
-        if offset < self.src_end[i]:
-            return self.out_start[i]
-        return self.out_start[idxs[j + 1]] if j + 1 < len(idxs) else self.out_end[i]
+        return self.out_start[idxs[j + 1]] if j + 1 < len(idxs) else self.out_end[idxs[j]]
 
 
 @dataclass(slots=True)

@@ -308,3 +308,20 @@ def test_link_and_note_macros(make_project, doc):
     assert "1 $\\alpha$-Nets" in t
     assert "See the first section and our site. Fix this." in t
     assert "[s]" not in t and "alpha-Nets" not in t and "http" not in t
+
+
+def test_from_source_is_strict_unless_nearest(project):
+    sm = project.visible.source_map
+    path = project.root.path
+    src = project.file_text(path)
+    word = src.index("Visible sentence one")
+    assert project.visible.text[sm.from_source(path, word) :].startswith("Visible sentence one")
+    comment = src.index("a comment that must vanish")
+    assert sm.from_source(path, comment) is None  # a comment produces no visible text
+    assert sm.from_source(path, src.index("\\iffalse")) is None
+    after = sm.from_source(path, comment, nearest=True)
+    assert project.visible.text[after:].startswith("Second visible")
+    emph = src.index("\\emph{emphasised}")
+    assert project.visible.text[sm.from_source(path, emph + len("\\emph{")) :].startswith(
+        "emphasised"
+    )
