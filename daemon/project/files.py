@@ -134,10 +134,6 @@ class IncludeEdge:
     status: str = "ok"
 
 
-def _split_ext(name: str) -> tuple[str, bool]:
-    return name, bool(os.path.splitext(name)[1])
-
-
 def _candidates(base: Path, name: str, force_tex: bool) -> list[Path]:
     name = name.strip().strip('"')
     if not name:

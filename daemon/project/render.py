@@ -198,9 +198,6 @@ _FLOATS = frozenset(
 _SKIP_ENVS = frozenset(["tikzpicture", "pgfpicture", "filecontents", "filecontents*"])
 _LIST_ENVS = frozenset(["itemize", "enumerate", "description", "compactitem", "compactenum"])
 _TABULAR_ENVS = frozenset(words("tabular tabular* tabularx tabulary longtable array"))
-_VERBATIM_ENVS = frozenset(
-    words("""verbatim verbatim* Verbatim Verbatim* BVerbatim LVerbatim lstlisting minted alltt""")
-)
 _SPACE_RUN = re.compile(r"[ \t\r]*\n[ \t\r]*(?:\n[ \t\r\n]*)?|[ \t\r]{2,}|[\t\r]")
 _MATH_LABEL = re.compile(r"\\label\s*\{([^{}]*)\}")
 _MATH_DROP = re.compile(r"\\(?:label\s*\{[^{}]*\}|nonumber\b|notag\b)|%[^\n]*")
