@@ -4,6 +4,7 @@ where the text they point at was edited (never stale)."""
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,10 @@ class Document:
     first_version: int = 0  # edits are known from this version on
     _lines: Lines | None = None
     _encoding: str = UTF16
+    # (since, start, end) -> (version, start, end) | (version, None, None): ranges already
+    # carried forward, so typing does not re-walk every edit since the last review
+    _memo: dict = field(default_factory=dict)
+    _edit_versions: list[int] = field(default_factory=list)
 
     def lines(self, encoding: str = UTF16) -> Lines:
         if self._lines is None or self._encoding != encoding:
@@ -69,10 +74,12 @@ class Document:
             self.text = self.text[:start] + new + self.text[end:]
             self._lines = None
             self.edits.append(Edit(version, start, end, len(new)))
+            self._edit_versions.append(version)
         self.version = version
         if len(self.edits) > MAX_EDITS:
             dropped = self.edits[: len(self.edits) - MAX_EDITS]
             self.edits = self.edits[len(dropped) :]
+            self._edit_versions = [edit.version for edit in self.edits]
             self.first_version = dropped[-1].version
 
     def map_range(self, since: int, start: int, end: int) -> tuple[int, int] | None:
@@ -80,19 +87,38 @@ class Document:
         then touched it (or the edits are no longer known)."""
         if since == self.version:
             return start, end
-        if since < self.first_version:
+        key = (since, start, end)
+        cached = self._memo.get(key)
+        if cached is not None:
+            since, start, end = cached
+            if start is None:
+                return None
+            if since == self.version:
+                return start, end
+        elif since < self.first_version:
             return None
-        for edit in self.edits:
-            if edit.version <= since:
-                continue
+        at = bisect.bisect_right(self._versions(), since)
+        placed: tuple[int, int] | None = (start, end)
+        for edit in self.edits[at:]:
             if edit.old_end <= start:
                 delta = edit.new_len - (edit.old_end - edit.start)
                 start, end = start + delta, end + delta
             elif edit.start >= end:
                 continue
             else:
-                return None
-        return start, end
+                placed = None
+                break
+        else:
+            placed = (start, end)
+        if len(self._memo) > 10_000:
+            self._memo.clear()
+        self._memo[key] = (self.version, *(placed or (None, None)))
+        return placed
+
+    def _versions(self) -> list[int]:
+        if len(self._edit_versions) != len(self.edits):
+            self._edit_versions = [edit.version for edit in self.edits]
+        return self._edit_versions
 
 
 class Documents:

@@ -263,3 +263,28 @@ async def test_daemon_link_connects_once_and_cancels_jobs(monkeypatch, tmp_path)
             assert daemon.drafts_finished == 0
         finally:
             await link.close()
+
+
+def test_mapping_many_edits_matches_a_fresh_walk():
+    """Typing one character at a time: the memoised mapping equals mapping from scratch."""
+    import random
+
+    rng = random.Random(7)
+    text = "".join(rng.choice("ab \n") for _ in range(400))
+    doc = Document("file:///m.tex", Path("/m.tex"), text, 0)
+    ranges = [(a, a + rng.randint(0, 15)) for a in rng.sample(range(380), 30)]
+    fresh = Document("file:///m.tex", Path("/m.tex"), text, 0)
+    for version in range(1, 300):
+        lines = doc.lines(UTF16)
+        at = rng.randrange(len(doc.text) + 1)
+        pos = lines.position(at)
+        change = partial(pos.line, pos.character, pos.line, pos.character, rng.choice("xy\n"))
+        doc.apply(version, [change], UTF16)
+        fresh.apply(version, [change], UTF16)
+        if version % 37 == 0:
+            fresh._memo.clear()
+            for a, b in ranges:
+                assert doc.map_range(0, a, b) == fresh.map_range(0, a, b)
+                placed = doc.map_range(0, a, b)
+                if placed is not None:
+                    assert doc.text[placed[0] : placed[1]] == text[a:b]
