@@ -350,3 +350,27 @@ async def test_scheduler_priorities_coalescing_and_bounded_queue():
     scheduler.cancel_all("test over")
     await asyncio.wait_for(worker, 5)
     scheduler.shutdown()
+
+
+# -- transport choice -----------------------------------------------------------------------
+
+
+def test_endpoint_is_private_unless_configured(tmp_path, monkeypatch, caplog):
+    from papercycle.daemon.process import choose_endpoint
+
+    monkeypatch.setenv("PAPERCYCLE_HOME", str(tmp_path))
+    paths = Paths.for_user()
+    config = Config()
+    assert choose_endpoint(paths, config) == (f"ipc://{paths.socket_file}", None)
+    config.daemon.transport = "tcp"
+    endpoint, token = choose_endpoint(paths, config)
+    assert endpoint == "tcp://127.0.0.1:*" and len(token) == 64
+    # a socket path too long for sockaddr_un: loopback TCP with a token instead
+    monkeypatch.setenv("PAPERCYCLE_HOME", str(tmp_path / ("x" * 120)))
+    config.daemon.transport = "ipc"
+    assert choose_endpoint(Paths.for_user(), config)[0] == "tcp://127.0.0.1:*"
+    config.daemon.listen = "tcp://0.0.0.0:5555"
+    with caplog.at_level("WARNING", logger="papercycle.daemon"):
+        endpoint, token = choose_endpoint(paths, config)
+    assert endpoint == "tcp://0.0.0.0:5555" and token
+    assert "other machines can reach this daemon" in caplog.text
