@@ -212,11 +212,19 @@ def reviewable_sections(project: Project) -> list[SectionSlice]:
 
 
 def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSlice:
-    """A section by number ("3.1"), title ("Method", case-insensitive) or position
-    ({"path": ..., "offset": ...}, e.g. the editor's cursor)."""
+    """A section by number ("3.1"), title ("Method", case-insensitive) or position, e.g. the
+    editor's cursor: {"path", "offset"} (character offset) or {"path", "line", "character"}."""
     slices = reviewable_sections(project)
     if isinstance(selector, dict):
-        node = project.section_at(selector.get("path", ""), int(selector.get("offset", 0)))
+        path = str(selector.get("path", ""))
+        if "line" in selector:  # an LSP position (0-based line, UTF-16 character)
+            from papercycle.daemon.project.positions import Position
+
+            position = Position(int(selector["line"]), int(selector.get("character", 0)))
+            offset = project.line_index(path).offset(position)
+        else:
+            offset = int(selector.get("offset", 0))
+        node = project.section_at(path, offset)
         for s in slices:
             if node is not None and s.node is node:
                 return s

@@ -182,6 +182,16 @@ def test_unknown_section_lists_the_sections(tmp_path):
         engine.find_section(project, "Results")
     assert engine.find_section(project, "2").node.title == "Method"
     assert engine.find_section(project, "method").node.number == "2"
+    main = str(tmp_path / "p" / "main.tex")
+    line = SMALL_PAPER.splitlines().index(
+        "Each token picks one expert by a learned gate. The gate is trained with a balance loss."
+    )
+    cursor = {"path": main, "line": line, "character": 5}
+    assert engine.find_section(project, cursor).node.title == "Method"
+    offset = SMALL_PAPER.index("Table 1 shows")
+    assert (
+        engine.find_section(project, {"path": main, "offset": offset}).node.title == "Experiments"
+    )
 
 
 def test_anchoring_never_drops_a_comment(tmp_path, tiny_gguf):
