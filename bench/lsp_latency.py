@@ -53,7 +53,7 @@ def summary(values: list[float], target: float) -> dict:
 
 
 async def main(requests: int, out: Path) -> dict:
-    from conftest import PAPER, Home, start_session, stop_session
+    from lsp_helpers import PAPER, Home, start_session, stop_session
     from tiny_models import default_store
 
     gguf, _ = default_store().gguf("llama", "f16")

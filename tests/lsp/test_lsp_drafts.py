@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import start_session, stop_session
 from fake_daemon import DRAFT_CHUNKS, FakeDaemon
+from lsp_helpers import start_session, stop_session
 from lsprotocol import types
 
 

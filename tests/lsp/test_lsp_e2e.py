@@ -10,8 +10,8 @@ import asyncio
 import json
 
 import pytest
-from conftest import PROFILES, start_session, stop_session
-from conftest import TIMEOUT as TIMEOUT_S
+from lsp_helpers import PROFILES, start_session, stop_session
+from lsp_helpers import TIMEOUT as TIMEOUT_S
 from lsprotocol import types
 
 
@@ -352,7 +352,7 @@ async def test_utf8_positions_and_workspace_configuration(home, tmp_path):
     workspace/configuration (enabledCategories) filter what is shown."""
     folder = tmp_path / "unicode"
     folder.mkdir()
-    from conftest import PAPER
+    from lsp_helpers import PAPER
 
     text = PAPER.replace("Each token", "Ünïcode 𝔼 — each token")
     (folder / "main.tex").write_text(text)

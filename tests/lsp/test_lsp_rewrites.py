@@ -5,8 +5,8 @@ workspace/applyEdit) for clients without."""
 
 from __future__ import annotations
 
-from conftest import start_session, stop_session
 from fake_daemon import FakeDaemon
+from lsp_helpers import start_session, stop_session
 from lsprotocol import types
 
 QUOTE = "The gate is trained with a balance loss."

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TIMEOUT
+from lsp_helpers import TIMEOUT
 from papercycle.lsp.transport import origin_allowed
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
