@@ -63,7 +63,10 @@ def identity(model: ModelConfig) -> dict[str, Any]:
     endpoint."""
     if model.backend == "http":
         return {"url": model.url, "model": model.api_model}
-    stat = Path(model.path).stat()
+    try:
+        stat = Path(model.path).stat()
+    except OSError as error:
+        raise ModelError(f"model {model.name!r}: {model.path}: {error.strerror}") from None
     return {
         "path": str(Path(model.path).resolve()),
         "size": stat.st_size,

@@ -184,3 +184,20 @@ def test_daemon_status_cache_and_stop(home, paper):
     started = papercycle(home, "daemon", "start")
     assert started.stdout.startswith("started (pid ")
     assert papercycle(home, "daemon", "start").stdout.startswith("already running")
+
+
+def test_model_file_deleted_after_add(home, paper, tmp_path, tiny_gguf):
+    import shutil
+
+    copy = tmp_path / "later-deleted.gguf"
+    shutil.copy(tiny_gguf, copy)
+    assert (
+        papercycle(home, "models", "add", "brief", str(copy), "--format", "section").returncode == 0
+    )
+    copy.unlink()
+    result = papercycle(home, "review", str(paper), "--section", "Method", "--model", "brief")
+    assert result.returncode == 2
+    assert "papercycle: error: model 'brief':" in result.stderr and "No such file" in result.stderr
+    listed = papercycle(home, "models", "list")
+    assert re.search(r"^brief .*\[BROKEN: model 'brief': .*no such file\]$", listed.stdout, re.M)
+    papercycle(home, "models", "remove", "brief")
