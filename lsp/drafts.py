@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REQUEST = "draft.section"
+REQUEST = (
+    "draft.section"  # the engine exists (daemon/engine/draft.py); the request is not wired yet
+)
 NOTIFICATION = "papercycle/draft"
 _ids = itertools.count(1)
 
@@ -45,13 +47,25 @@ def insertion_offset(text: str, heading_end: int) -> int:
     return len(text) if line_end == -1 else line_end + 1
 
 
-def place(draft: Draft, result: dict[str, Any]) -> None:
-    """Use the result's `range` ({path, start, end}) when it names one in the draft's file."""
+def place(draft: Draft, result: dict[str, Any]) -> Path | None:
+    """Use the result's `range` ({path, start, end}: where the daemon's co-author puts the
+    draft, in the section's own file, to insert at or to replace); the file it names."""
     where = result.get("range")
-    if isinstance(where, dict) and str(where.get("path")) == str(draft.path):
-        start, end = int(where.get("start", 0)), int(where.get("end", 0))
-        if 0 <= start <= end:
-            draft.insert_at, draft.replace_end = start, end
+    if not isinstance(where, dict) or not where.get("path"):
+        return None
+    start, end = int(where.get("start", 0)), int(where.get("end", 0))
+    if not 0 <= start <= end:
+        return None
+    draft.insert_at, draft.replace_end = start, end
+    return Path(str(where["path"])).resolve()
+
+
+def insertion_text(draft: Draft) -> str:
+    """The daemon's text goes in as it is (it carries its own newlines) where it named the
+    place; otherwise the draft becomes the lines after the heading."""
+    if draft.replace_end is not None:
+        return draft.text
+    return draft.text.rstrip("\n") + "\n"
 
 
 def chunk_message(draft: Draft, chunk: str, done: bool = False) -> dict[str, Any]:

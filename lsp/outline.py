@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papercycle.lsp.findings import Finding, from_project
+from papercycle.lsp.findings import Finding, finding_key, from_project
 
 log = logging.getLogger("papercycle.lsp")
 
@@ -148,5 +148,37 @@ def snapshot(project, versions: dict[Path, int | None]) -> Outline:
     match = _DOCCLASS.search(root_text)
     if match:
         outline.documentclass = (outline.root_path, match.start(), match.end())
-    outline.findings = from_project(project.diagnostics, versions)
+    outline.findings = from_project(project.diagnostics, versions) + simulated_findings(
+        project, versions
+    )
     return outline
+
+
+def simulated_findings(project, versions: dict[Path, int | None]) -> list[Finding]:
+    """Simulated-result markers the co-author leaves in a draft (`\\papercyclesimulated{...}`,
+    `% papercycle: simulated`): errors until the author replaces them with measured results."""
+    try:
+        from papercycle.daemon.engine.simulated import project_markers
+    except ImportError:  # an older daemon package without the co-author
+        return []
+    out = []
+    for marker in project_markers(project):
+        path = Path(marker.path)
+        message = (
+            "simulated result: written by a model, not measured; replace it with a measured "
+            "one, then remove the marker"
+        )
+        out.append(
+            Finding(
+                key=finding_key("simulated-results", f"{marker.kind}:{marker.text}"),
+                origin="project",
+                category="simulated-results",
+                severity="error",
+                message=message,
+                path=path,
+                start=marker.offset,
+                end=marker.offset + len(marker.text),
+                base_version=versions.get(path),
+            )
+        )
+    return out

@@ -411,6 +411,7 @@ class PapercycleServer(LanguageServer):
         )
         await progress.begin("waiting for the daemon")
         params = self.request_params(doc.path, "interactive")
+        versions_at_request = self.versions()
         params["section"] = {"path": str(heading.path), "offset": heading.anchor}
         model = self.settings.model_for("researcher")
         if model:
@@ -453,7 +454,13 @@ class PapercycleServer(LanguageServer):
                 )
             return None
         draft.text = str(result.get("text", draft.text))
-        drafts.place(draft, result)
+        target = drafts.place(draft, result)
+        if target is not None and target != draft.path:
+            # the daemon drafts into the section's own file (an \input part)
+            other = self.docs.by_path(target)
+            draft.path = target
+            draft.uri = other.uri if other is not None else path_uri(target)
+            draft.version = versions_at_request.get(target)
         draft.done = True
         self.protocol.notify(drafts.NOTIFICATION, drafts.chunk_message(draft, "", True))
         progress.end("done")
@@ -474,6 +481,10 @@ class PapercycleServer(LanguageServer):
     async def apply_draft(self, draft: drafts.Draft) -> bool:
         doc = self.docs.get(draft.uri)
         if doc is None:
+            self.message(
+                f"papercycle: open {draft.path.name} to insert the draft of {draft.section}",
+                types.MessageType.Warning,
+            )
             return False
         placed = self.draft_range(doc, draft)
         if placed is None:
@@ -487,7 +498,7 @@ class PapercycleServer(LanguageServer):
             doc.uri,
             doc.version,
             lines.range(*placed),
-            draft.text.rstrip("\n") + "\n",
+            drafts.insertion_text(draft),
             self._doc_changes(),
         )
         answer = await self.workspace_apply_edit_async(
@@ -680,7 +691,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
                     doc.uri,
                     doc.version,
                     lines.range(*placed),
-                    d.text.rstrip("\n") + "\n",
+                    drafts.insertion_text(d),
                     ls._doc_changes(),
                 )
                 pending.append((d.id, d.section, edit))

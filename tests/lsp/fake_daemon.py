@@ -20,7 +20,15 @@ DRAFT_CHUNKS = [f"Sentence {i} of the drafted section. " for i in range(40)]
 
 
 class FakeDaemon:
-    def __init__(self, chunk_delay: float = 0.05, rewrite: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        chunk_delay: float = 0.05,
+        rewrite: tuple[str, str] | None = None,
+        replace: str | None = None,
+    ) -> None:
+        # replace: the draft result names this text's range to replace (mode "replace"), as
+        # daemon/engine/draft.py does for an abstract or a paragraph rewrite
+        self.replace = replace
         self.rewrite = rewrite  # (quote, suggested rewrite): review.sections answers with it
         self.root = Path(tempfile.mkdtemp(prefix="pcf-"))
         for name in ("config", "state", "cache"):
@@ -160,4 +168,11 @@ class FakeDaemon:
             await self._send(peer, protocol.event(rid, "token", {"text": chunk}))
         self._jobs.pop((peer, rid), None)
         self.drafts_finished += 1
-        await self._send(peer, protocol.result(rid, {"text": "".join(DRAFT_CHUNKS).strip()}))
+        result = {"kind": "draft", "text": "".join(DRAFT_CHUNKS).strip(), "mode": "insert"}
+        if self.replace:
+            path = params["section"]["path"]
+            text = params.get("buffers", {}).get(path) or Path(path).read_text()
+            start = text.index(self.replace)
+            result["range"] = {"path": path, "start": start, "end": start + len(self.replace)}
+            result["mode"] = "replace"
+        await self._send(peer, protocol.result(rid, result))

@@ -108,3 +108,34 @@ async def test_cancel_a_draft_mid_stream(paper):
             assert not session.applied
         finally:
             await stop_session(session)
+
+
+async def test_a_draft_goes_where_the_daemon_says(paper):
+    """The co-author's result names the range to fill (replace mode here): the edit replaces
+    exactly that range with the text as the daemon wrote it."""
+    body = "Each token picks one expert by a learned gate."
+    async with FakeDaemon(chunk_delay=0.001, replace=body) as daemon:
+        session = await start_session(daemon, "emacs")
+        try:
+            uri = session.open(paper)
+            line = method_line(paper)
+            result = await asyncio.wait_for(
+                session.client.workspace_execute_command_async(
+                    types.ExecuteCommandParams(
+                        "papercycle.draftSection", [uri, {"line": line, "character": 0}]
+                    )
+                ),
+                60,
+            )
+            assert result["applied"] is True
+            (applied,) = session.applied
+            edit = applied.edit
+            edits = edit.document_changes[0].edits if edit.document_changes else edit.changes[uri]
+            (only,) = edits
+            column = paper.read_text().split("\n")[line + 1].index(body)
+            assert only.range == types.Range(
+                types.Position(line + 1, column), types.Position(line + 1, column + len(body))
+            )
+            assert only.new_text == "".join(DRAFT_CHUNKS).strip()
+        finally:
+            await stop_session(session)
