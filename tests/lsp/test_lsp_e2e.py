@@ -425,3 +425,33 @@ async def test_edit_frequency_reviews_after_the_debounce(home, paper):
         assert session.versions[uri][-1] == 2
     finally:
         await stop_session(session)
+
+
+async def test_daemon_killed_during_a_review(home, paper):
+    session = await start_session(home, "vscode")
+    try:
+        text = paper.read_text().replace("Table 1 shows", "Table 1, in a killed variant, shows")
+        uri = session.open(paper, text)
+        await session.wait_for(
+            lambda: any(
+                isinstance(r, types.WorkDoneProgressReport) and "started" in (r.message or "")
+                for reports in session.client.progress_reports.values()
+                for r in reports
+            ),
+            what="a review generating",
+        )
+        killed = home.kill_daemon()
+        assert killed
+        await session.wait_for(
+            lambda: any("reconnected" in m.message for m in session.client.messages),
+            timeout=60,
+            what="reconnected",
+        )
+        warnings = [m for m in session.client.messages if m.type == types.MessageType.Warning]
+        assert len(warnings) == 1 and "daemon" in warnings[0].message
+        session.client.text_document_did_save(
+            types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+        )
+        await session.wait_for(lambda: all_sections(session, uri), what="a full review again")
+    finally:
+        await stop_session(session)
