@@ -198,6 +198,7 @@ class Scheduler:
                 request.grammar,
                 on_token,
                 job.cancel,
+                post,
             )
         finally:
             self.registry.release(entry)

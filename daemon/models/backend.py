@@ -60,6 +60,7 @@ class Generation:
 
 
 TokenSink = Callable[[str], None]
+EventSink = Callable[[str, dict[str, Any]], None]
 
 
 class Backend(Protocol):
@@ -76,6 +77,7 @@ class Backend(Protocol):
         grammar: str | None,
         on_token: TokenSink,
         cancel: Cancellation,
+        on_event: EventSink = ...,
     ) -> Generation: ...
 
     def close(self) -> None: ...

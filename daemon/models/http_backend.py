@@ -41,6 +41,7 @@ class HttpBackend:
         grammar: str | None,
         on_token: TokenSink,
         cancel: Cancellation,
+        on_event: Any = None,
     ) -> Generation:
         started = time.monotonic()
         body: dict[str, Any] = {

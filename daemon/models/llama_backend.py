@@ -11,14 +11,30 @@ import time
 from typing import Any
 
 from papercycle.daemon.formats.chat import Message
-from papercycle.daemon.models.backend import Cancellation, Generation, GenerationError, TokenSink
+from papercycle.daemon.models.backend import (
+    Cancellation,
+    EventSink,
+    Generation,
+    GenerationError,
+    TokenSink,
+)
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
 
+def _ignore(_kind: str, _data: dict[str, Any]) -> None:
+    pass
+
+
 class LlamaBackend:
     def __init__(
-        self, path: str, n_ctx: int, n_threads: int, n_gpu_layers: int, memory_bytes: int
+        self,
+        path: str,
+        n_ctx: int,
+        n_threads: int,
+        n_gpu_layers: int,
+        memory_bytes: int,
+        n_batch: int = 512,
     ) -> None:
         from llama_cpp import Llama
 
@@ -31,6 +47,7 @@ class LlamaBackend:
                 n_ctx=n_ctx,
                 n_threads=n_threads or None,
                 n_gpu_layers=n_gpu_layers,
+                n_batch=n_batch,
                 verbose=False,
             )
         except Exception as error:  # llama.cpp reports load failures as ValueError/RuntimeError
@@ -47,6 +64,7 @@ class LlamaBackend:
         grammar: str | None,
         on_token: TokenSink,
         cancel: Cancellation,
+        on_event: EventSink = _ignore,
     ) -> Generation:
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
@@ -67,9 +85,26 @@ class LlamaBackend:
         finish = "stop"
         if cancel.cancelled:
             return Generation("", prompt_tokens, 0, "cancelled", 0.0)
+        tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         self.llama.reset()
+        # The prompt is evaluated here batch by batch, so that a cancel also stops a long
+        # prompt (minutes for a whole paper on a few cores) and clients see its progress;
+        # create_completion then reuses the evaluated prefix and decodes the last token only.
+        batch = max(1, int(self.llama.n_batch))
+        for done in range(0, len(tokens) - 1, batch):
+            if cancel.cancelled:
+                return Generation("", prompt_tokens, 0, "cancelled", time.monotonic() - started)
+            self.llama.eval(tokens[done : min(done + batch, len(tokens) - 1)])
+            on_event(
+                "progress",
+                {
+                    "stage": "prompt",
+                    "done": min(done + batch, len(tokens) - 1),
+                    "total": len(tokens),
+                },
+            )
         stream = self.llama.create_completion(
-            prompt,
+            tokens,
             max_tokens=max_tokens,
             stream=True,
             grammar=compiled,

@@ -297,7 +297,9 @@ class _Backend:
     def __init__(self, gate: threading.Event, order: list[str]) -> None:
         self.gate, self.order = gate, order
 
-    def generate(self, prompt, messages, settings, grammar, on_token, cancel: Cancellation):
+    def generate(
+        self, prompt, messages, settings, grammar, on_token, cancel: Cancellation, on_event=None
+    ):
         self.order.append(prompt)
         for _ in range(2000):
             if cancel.step() or self.gate.wait(0.01):
@@ -384,3 +386,39 @@ def test_endpoint_is_private_unless_configured(tmp_path, monkeypatch, caplog):
         endpoint, token = choose_endpoint(paths, config)
     assert endpoint == "tcp://0.0.0.0:5555" and token
     assert "other machines can reach this daemon" in caplog.text
+
+
+def test_a_cancel_stops_a_long_prompt_between_batches(tiny_gguf, tmp_path):
+    from papercycle.daemon.models.llama_backend import LlamaBackend
+
+    backend = LlamaBackend(str(tiny_gguf), 2048, 1, 0, 0, n_batch=32)
+    prompt = " ".join(f"word{i}" for i in range(300))
+    events = []
+    cancel = Cancellation()
+
+    def on_event(kind, data):
+        events.append(data)
+        cancel.cancel()  # after the first batch
+
+    generation = backend.generate(
+        prompt, [], {"max_tokens": 8}, None, lambda _t: None, cancel, on_event
+    )
+    assert generation.finish == "cancelled" and generation.tokens == 0
+    assert len(events) == 1 and events[0]["stage"] == "prompt" and events[0]["done"] == 32
+    assert events[0]["total"] > 300
+
+    events.clear()
+    done = backend.generate(
+        prompt,
+        [],
+        {"max_tokens": 8, "seed": 1},
+        None,
+        lambda _t: None,
+        Cancellation(),
+        lambda k, d: events.append(d),
+    )
+    assert done.finish in ("stop", "length") and done.tokens >= 1
+    assert (
+        events[-1]["done"] == events[-1]["total"] - 1
+    )  # the last token is decoded by create_completion
+    backend.close()
