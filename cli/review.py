@@ -96,6 +96,10 @@ async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict
                         bar.set_description(f"loading {event['model']}")
                     elif name == "started":
                         bar.set_description(f"reviewing with {event['model']}")
+                    elif name == "progress":
+                        bar.set_description(
+                            f"reading the paper {event['done']}/{event['total']} tokens"
+                        )
                     elif name == "partial":
                         bar.set_description(f"section {event['index']}/{event['of']} done")
 
