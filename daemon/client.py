@@ -156,6 +156,12 @@ class Client:
                 delay = min(delay * 2, 1.0)
         raise DaemonError("timeout", f"could not reach the daemon ({last_error})")
 
+    async def reconnect(self) -> None:
+        """After DaemonGone: drop the old socket, find (or start) the daemon again."""
+        await self.close()
+        self._pending.clear()
+        await self.connect()
+
     async def _open(self, info: dict[str, Any]) -> None:
         self.info = info
         self._context = zmq.asyncio.Context()

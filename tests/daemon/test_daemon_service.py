@@ -228,7 +228,7 @@ async def test_kill_9_mid_review_then_autostart_with_cache_intact(isolated_home,
                 if event["event"] == "token":
                     os.kill(pid, signal.SIGKILL)
         assert f"pid {pid}" in str(caught.value)
-    async with Client(isolated_home.paths) as client:  # auto-starts a new daemon
+        await client.reconnect()  # auto-starts a new daemon
         assert client.hello["pid"] != pid
         again = await client.request(
             "review.section",
