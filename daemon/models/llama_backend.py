@@ -124,8 +124,9 @@ class LlamaBackend:
                 stream.close()  # type: ignore[union-attr]
         if cancel.cancelled:
             finish = "cancelled"
+        decoded = cancel.tokens if cancel.cancelled else len(pieces)
         return Generation(
-            "".join(pieces), prompt_tokens, cancel.tokens, finish, time.monotonic() - started
+            "".join(pieces), prompt_tokens, decoded, finish, time.monotonic() - started
         )
 
     def close(self) -> None:
