@@ -27,6 +27,10 @@ COMMANDS: dict[str, str] = {
     "review": "review:review",
     "cache": "cache:cache",
     "lsp": "lsp:lsp",
+    "draft": "draft:draft",
+    "check": "check:check",
+    "plan": "plan:plan",
+    "rubric": "rubric:rubric",
 }
 
 

@@ -16,6 +16,11 @@ REQUEST_TYPES = (
     "review.paper",
     "review.section",
     "review.sections",
+    "draft.section",  # the co-author (engine/coauthor.py)
+    "draft.paper",
+    "plan",
+    "rubric.extract",
+    "rubric.grade",
     "cancel",
     "models.list",
     "cache.stats",

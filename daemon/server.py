@@ -23,6 +23,7 @@ import zmq
 import zmq.asyncio
 from papercycle.daemon import protocol
 from papercycle.daemon.config import Config, ConfigError
+from papercycle.daemon.engine import coauthor
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
@@ -53,6 +54,7 @@ class Server:
         self.endpoint = endpoint
         self.token = token
         self.started = time.time()
+        self._started_monotonic = time.monotonic()
         self.config = Config.load(paths.config_file)
         self._config_mtime = self._mtime()
         self.registry = Registry(self.config)
@@ -120,6 +122,11 @@ class Server:
     async def _housekeeping(self) -> None:
         while True:
             await asyncio.sleep(1.0)
+            idle_limit = self.config.daemon.exit_after_idle
+            last = max(self.last_seen.values(), default=self._started_monotonic)
+            if idle_limit and not self.active and time.monotonic() - last > idle_limit:
+                log.info("no request for %ss: stopping", idle_limit)
+                self.request_stop()
             for name in await asyncio.to_thread(self.registry.sweep):
                 log.info("unloaded %s (idle for %ss)", name, self.config.daemon.keep_alive)
             deadline = time.monotonic() - self.config.daemon.heartbeat_timeout
@@ -273,6 +280,8 @@ class Server:
             return {"models": await asyncio.to_thread(self._models)}
         if kind in ("review.paper", "review.section", "review.sections"):
             return await self._review(peer, request_id, kind, params)
+        if kind in coauthor.REQUEST_TYPES:  # drafts, plans, rubrics (engine/coauthor.py)
+            return await coauthor.handle(self, peer, request_id, kind, params)
         raise RequestFailed("bad-request", f"unknown request type {kind!r}")
 
     def status(self) -> dict[str, Any]:
@@ -350,6 +359,12 @@ class Server:
         except ConfigError as error:
             raise RequestFailed("model", str(error)) from None
         priority = PRIORITIES[priority_name]
+        if (
+            kind == "review.paper"
+            and params.get("mode") == "best"
+            and model.format == "deepreviewer"
+        ):
+            return await coauthor.best_mode(self, peer, request_id, project, model, priority)
         if kind == "review.paper" and params.get("mode", "standard") != "sections":
             request = await self._prepare(
                 engine.prepare_paper, project, model, params.get("mode", "standard")
@@ -389,6 +404,7 @@ class Server:
             "decision": None,
             "comments": [c for r in results for c in r["comments"]],
             "hidden": engine.hidden_findings(project),
+            "simulated": coauthor.simulated.findings(project),
             "removed_instructions": sorted({s for r in results for s in r["removed_instructions"]}),
             "warnings": [w for r in results for w in r["warnings"]],
             "cached": all(r["cached"] for r in results),
@@ -421,11 +437,13 @@ class Server:
         project: Project,
         request: engine.GenerationRequest,
         priority: int,
+        finish=None,  # (project, request, output) -> result; default: a review's
     ) -> dict:
+        finish = finish or coauthor.finish_review
         cached = await asyncio.to_thread(self.store.get, request.key)
         if cached is not None:
             output, info = cached
-            result = await asyncio.to_thread(engine.finish, project, request, output)
+            result = await asyncio.to_thread(finish, project, request, output)
             return {**result, "cached": True, "generation": info}
         assert self.scheduler is not None
         try:
@@ -472,5 +490,5 @@ class Server:
         await asyncio.to_thread(
             self.store.put, request.key, request.model.name, request.kind, generation.text, info
         )
-        result = await asyncio.to_thread(engine.finish, project, request, generation.text)
+        result = await asyncio.to_thread(finish, project, request, generation.text)
         return {**result, "cached": False, "generation": info}
