@@ -118,13 +118,25 @@ def trl_args(cls, config: RecipeConfig, checkpoint_dir: Path, **extra):
         save_total_limit=config.save_total_limit,
         bf16=bf16,
         fp16=False,
-        gradient_checkpointing=use_checkpointing(config),
+        **_checkpointing(cls, use_checkpointing(config)),
         use_cpu=not torch.cuda.is_available(),
         report_to="none",
         seed=config.seed,
         disable_tqdm=True,
         **extra,
     )
+
+
+def _checkpointing(cls, on: bool) -> dict:
+    # transformers 5.2x renamed gradient_checkpointing to activation_checkpointing (the old
+    # name warns); trl's configs carry whichever their transformers has.
+    fields = getattr(cls, "__dataclass_fields__", {})
+    name = (
+        "activation_checkpointing"
+        if "activation_checkpointing" in fields
+        else "gradient_checkpointing"
+    )
+    return {name: on}
 
 
 def load_model(config: RecipeConfig, path: Path | None = None):
