@@ -3,10 +3,10 @@
 (`workspace/applyEdit` when the client supports it, otherwise a code action "Insert the draft
 of ..."). The user's files are never written any other way.
 
-The daemon request is `draft.section` (params: path, section {path, offset}, buffers, model,
-priority; events: token {text}; result: {text, range?}). The co-author (issue 8) that answers
-it does not exist yet: until it does, the daemon answers "unknown request type" and the user
-is told so.
+The daemon request is `draft.section` (daemon/engine/coauthor.py; params: path, section
+{path, offset}, buffers, model (the researcher role), priority; events: progress, token {text};
+result: {kind: "draft", text, range, mode, warnings, simulated}). A daemon without it answers
+"unknown request type": the user is told so.
 """
 
 from __future__ import annotations

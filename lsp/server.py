@@ -420,7 +420,12 @@ class PapercycleServer(LanguageServer):
 
         def on_event(event: dict[str, Any]) -> None:
             nonlocal chunks
-            if event.get("event") == "token":
+            kind = event.get("event")
+            if kind in ("queued", "loading", "started") or (
+                kind == "progress" and event.get("stage")
+            ):
+                progress.report(str(event.get("stage") or kind))
+            if kind == "token":
                 chunks += 1
                 draft.text += str(event.get("text", ""))
                 self.protocol.notify(

@@ -58,6 +58,17 @@ structured = true
 max_tokens = {max_tokens}
 
 [[models]]
+name = "tiny-researcher"
+path = "{gguf}"
+role = "researcher"
+format = "section"
+n_ctx = 2048
+n_threads = 1
+structured = true
+[models.sampling]
+max_tokens = 900
+
+[[models]]
 name = "tiny-section"
 path = "{gguf}"
 format = "section"

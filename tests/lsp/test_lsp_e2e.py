@@ -312,11 +312,19 @@ async def test_cancelling_progress_stops_the_daemon_job(home, paper):
     session = await start_session(home, "vscode")
     try:
         text = paper.read_text().replace("Each token", "In a fresh variant, each token")
-        uri = session.open(paper, text, version=1)
-        # the open starts a review; wait until its progress is reported, then cancel it
-        token = await session.wait_for(
-            lambda: next(iter(session.client.progress_reports), None), what="progress begins"
-        )
+        session.open(paper, text, version=1)
+
+        # the open starts a review; once its daemon job generates, cancel it from the client
+        def generating():
+            for token, reports in session.client.progress_reports.items():
+                if any(
+                    isinstance(r, types.WorkDoneProgressReport) and "started" in (r.message or "")
+                    for r in reports
+                ):
+                    return token
+            return None
+
+        token = await session.wait_for(generating, what="a review generating")
         session.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token))
         await session.wait_for(
             lambda: any(
@@ -336,13 +344,6 @@ async def test_cancelling_progress_stops_the_daemon_job(home, paper):
                     await asyncio.sleep(0.1)
 
             await asyncio.wait_for(idle(), 30)
-        # drafts: no daemon request yet; the user is told, nothing is edited
-        result = await session.client.workspace_execute_command_async(
-            types.ExecuteCommandParams("papercycle.draftSection", [uri, 500])
-        )
-        assert result is None and not session.applied
-        assert any("cannot draft" in m.message for m in session.client.messages)
-        assert uri
     finally:
         await stop_session(session)
 
@@ -453,5 +454,74 @@ async def test_daemon_killed_during_a_review(home, paper):
             types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
         )
         await session.wait_for(lambda: all_sections(session, uri), what="a full review again")
+    finally:
+        await stop_session(session)
+
+
+async def test_draft_section_streams_then_one_workspace_edit(home, paper):
+    session = await start_session(home, "vscode", {"models": {"researcher": "tiny-researcher"}})
+    try:
+        uri = session.open(paper)
+        text = paper.read_text()
+        lines = text.split("\n")
+        method = next(i for i, line in enumerate(lines) if line.startswith("\\section{Method}"))
+        experiments = next(
+            i for i, line in enumerate(lines) if line.startswith("\\section{Experiments}")
+        )
+        result = await asyncio.wait_for(
+            session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    "papercycle.draftSection", [uri, {"line": method, "character": 0}]
+                )
+            ),
+            TIMEOUT_S,
+        )
+        assert result["applied"] is True
+        chunks = [c for c in session.drafts if not c["done"]]
+        assert chunks and session.drafts[-1]["done"]
+        assert session.drafts[-1]["section"] == "Section 2 Method"
+        (applied,) = session.applied
+        (change,) = applied.edit.document_changes
+        (edit,) = change.edits
+        assert change.text_document.version == 1 and edit.new_text.strip()
+        # the co-author puts a section draft at the end of the section's text
+        assert method < edit.range.start.line <= experiments
+        assert paper.read_text() == text  # only the client edits the file
+    finally:
+        await stop_session(session)
+
+
+async def test_cancel_a_draft_mid_stream(home, paper):
+    session = await start_session(home, "neovim", {"models": {"researcher": "tiny-researcher"}})
+    try:
+        text = paper.read_text().replace("Each token", "In a cancelled variant, each token")
+        uri = session.open(paper, text)
+        lines = text.split("\n")
+        method = next(i for i, line in enumerate(lines) if line.startswith("\\section{Method}"))
+        pending = asyncio.ensure_future(
+            session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    "papercycle.draftSection", [uri, {"line": method + 1, "character": 3}]
+                )
+            )
+        )
+        await session.wait_for(lambda: session.drafts, what="the first chunk")
+        cancelled = await session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams("papercycle.cancel", ["draft"])
+        )
+        assert len(cancelled["cancelled"]) == 1
+        assert (await asyncio.wait_for(pending, 30)) == {"cancelled": True}
+        assert session.drafts[-1].get("cancelled") and session.drafts[-1]["done"]
+        from papercycle.daemon.client import Client
+
+        async with Client(home.paths, autostart=False) as client:
+
+            async def idle():
+                while (await client.request("status"))["queue"]["running"] is not None:
+                    await asyncio.sleep(0.1)
+
+            await asyncio.wait_for(idle(), 30)
+        await asyncio.sleep(0.3)
+        assert not session.applied
     finally:
         await stop_session(session)
