@@ -42,9 +42,8 @@ def test_decision_accuracy_and_macro_f1():
 
 
 def test_pairwise_accuracy():
-    # pairs (0,1) (0,2) (1,2): true 1<2, 1<3, 2<3; pred 3>2 wrong, 3>1... by definition
     true, pred = [1, 2, 3], [3, 2, 4]
-    # (0,1): t 1>2 F, p 3>2 T -> differ; (0,2): F, F -> same; (1,2): F, F -> same
+    # (0,1): 1>2 F vs 3>2 T, differ; (0,2): F vs F, same; (1,2): F vs F, same
     assert metrics.pairwise_accuracy(pred, true) == pytest.approx(2 / 3)
 
 
