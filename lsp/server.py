@@ -469,6 +469,12 @@ class PapercycleServer(LanguageServer):
         draft.done = True
         self.protocol.notify(drafts.NOTIFICATION, drafts.chunk_message(draft, "", True))
         progress.end("done")
+        warnings = [str(w) for w in result.get("warnings") or []]
+        if warnings:  # invented citations removed, simulated-result markers to replace
+            self.message(
+                f"papercycle: draft of {draft.section}: " + "; ".join(warnings),
+                types.MessageType.Warning,
+            )
         return await self.offer_draft(draft)
 
     async def offer_draft(self, draft: drafts.Draft) -> dict[str, Any]:
