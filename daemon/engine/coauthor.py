@@ -271,6 +271,13 @@ def _turn(kind: str, model: ModelConfig, messages, grammar, mode: str) -> Genera
     return GenerationRequest(kind, model, mode, messages, prompt, grammar, settings, version, key)
 
 
+def _clip_answer(answer, limit: int):
+    def clip(text):
+        return text if text is None or len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
+
+    return type(answer)(answer.question, clip(answer.passages), clip(answer.answer))
+
+
 async def best_mode(server, peer, request_id, project: Project, model, priority: int) -> dict:
     if model.format != "deepreviewer":
         raise _failed(
@@ -291,7 +298,12 @@ async def best_mode(server, peer, request_id, project: Project, model, priority:
         online = resolver(settings.get("online"))
     except KeyError as error:
         raise _failed("bad-request", str(error)) from None
-    answers = await asyncio.to_thread(answer_questions, questions, index, 3, online)
+    # Three passages per question (OpenScholar gave more; they cost context). An untrained
+    # model's 2k context holds one.
+    k = 1 if model.structured else 3
+    answers = await asyncio.to_thread(answer_questions, questions, index, k, online)
+    if model.structured:
+        answers = [_clip_answer(a, 160) for a in answers]
     await server._send(
         peer,
         protocol.event(
