@@ -62,6 +62,7 @@ class DraftRequest(GenerationRequest):
     allowed_numbers: list[str] = field(default_factory=list)
     citation_mode: str = "remove"
     results: bool = False
+    notes: list[str] = field(default_factory=list)  # warnings known before generating
 
 
 def _slices(project: Project) -> list[SectionSlice]:
@@ -195,7 +196,6 @@ def draft_context(project: Project, part: SectionSlice) -> fmt.DraftContext:
         heading=part.node.display_name(),
         previous=previous,
         following=following,
-        bibliography=fmt.bibliography_lines(list(project.bibliography.entries.values())),
     )
 
 
@@ -221,6 +221,12 @@ def prepare_draft(
     cursor = _cursor_offset(project, selector) if isinstance(selector, dict) else None
     target, notes, paragraph = _target(project, part, kind, cursor)
     ctx = draft_context(project, part)
+    # The bibliography gets about half of the context left after the answer (~3 characters a
+    # token); keys left out of the prompt stay citable.
+    room = max(0, model.n_ctx - int(model.settings().get("max_tokens", 512)))
+    ctx.bibliography, left_out = fmt.bibliography_lines(
+        list(project.bibliography.entries.values()), budget=max(1500, room * 3 // 2)
+    )
     ctx.notes, ctx.target, ctx.comment, ctx.instruction = notes, paragraph, comment, instruction
     keys = sorted(project.bibliography.entries)
     messages = fmt.build_messages(kind, ctx)
@@ -238,7 +244,7 @@ def prepare_draft(
         {**settings, "grammar": grammar, "kind": kind},
         prompt,
     )
-    return DraftRequest(
+    request = DraftRequest(
         "draft",
         model,
         kind,
@@ -257,6 +263,12 @@ def prepare_draft(
         citation_mode=citation_mode,
         results=results,
     )
+    if left_out:
+        request.notes.append(
+            f"{left_out} bibliography entries did not fit the model's context and were left "
+            "out of the prompt"
+        )
+    return request
 
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?|\n?```\s*$")
@@ -313,7 +325,7 @@ def finish_draft(project: Project, request: DraftRequest, output: str) -> dict[s
         allowed_numbers=request.allowed_numbers,
         citation_mode=request.citation_mode,
     )
-    warnings = []
+    warnings = list(request.notes)
     if not body:
         warnings.append("the model wrote nothing usable")
     if report.invented:

@@ -179,15 +179,37 @@ def build_messages(kind: str, ctx: DraftContext, *, budget: int = 6000) -> list[
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def bibliography_lines(entries: Sequence) -> list[tuple[str, str]]:
-    """(key, "Title (year). Abstract: ...") per BibEntry."""
-    out = []
-    for e in entries:
-        line = e.short() or e.key
-        if e.abstract:
-            line += f". Abstract: {_clip(e.abstract, 600)}"
-        out.append((e.key, line))
-    return out
+def bibliography_lines(
+    entries: Sequence, budget: int | None = None
+) -> tuple[list[tuple[str, str]], int]:
+    """(key, "Authors. Title. Venue, year. Abstract: ...") per BibEntry, within `budget`
+    characters: abstracts are shortened first, then dropped (titles stay), then entries are
+    left out. (lines, entries left out)."""
+
+    def lines(abstract_chars: int | None) -> list[tuple[str, str]]:
+        out = []
+        for e in entries:
+            line = e.short() or e.key
+            if e.abstract and abstract_chars:
+                line += f". Abstract: {_clip(e.abstract, abstract_chars)}"
+            out.append((e.key, line))
+        return out
+
+    def size(items: list[tuple[str, str]]) -> int:
+        return sum(len(k) + len(v) + 4 for k, v in items)
+
+    for chars in (600, 300, 150, None):
+        out = lines(chars)
+        if budget is None or size(out) <= budget:
+            return out, 0
+    kept: list[tuple[str, str]] = []
+    total = 0
+    for item in out:
+        total += len(item[0]) + len(item[1]) + 4
+        if total > budget:
+            break
+        kept.append(item)
+    return kept, len(out) - len(kept)
 
 
 def grammar(kind: str, keys: Sequence[str], *, paragraphs: int = 2) -> str:
