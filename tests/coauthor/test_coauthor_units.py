@@ -320,3 +320,53 @@ def test_plan_parses_its_sections():
     plan = plan_fmt.parse(text)
     assert list(plan.sections) == list(plan_fmt.SECTIONS) and not plan.warnings
     assert plan_fmt.parse("## Problem\n\nx").warnings
+
+
+def test_bibliography_fits_its_budget(example):
+    entries = list(example.bibliography.entries.values())
+    full, left = draft_fmt.bibliography_lines(entries)
+    assert left == 0 and any("Abstract:" in line for _, line in full)
+    titles, left = draft_fmt.bibliography_lines(entries, budget=1000)
+    assert left == 0 and not any("Abstract:" in line for _, line in titles)
+    few, left = draft_fmt.bibliography_lines(entries, budget=200)
+    assert few and left == len(entries) - len(few) > 0
+
+
+# --- papercycle check ------------------------------------------------------------------------
+
+
+def test_check_gate_exit_codes(tmp_path):
+    from click.testing import CliRunner
+    from papercycle.cli.check import check
+
+    block, _ = simulated.mark_block("Accuracy 91.2 on 3 sets.")
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "main.tex").write_text(
+        "\\documentclass{article}\n\\begin{document}\n\\input{sections/exp}\n\\end{document}\n"
+    )
+    (tmp_path / "sections" / "exp.tex").write_text("\\section{Experiments}\n" + block)
+    (tmp_path / "sections" / "draft-not-included.tex").write_text(
+        "Text \\papercyclesimulated{4}.\n"
+    )
+    runner = CliRunner()
+    failed = runner.invoke(check, [str(tmp_path)])
+    assert failed.exit_code == 1
+    lines = failed.stdout.strip().splitlines()
+    exp = str((tmp_path / "sections" / "exp.tex").resolve())
+    assert (
+        lines[0]
+        == (
+            f"{exp}:2:1: error: [simulated] simulated-results marker comment: {simulated.BEGIN}"[
+                : len(lines[0])
+            ]
+        )
+    )
+    assert any(f"{exp}:6:" in line for line in lines)  # "Accuracy \papercyclesimulated{91.2}"
+    assert any("draft-not-included.tex:1:6: error: [simulated]" in line for line in lines)
+    assert all(": error: [simulated] " in line for line in lines)
+    assert runner.invoke(check, [str(tmp_path / "main.tex"), "--json"]).exit_code == 1
+    (tmp_path / "sections" / "exp.tex").write_text("\\section{Experiments}\nMeasured: 91.2.\n")
+    (tmp_path / "sections" / "draft-not-included.tex").unlink()
+    clean = runner.invoke(check, [str(tmp_path)])
+    assert clean.exit_code == 0 and clean.stdout == ""
+    assert runner.invoke(check, [str(tmp_path / "missing")]).exit_code == 2
