@@ -255,3 +255,82 @@ async def test_rubric_extract_and_grade_give_valid_json(home, small_paper):
     for goal in grade["goals"]:
         for item in goal["items"]:
             assert item["satisfied"] in (True, False) and item["reason"]
+
+
+async def test_review_results_report_simulated_markers_as_errors(home, small_paper):
+    block, _ = simulated.mark_block("We reach 91.2 accuracy.")
+    text = small_paper.read_text().replace(
+        "\\section{Experiments}\n", "\\section{Experiments}\n" + block
+    )
+    params = {
+        "path": str(small_paper),
+        "buffers": {str(small_paper): text},
+        "section": "Method",
+        "model": "researcher",
+    }
+    async with Client(home.paths) as client:
+        result = await client.request("review.section", params, timeout=TIMEOUT)
+    found = result["simulated"]
+    assert len(found) == 4 and all(f["severity"] == "error" for f in found)
+    assert {f["method"] for f in found} == {"simulated-macro", "simulated-comment"}
+    assert all(f["range"]["path"] == str(small_paper.resolve()) for f in found)
+
+
+def test_plan_and_rubric_commands(home, small_paper, tmp_path):
+    env = {**os.environ, "PAPERCYCLE_HOME": str(home.root)}
+    cli = [sys.executable, "-m", "papercycle.cli"]
+    rubric_file = tmp_path / "rubric.json"
+    run = subprocess.run(
+        [*cli, "rubric", "extract", str(small_paper), "-o", str(rubric_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(rubric_file.read_text())
+    jsonschema.validate(data, rg.extraction_schema())
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("One GPU for a week.")
+    plan_file = tmp_path / "plan.md"
+    run = subprocess.run(
+        [
+            *cli,
+            "plan",
+            "Make expert routing cheaper",
+            "--constraints",
+            str(constraints),
+            "--model",
+            "writer",
+            "-o",
+            str(plan_file),
+            "--rubric",
+            str(rubric_file),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert plan_file.read_text().startswith("## Problem")
+    assert "Score: " in run.stdout and "satisfied" in run.stdout
+    graded = subprocess.run(
+        [*cli, "rubric", "grade", str(plan_file), str(rubric_file), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert graded.returncode == 0, graded.stderr
+    result = json.loads(graded.stdout)
+    assert result["graded"] == sum(len(g["rubric"]) for g in data["goals"])
+    bad = subprocess.run(
+        [*cli, "rubric", "grade", str(plan_file), str(constraints)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "papercycle: error:" in bad.stderr
