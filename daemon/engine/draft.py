@@ -34,6 +34,7 @@ _HEADING = re.compile(
     r"\\(?:part|chapter|section|subsection|subsubsection)\*?\s*[\[{]|\\appendix\b"
     r"|\\begin\s*\{thebibliography\}|\\bibliography\s*\{|\\printbibliography|\\end\s*\{document\}"
 )
+_ANY_HEADING = re.compile(r"\\(?:section|subsection|subsubsection|paragraph)\*?\{([^{}]*)\}")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -303,6 +304,10 @@ def postprocess(
     body, report = citations.check_citations(body, keys, citation_mode)
     if report.marked:
         body = citations.PREAMBLE + "\n" + body
+    # A draft of another section that opens a results section of its own is results too.
+    results = results or any(
+        simulated.is_results_title(m.group(1)) for m in _ANY_HEADING.finditer(body)
+    )
     if results:
         body, markers = simulated.mark_block(body)
         simulated.ensure_marked(body)

@@ -56,7 +56,7 @@ _PROTECTED = re.compile(
     r"|addtolength|multicolumn|multirow|cline|cmidrule|fontsize|rule|resizebox|scalebox"
     r"|definecolor|color|textcolor|colorbox|usepackage|documentclass|bibliography"
     r"|bibliographystyle|arraystretch|setcounter|addtocounter|papercyclemissingcite"
-    r"|section|subsection|subsubsection|paragraph|chapter|part)\*?"
+    r")(?![A-Za-z])\*?"
     r"(?:\s*\[[^\]]*\])*(?:\s*\{[^{}]*\})?"
     r"|\\begin\s*\{[^{}]*\}(?:\s*\[[^\]]*\])?(?:\s*\{[^{}]*\}){0,2}"
     r"|\\end\s*\{[^{}]*\}"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from papercycle.daemon.engine import citations, draft, simulated
 from papercycle.daemon.engine import paper as paper_engine
 from papercycle.daemon.formats import cycleresearcher as cr
@@ -363,3 +365,71 @@ def test_check_gate_exit_codes(tmp_path):
     clean = runner.invoke(check, [str(tmp_path)])
     assert clean.exit_code == 0 and clean.stdout == ""
     assert runner.invoke(check, [str(tmp_path / "missing")]).exit_code == 2
+
+
+def test_a_results_heading_inside_another_draft_makes_it_a_results_block():
+    body, _report, _markers = draft.postprocess(
+        "Intro text.\n\\subsection{Results}\nWe get 88.1 here.", "introduction", [], results=False
+    )
+    assert body.startswith(simulated.BEGIN) and "\\papercyclesimulated{88.1}" in body
+    simulated.ensure_marked(body)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"[A-Za-z]{1,8}", fullmatch=True),
+            st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,3})?", fullmatch=True),
+            st.sampled_from(
+                [
+                    "\\%",
+                    "&",
+                    "\\\\",
+                    "$",
+                    "(",
+                    ")",
+                    ",",
+                    ".",
+                    "\\ref{t:1}",
+                    "\\cite{a1}",
+                    "\\vspace{3pt}",
+                    "\\textbf{",
+                    "}",
+                    "\n",
+                    "\n\n",
+                    "-",
+                    "~",
+                ]
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_no_number_escapes_a_results_block(parts):
+    text = " ".join(parts)
+    block, _ = simulated.mark_block(text)
+    assert simulated.unmarked_numbers(block) == []
+    simulated.ensure_marked(block)
+
+
+def test_online_resolver_is_a_plug_in(example):
+    from papercycle.daemon.retrieval import Passage, register_resolver, resolver
+
+    class Fake:
+        def search(self, query, k):
+            return [Passage("Remote paper", f"Remote text about {query}", "online:1")]
+
+    assert resolver("") is None
+    with pytest.raises(KeyError):
+        resolver("nowhere")
+    register_resolver("fake-test", Fake)
+    index = Index.for_project(example)
+    answers = answer_questions(["sparse attention cost?"], index, 1, resolver("fake-test"))
+    assert "Remote paper" in answers[0].passages and "Sparse" in answers[0].passages
+
+
+def test_latex_syntax_numbers_stay_untouched():
+    text = r"\includegraphics[width=0.5\linewidth]{figures/3.png} \input{sec/2} \hspace{1em} x"
+    block, _ = simulated.mark_block(text + r" \section{Results on 3 sets}")
+    assert text in block and r"Results on \papercyclesimulated{3} sets" in block
