@@ -123,6 +123,9 @@ class DaemonSettings:
     transport: str = "ipc"
     listen: str = ""
     heartbeat_timeout: float = 10.0
+    # Stop after this many seconds without any request (0: never). Tests and CI set it, so a
+    # daemon whose test run was killed does not linger.
+    exit_after_idle: float = 0.0
     max_message_bytes: int = 16 * 1024 * 1024
 
 

@@ -57,9 +57,8 @@ def make_home(gguf: Path, daemon_settings: str = "") -> Path:
     # Short paths under /tmp: an ipc:// socket path must fit in 108 bytes.
     home = Path(tempfile.mkdtemp(prefix="pc-"))
     (home / "config").mkdir()
-    text = ""
-    if daemon_settings:
-        text = f"[daemon]\n{daemon_settings}\n"
+    # A daemon left by an interrupted test run stops by itself after 10 idle minutes.
+    text = f"[daemon]\nexit_after_idle = 600\n{daemon_settings}\n"
     (home / "config" / "config.toml").write_text(text + model_entries(gguf))
     return home
 

@@ -190,7 +190,7 @@ async def test_busy_when_the_queue_is_full(isolated_home, paper, tiny_gguf):
     from daemon_helpers import model_entries
 
     isolated_home.paths.config_file.write_text(
-        "[daemon]\nmax_queue = 1\n" + model_entries(tiny_gguf)
+        "[daemon]\nmax_queue = 1\nexit_after_idle = 600\n" + model_entries(tiny_gguf)
     )
     async with Client(isolated_home.paths) as client:
         streams = [
@@ -256,7 +256,7 @@ async def test_idle_model_is_unloaded_after_keep_alive(isolated_home, paper, tin
     from daemon_helpers import model_entries
 
     isolated_home.paths.config_file.write_text(
-        "[daemon]\nkeep_alive = 0.5\n" + model_entries(tiny_gguf)
+        "[daemon]\nkeep_alive = 0.5\nexit_after_idle = 600\n" + model_entries(tiny_gguf)
     )
     async with Client(isolated_home.paths) as client:
         await client.request(
@@ -281,7 +281,7 @@ async def test_tcp_transport_requires_the_token(isolated_home, tiny_gguf):
     from daemon_helpers import model_entries
 
     isolated_home.paths.config_file.write_text(
-        '[daemon]\ntransport = "tcp"\n' + model_entries(tiny_gguf)
+        '[daemon]\ntransport = "tcp"\nexit_after_idle = 600\n' + model_entries(tiny_gguf)
     )
     info = isolated_home.start()
     assert info["endpoint"].startswith("tcp://127.0.0.1:")
@@ -296,3 +296,15 @@ async def test_tcp_transport_requires_the_token(isolated_home, tiny_gguf):
     assert reply["error"]["code"] == "auth"
     async with Client(isolated_home.paths) as client:  # reads the token file
         assert (await client.request("status"))["endpoint"] == info["endpoint"]
+
+
+def test_idle_daemon_exits_when_configured(isolated_home, tiny_gguf):
+    from daemon_helpers import model_entries
+    from papercycle.daemon.process import pid_alive
+
+    isolated_home.paths.config_file.write_text(
+        "[daemon]\nexit_after_idle = 1\n" + model_entries(tiny_gguf)
+    )
+    pid = isolated_home.start()["pid"]
+    wait_until(lambda: not pid_alive(pid), timeout=30)
+    assert "no request for 1s: stopping" in isolated_home.log()
