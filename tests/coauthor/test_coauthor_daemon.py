@@ -78,13 +78,19 @@ async def _collect(stream):
 
 async def test_draft_cancel_stops_it(home, small_paper):
     async with Client(home.paths) as client:
-        params = {"path": str(small_paper), "section": "Method", "instruction": "cancel me"}
+        params = {
+            "path": str(small_paper),
+            "section": "Method",
+            "instruction": "cancel me",
+            "model": "writer",
+        }
         stream = client.stream("draft.section", params)
         with pytest.raises(DaemonError) as caught:
             async for event in stream:
                 if event["event"] == "token":
                     assert await client.cancel(stream.id)
         assert caught.value.code == "cancelled"
+        assert caught.value.data["tokens_after_cancel"] <= 1
 
 
 async def test_bad_draft_requests_are_answered(home, small_paper):
