@@ -157,3 +157,25 @@ def test_http_errors_are_named(server):
     closed = HttpBackend("http://127.0.0.1:9/v1", "x", 2048, timeout=5)
     with pytest.raises(GenerationError, match=r"http://127.0.0.1:9/v1: cannot connect"):
         closed.generate("", [], {}, None, lambda _t: None, Cancellation())
+
+
+async def test_the_daemon_serves_an_http_model(server, isolated_home, tmp_path):
+    from papercycle.daemon.client import Client
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    isolated_home.paths.config_file.write_text(
+        "[daemon]\nexit_after_idle = 600\n"
+        f'[[models]]\nname = "remote"\nbackend = "http"\nurl = "{url}"\napi_model = "tiny"\n'
+        'format = "section"\nn_ctx = 2048\nstructured = true\n[models.sampling]\nmax_tokens = 700\n'
+    )
+    paper = make_paper(tmp_path / "p")
+    params = {"path": str(paper), "section": "Experiments", "model": "remote"}
+    async with Client(isolated_home.paths) as client:
+        stream = client.stream("review.section", params)
+        events = [e["event"] async for e in stream]
+        assert "token" in events and stream.result["comments"]
+        assert stream.result["cached"] is False
+        again = await client.request("review.section", params, timeout=60)
+        assert again["cached"] is True  # keyed by the endpoint and model name
+        models = (await client.request("status"))["models"]
+    assert models[0]["name"] == "remote" and models[0]["backend"] == "http"
