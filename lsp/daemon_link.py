@@ -4,7 +4,9 @@
   request handler ever waits for the connection or a model.
 - When the daemon dies (its pid is gone, or a request fails with DaemonGone) the server keeps
   serving what it has, the loss is reported once, and the link reconnects with exponential
-  backoff (0.5 s doubling to 30 s); the reconnection is reported once too.
+  backoff (0.5 s doubling to 30 s); the reconnection is reported once too. A daemon that
+  stopped on purpose (idle exit, `papercycle daemon stop`: it removes its daemon.json) is not
+  an error: the next request finds or starts one.
 - A cancelled stream (the user cancelled, or newer work superseded it) cancels the daemon job.
 """
 
@@ -96,7 +98,31 @@ class DaemonLink:
                 continue
             pid = int(client.info.get("pid", 0))
             if pid and not pid_alive(pid):
-                await self.lost(f"the daemon (pid {pid}) stopped")
+                if self._stopped_cleanly(pid):
+                    await self.stopped()
+                else:
+                    await self.lost(f"the daemon (pid {pid}) stopped")
+
+    @staticmethod
+    def _stopped_cleanly(pid: int) -> bool:
+        """A daemon that stopped on purpose (idle exit, `papercycle daemon stop`) removed its
+        daemon.json; one that crashed or was killed left it behind."""
+        import json
+
+        try:
+            info = json.loads(Paths.for_user().info_file.read_text())
+        except (OSError, ValueError):
+            return True
+        return int(info.get("pid", 0)) != pid
+
+    async def stopped(self) -> None:
+        """The daemon stopped on purpose: no warning; the next request starts or finds one."""
+        client, self.client = self.client, None
+        self._ready.clear()
+        self.state = "idle"
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.close()
 
     async def lost(self, why: str) -> None:
         """The daemon died: report once, keep serving, reconnect with backoff."""

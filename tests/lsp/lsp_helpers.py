@@ -87,7 +87,10 @@ class Home:
         # Short path under /tmp: an ipc:// socket path must fit in 108 bytes.
         self.root = Path(tempfile.mkdtemp(prefix="pcl-"))
         (self.root / "config").mkdir()
-        (self.root / "config" / "config.toml").write_text(model_entries(gguf))
+        # exit_after_idle: a daemon left by an interrupted run stops by itself
+        (self.root / "config" / "config.toml").write_text(
+            "[daemon]\nexit_after_idle = 600\n" + model_entries(gguf)
+        )
         self.env = {**os.environ, "PAPERCYCLE_HOME": str(self.root)}
 
     @property

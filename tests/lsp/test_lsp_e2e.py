@@ -525,3 +525,40 @@ async def test_cancel_a_draft_mid_stream(home, paper):
         assert not session.applied
     finally:
         await stop_session(session)
+
+
+async def test_a_daemon_stopped_on_purpose_is_started_again_without_a_warning(home, paper):
+    from papercycle.daemon.process import stop
+
+    session = await start_session(home, "emacs")
+    try:
+        uri = session.open(paper)
+        await session.wait_for(lambda: all_sections(session, uri), what="diagnostics")
+        stopped = await asyncio.to_thread(stop, home.paths, 30)
+        assert stopped
+        await asyncio.sleep(2.5)  # the link notices within a second
+        assert home.daemon_pid() is None  # not restarted while nobody asks
+        session.client.diagnostics.pop(uri, None)
+        session.client.text_document_did_save(
+            types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+        )
+        # the save's review finds no daemon and starts one (lazily, not on the stop)
+        await session.wait_for(
+            lambda: home.daemon_pid() not in (None, stopped), what="a new daemon"
+        )
+
+        async def connected():
+            while True:
+                status = await session.client.workspace_execute_command_async(
+                    types.ExecuteCommandParams("papercycle.showStatus", [])
+                )
+                if status["daemon"] == "connected":
+                    return status
+                await asyncio.sleep(0.1)
+
+        status = await asyncio.wait_for(connected(), 60)
+        assert status["daemon_status"]["pid"] == home.daemon_pid()
+        await session.wait_for(lambda: all_sections(session, uri), what="a review again")
+        assert not [m for m in session.client.messages if m.type == types.MessageType.Warning]
+    finally:
+        await stop_session(session)
