@@ -291,6 +291,11 @@ async def best_mode(server, peer, request_id, project: Project, model, priority:
         peer, request_id, project, turn1, priority, finish=lambda _p, _r, out: {"output": out}
     )
     output1 = step1["output"]
+    # Turn 1 ends with the request for answers; a model that runs on past it (no stop string
+    # in the backend) is cut there, as the authors' data cuts it.
+    end = output1.find(BEST_TURN1_END)
+    if end != -1:
+        output1 = output1[: end + len(BEST_TURN1_END)]
     questions = deepreviewer.extract_questions(output1)[:3]
     settings = retrieval_settings(project)
     index = await asyncio.to_thread(Index.for_project, project, settings.get("folder"))
