@@ -3,7 +3,7 @@ r"""`papercycle draft`: a section draft, or a whole paper from a .bib (CycleRese
 ```
 papercycle draft PATH --section "Related Work" [--kind KIND] [--instruction TEXT]
                  [--comment TEXT] [--citations remove|mark] [--apply] [--json]
-papercycle draft --paper --bib refs.bib [--topic T] -o outdir/
+papercycle draft --paper --bib refs.bib [--topic T] [--results results.json] -o outdir/
 ```
 
 A section draft is printed (or, with `--apply`, written into the section's file at the range
@@ -61,6 +61,13 @@ from papercycle.cli.errors import UserError
 @click.option("--bib", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("--topic", default=None, help="--paper: the topic line of the prompt.")
 @click.option(
+    "--results",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    default=None,
+    help="--paper: your measured results (JSON, CycleResearcher's turn 4); without them any "
+    "results the model writes are marked simulated.",
+)
+@click.option(
     "-o",
     "--output",
     "outdir",
@@ -85,6 +92,7 @@ def draft(
     paper,
     bib,
     topic,
+    results,
     outdir,
     model,
     as_json,
@@ -93,7 +101,7 @@ def draft(
 ) -> None:
     """Draft a section of the paper at PATH, or (--paper) a whole paper from a .bib."""
     if paper:
-        _paper(bib, topic, outdir, model, as_json, quiet, timeout)
+        _paper(bib, topic, results, outdir, model, as_json, quiet, timeout)
         return
     if path is None:
         raise UserError("give the paper's PATH (or --paper --bib refs.bib -o outdir/)")
@@ -142,7 +150,7 @@ def _apply(result: dict) -> None:
     click.echo(f"papercycle: wrote the draft into {target}", err=True)
 
 
-def _paper(bib, topic, outdir, model, as_json, quiet, timeout) -> None:
+def _paper(bib, topic, results, outdir, model, as_json, quiet, timeout) -> None:
     from papercycle.daemon.engine import paper as paper_engine
     from papercycle.daemon.formats import cycleresearcher as cr
 
@@ -152,15 +160,24 @@ def _paper(bib, topic, outdir, model, as_json, quiet, timeout) -> None:
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} is not empty: choose a new directory")
     params: dict = {"bib": os.path.abspath(bib)}
+    if results:
+        try:
+            params["results"] = json.loads(Path(results).read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise UserError(f"{results}: not JSON ({error})") from None
     if topic:
         params["topic"] = topic
     if model:
         params["model"] = model
     result = request("draft.paper", params, timeout, tokens_stream(quiet or as_json))
     entries = paper_engine.bib_entries(Path(bib))
-    parsed = cr.parse(result["output"])
+    parsed = cr.ResearcherPaper(**result["paper"])
     report = paper_engine.write_project(
-        parsed, out, Path(bib).read_text(encoding="utf-8"), [e.key for e in entries]
+        parsed,
+        out,
+        Path(bib).read_text(encoding="utf-8"),
+        [e.key for e in entries],
+        result.get("measured"),
     )
     if as_json:
         click.echo(json.dumps({**result, "written": report}, indent=2, ensure_ascii=False))

@@ -175,21 +175,45 @@ async def _draft_paper(server, peer, request_id, params, priority) -> dict:
     bib = params.get("bib")
     if not isinstance(bib, str) or not Path(bib).is_file():
         raise _failed("bad-request", "draft.paper needs 'bib': the path of a .bib file")
+    measured = params.get("results")
+    if measured is not None and not isinstance(measured, list | dict):
+        raise _failed("bad-request", "'results' must be the experiments' results as JSON")
     entries = await asyncio.to_thread(paper_engine.bib_entries, Path(bib))
     if not entries:
         raise _failed("project", f"{bib} holds no BibTeX entry")
+    keys = [e.key for e in entries]
     model = _model(server, None, params.get("model"), "researcher")
     topic = params.get("topic") or None
     request = await _prepare(paper_engine.prepare_paper_draft, entries, model, topic)
+    first = await server._generate(
+        peer,
+        request_id,
+        None,
+        request,
+        priority,
+        finish=lambda _p, req, out: paper_engine.finish_paper_draft(req, out),
+    )
+    from papercycle.daemon.formats import cycleresearcher as cr
 
-    def finish(_project, req, output):
-        result = paper_engine.finish_paper_draft(req, output)
-        from papercycle.daemon.formats import cycleresearcher as cr
-
-        text, report = paper_engine.compose(cr.parse(output), [e.key for e in entries])
-        return {**result, "main_tex": text, **report}
-
-    return await server._generate(peer, request_id, None, request, priority, finish=finish)
+    paper = cr.parse(first["output"])
+    second = None
+    if measured is not None:
+        # The authors' own results: turn 4, and the model writes the remaining sections.
+        turn = paper_engine.prepare_results_turn(request, first["output"], measured)
+        second = await server._generate(
+            peer, request_id, None, turn, priority, finish=lambda _p, _r, out: {"output": out}
+        )
+        paper.results_latex = cr.parse_results_turn(second["output"])
+        paper.experimental_results = None
+    text, report = await asyncio.to_thread(paper_engine.compose, paper, keys, measured)
+    return {
+        **first,
+        "paper": paper.to_dict(),
+        "results_output": second["output"] if second else None,
+        "measured": measured,
+        "main_tex": text,
+        **report,
+    }
 
 
 async def _grade(server, peer, request_id, params, priority) -> dict:

@@ -36,6 +36,7 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{natbib}
 \usepackage{xcolor}
 """
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SECTION = re.compile(r"\\section\*?\{([^{}]*)\}")
 _DOCUMENT = re.compile(
     r"\\(?:documentclass|usepackage|title|author|date)\b[^\n]*\n?"
@@ -114,8 +115,13 @@ def _tex(text: str) -> str:
     return re.sub(r"([%&#_$])", r"\\\1", text)
 
 
-def compose(paper: cr.ResearcherPaper, keys: list[str]) -> tuple[str, dict[str, Any]]:
-    """main.tex for a parsed paper, and a report (citations, simulated markers)."""
+def compose(
+    paper: cr.ResearcherPaper, keys: list[str], measured: Any = None
+) -> tuple[str, dict[str, Any]]:
+    """main.tex for a parsed paper, and a report (citations, simulated markers).
+
+    `measured`: the user's real results (turn 4), when `paper.results_latex` answers them;
+    then only the numbers the results do not hold are marked, not the whole block."""
     body = _strip_document(paper.body)
     body, report = citations.check_citations(body, keys)
     body, markers = _mark_results_sections(body)
@@ -123,9 +129,14 @@ def compose(paper: cr.ResearcherPaper, keys: list[str]) -> tuple[str, dict[str, 
         tail, tail_report = citations.check_citations(_strip_document(paper.results_latex), keys)
         report.removed += [k for k in tail_report.removed if k not in report.removed]
         report.kept += [k for k in tail_report.kept if k not in report.kept]
-        # The whole continuation is simulated, Conclusion included: it rests on the results.
-        tail, n = simulated.mark_block(tail)
-        simulated.ensure_marked(tail)
+        if measured is None:
+            # The whole continuation is simulated, Conclusion included: it rests on them.
+            tail, n = simulated.mark_block(tail)
+            simulated.ensure_marked(tail)
+        else:
+            allowed = _NUMBER.findall(json.dumps(measured)) + _NUMBER.findall(body)
+            tail, n = simulated.mark_draft(tail, allowed)
+            simulated.ensure_marked(tail, allowed, block=False)
         markers += n
     else:
         tail = _planned(paper.experimental_setup)
@@ -150,11 +161,15 @@ def compose(paper: cr.ResearcherPaper, keys: list[str]) -> tuple[str, dict[str, 
 
 
 def write_project(
-    paper: cr.ResearcherPaper, outdir: Path, bib_text: str, keys: list[str]
+    paper: cr.ResearcherPaper,
+    outdir: Path,
+    bib_text: str,
+    keys: list[str],
+    measured: Any = None,
 ) -> dict[str, Any]:
     """Write main.tex, refs.bib and idea.json into `outdir`; the report."""
     outdir.mkdir(parents=True, exist_ok=True)
-    text, report = compose(paper, keys)
+    text, report = compose(paper, keys, measured)
     (outdir / "main.tex").write_text(text, encoding="utf-8")
     (outdir / "refs.bib").write_text(bib_text, encoding="utf-8")
     idea = {
@@ -164,17 +179,48 @@ def write_project(
         "feasibility": paper.feasibility,
         "novelty": paper.novelty,
         "experimental_setup": paper.experimental_setup,
-        "experimental_results": {
-            "simulated": paper.experimental_results is not None,
-            "note": "invented by the model, never measured"
-            if paper.experimental_results is not None
-            else "none",
-            "data": paper.experimental_results,
-        },
+        "experimental_results": (
+            {"simulated": False, "note": "given by the authors", "data": measured}
+            if measured is not None
+            else {
+                "simulated": paper.experimental_results is not None,
+                "note": "invented by the model, never measured"
+                if paper.experimental_results is not None
+                else "none",
+                "data": paper.experimental_results,
+            }
+        ),
         "warnings": paper.warnings,
     }
     (outdir / "idea.json").write_text(json.dumps(idea, indent=2, ensure_ascii=False) + "\n")
     return {**report, "files": ["main.tex", "refs.bib", "idea.json"]}
+
+
+def prepare_results_turn(first: GenerationRequest, output: str, measured: Any) -> GenerationRequest:
+    """Turns 4-5: the authors' real results after the model's setup; it writes the rest."""
+    model = first.model
+    messages = [
+        *first.messages,
+        {"role": "assistant", "content": cr.setup_turn(output)},
+        cr.results_turn(measured),
+    ]
+    grammar = cr.results_grammar() if model.structured else None
+    settings = dict(first.settings)
+    if model.structured:  # its grammar writes a few dozen tokens; leave the context to the prompt
+        settings["max_tokens"] = min(int(settings.get("max_tokens", 512)), 256)
+    prompt = _render(model, messages)
+    key = cache_key(_identity(model), cr.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt)
+    return GenerationRequest(
+        "paper-draft",
+        model,
+        "cycleresearcher-results",
+        messages,
+        prompt,
+        grammar,
+        settings,
+        cr.PROMPT_VERSION,
+        key,
+    )
 
 
 def finish_paper_draft(request: GenerationRequest, output: str) -> dict[str, Any]:

@@ -82,6 +82,42 @@ def results_turn(results: list[dict[str, Any]]) -> Message:
     return {"role": "user", "content": RESULTS_TEMPLATE.format(results=json.dumps(results))}
 
 
+def setup_turn(output: str) -> str:
+    """Turn 3 as the model's own message before real results: cut after the setup JSON (a
+    model that went on by itself invented results; they are dropped)."""
+    at = output.find("## Experimental Setup")
+    if at == -1:
+        return output
+    m = _BLOCK.search(output, at)
+    return output[: m.end()].rstrip() if m else output
+
+
+def parse_results_turn(text: str) -> str:
+    """Turn 5: the LaTeX of the remaining sections (its ```latex block, else the text)."""
+    blocks = [
+        b.group(2).strip() for b in _BLOCK.finditer(text) if b.group(1) in ("latex", "tex", None)
+    ]
+    return _cut_after_conclusion("\n\n".join(blocks) if blocks else text.strip())
+
+
+def results_grammar() -> str:
+    """Turn 5 for untrained models: experiments (with a number) and a conclusion."""
+    L = gbnf.literal
+    return (
+        "root ::= "
+        + L("```latex\n\\section{Experiments}\n")
+        + " nsentence "
+        + L("\n\n\\section{Conclusion}\n")
+        + " sentence "
+        + L("\n```")
+        + "\n"
+        + 'sentence ::= cap (" " word){2,6} "."\n'
+        + 'nsentence ::= cap (" " word){1,4} " " number (" " word){1,3} "."\n'
+        + "cap ::= [A-Z] [a-z]{1,7}\nword ::= [a-z]{1,8}\n"
+        + 'number ::= [1-9] [0-9]{0,1} "." [0-9]\n'
+    )
+
+
 # --- parsing -------------------------------------------------------------------------------
 
 

@@ -340,3 +340,41 @@ def test_plan_and_rubric_commands(home, small_paper, tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and "papercycle: error:" in bad.stderr
+
+
+def test_paper_draft_with_measured_results_runs_the_results_turn(home, small_paper, tmp_path):
+    from papercycle.daemon.project import Project
+
+    env = {**os.environ, "PAPERCYCLE_HOME": str(home.root)}
+    measured = [{"name": "Routing", "result": {"table": [["Method", "Acc"], ["Ours", 71.5]]}}]
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(measured))
+    out = tmp_path / "measured"
+    cmd = [
+        sys.executable,
+        "-m",
+        "papercycle.cli",
+        "draft",
+        "--paper",
+        "--bib",
+        str(small_paper.parent / "refs.bib"),
+        "--results",
+        str(results),
+        "-o",
+        str(out),
+        "--model",
+        "writer",
+        "--json",
+    ]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["results_output"].startswith("```latex")
+    assert answer["measured"] == measured
+    project = Project.build(out)
+    names = [s.node.title for s in project.section_slices() if s.node.kind == "section"]
+    assert "Experiments" in names and "Conclusion" in names
+    main = (out / "main.tex").read_text()
+    assert simulated.BEGIN not in main  # no invented block: the results were given
+    idea = json.loads((out / "idea.json").read_text())
+    assert idea["experimental_results"]["simulated"] is False

@@ -433,3 +433,36 @@ def test_latex_syntax_numbers_stay_untouched():
     text = r"\includegraphics[width=0.5\linewidth]{figures/3.png} \input{sec/2} \hspace{1em} x"
     block, _ = simulated.mark_block(text + r" \section{Results on 3 sets}")
     assert text in block and r"Results on \papercyclesimulated{3} sets" in block
+
+
+def test_measured_results_mark_only_numbers_they_do_not_hold(tmp_path, example):
+    measured = [
+        {
+            "name": "QA",
+            "result": {"table": [["Method", "Acc"], ["Ours", 91.2], ["Longformer", 89.0]]},
+        }
+    ]
+    paper = cr.parse(SAMPLE)
+    paper.experimental_results = None
+    keys = sorted(example.bibliography.entries)
+    paper_engine.write_project(paper, tmp_path / "m", "", keys, measured)
+    main = (tmp_path / "m" / "main.tex").read_text()
+    results = main[main.index("\\section{Experiments}") : main.index("\\bibliographystyle")]
+    assert "reaches 91.2\\%" in results and "Longformer & 89.0" in results  # measured
+    assert "\\papercyclesimulated{2.2}" in results  # not in the results: the model's own
+    assert simulated.BEGIN not in results
+    assert simulated.unmarked_numbers(results, ["91.2", "89.0", "3", "3.1", "98"]) == []
+    idea = json.loads((tmp_path / "m" / "idea.json").read_text())
+    assert idea["experimental_results"] == {
+        "simulated": False,
+        "note": "given by the authors",
+        "data": measured,
+    }
+
+
+def test_setup_turn_drops_the_models_own_results():
+    turn = cr.setup_turn(SAMPLE)
+    assert turn.endswith("```") and "Experimental_results" not in turn and "91.2" not in turn
+    assert cr.parse_results_turn("```latex\n\\section{Experiments}\nA 1.0.\n```").startswith(
+        "\\section{Experiments}"
+    )
