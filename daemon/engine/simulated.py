@@ -31,10 +31,8 @@ DEFINITION = (
     r"\ifdefined\papercyclesimulated\else\protected\def\papercyclesimulated#1"
     r"{\ifdefined\colorbox\colorbox{yellow}{#1}\else\fbox{#1}\fi}\fi"
 )
-BANNER = (
-    r"\papercyclesimulated{\textbf{Simulated results}: written by a model, not measured."
-    r" Replace every highlighted number with a measured one, then remove the markers.}"
-)
+# Short: a \colorbox does not break lines.
+BANNER = r"\papercyclesimulated{\textbf{Simulated results: written by a model, not measured}}"
 BEGIN = f"{COMMENT} -- begin: invented by a model; replace with measured results"
 END = f"{COMMENT} -- end"
 
