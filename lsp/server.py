@@ -50,6 +50,7 @@ class PapercycleServer(LanguageServer):
         self.reviews: dict[Path, ProjectReviews] = {}
         self.dismissals: dict[Path, Dismissals] = {}
         self.disk_base: dict[Path, str] = {}  # text of unopened files when last reviewed
+        self._probes: dict[Path, tuple] = {}  # path -> ((version, disk text), diff document)
         self.published: dict[Path, set[str]] = {}  # root -> uris with diagnostics
         self.jobs: dict[str, asyncio.Task] = {}  # running long work, by job name
         self.drafts: dict[str, drafts.Draft] = {}
@@ -129,10 +130,14 @@ class PapercycleServer(LanguageServer):
             before = self.disk_base.get(path)
             if before is None or before == doc.text:
                 return start, end
-            # Reviewed from disk, open since with other text: shift around the changed middle.
-            probe = Document(doc.uri, path, before, -1)
-            probe.apply(0, [types.TextDocumentContentChangeWholeDocument(doc.text)], UTF16)
-            return probe.map_range(-1, start, end)
+            # Reviewed from disk, open since with other text: shift around the changed middle
+            # (one diff per document version, shared by its findings).
+            cached = self._probes.get(path)
+            if cached is None or cached[0] != (doc.version, before):
+                probe = Document(doc.uri, path, before, -1, first_version=-1)
+                probe.apply(0, [types.TextDocumentContentChangeWholeDocument(doc.text)], UTF16)
+                cached = self._probes[path] = ((doc.version, before), probe)
+            return cached[1].map_range(-1, start, end)
 
         return map_range
 

@@ -314,3 +314,22 @@ async def test_outline_reports_simulated_results_and_hidden_text(tmp_path):
     assert diagnostics.severity_of(f, Settings()) == types.DiagnosticSeverity.Error
     assert [h.name for h in outline.headings] == ["Section 1 Results"]
     assert outline.title is not None and outline.documentclass == (paper.resolve(), 0, 14)
+
+
+def test_findings_reviewed_from_disk_follow_a_buffer_opened_later():
+    from papercycle.lsp.server import PapercycleServer
+
+    ls = PapercycleServer()
+    disk = "intro text\nThe claim is here.\nend\n"
+    path = Path("/paper/part.tex")
+    ls.disk_base[path] = disk
+    doc = ls.docs.open(
+        types.TextDocumentItem("file:///paper/part.tex", "latex", 3, "NEW LINE\n" + disk)
+    )
+    doc.path = path
+    mapper = ls._mapper(path, doc)
+    start = disk.index("The claim")
+    assert mapper(None, start, start + 9) == (start + 9, start + 18)
+    assert mapper(None, 0, 5) == (9, 14)  # the new first line shifts everything
+    closed = ls._mapper(path, None)
+    assert closed(None, 1, 2) == (1, 2) and closed(3, 1, 2) is None
