@@ -33,6 +33,14 @@ from papercycle.daemon.store import cache_key
 _HEADING = re.compile(
     r"\\(?:part|chapter|section|subsection|subsubsection)\*?\s*[\[{]|\\appendix\b"
     r"|\\begin\s*\{thebibliography\}|\\bibliography\s*\{|\\printbibliography|\\end\s*\{document\}"
+    # The next section may sit in an included file: a draft goes before the inclusion.
+    r"|\\(?:input|include)\s*\{"
+)
+# Lines that are not prose: a paragraph to continue or rewrite never spans them.
+_STRUCTURE_LINE = re.compile(
+    r"^[ \t]*(?:\\(?:part|chapter|section|subsection|subsubsection|paragraph|label|maketitle"
+    r"|input|include)\b|%)[^\n]*$",
+    re.M,
 )
 _ANY_HEADING = re.compile(r"\\(?:section|subsection|subsubsection|paragraph)\*?\{([^{}]*)\}")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -118,16 +126,18 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
     raise DraftError("project", f"no section {selector!r} (sections: {known})")
 
 
-def _body_span(project: Project, part: SectionSlice) -> tuple[Path, int, int, str]:
-    """(file, start, end, text) of the section's own source text, heading excluded."""
+def _body_span(project: Project, part: SectionSlice) -> tuple[Path, int, int, str, bool]:
+    """(file, start, end, text, inside an abstract environment) of the section's own source
+    text, heading excluded."""
     r = part.node.range
     assert r is not None
     text = project.file_text(r.path) or ""
     if part.node.kind == "abstract":
-        start = text.find("}", r.start) + 1 if "\\begin" in text[r.start : r.end + 20] else r.end
-        end = text.find("\\end{abstract}", start)
-        end = len(text) if end == -1 else end
-        return r.path, start, end, text
+        m = re.compile(r"\\begin\s*\{abstract\}").match(text, r.start)
+        end = text.find("\\end{abstract}", m.end()) if m else -1
+        if m and end != -1:
+            return r.path, m.end(), end, text, True
+        # \abstract{...} or an unclosed environment: treated like a heading (insert after).
     line_end = text.find("\n", r.end)
     start = len(text) if line_end == -1 else line_end + 1
     m = _HEADING.search(text, start)
@@ -135,7 +145,7 @@ def _body_span(project: Project, part: SectionSlice) -> tuple[Path, int, int, st
     # Back over the whitespace before the next heading.
     while end > start and text[end - 1] in " \t\n":
         end -= 1
-    return r.path, start, end, text
+    return r.path, start, end, text, False
 
 
 def _paragraph_at(text: str, offset: int) -> tuple[int, int]:
@@ -146,6 +156,12 @@ def _paragraph_at(text: str, offset: int) -> tuple[int, int]:
         if m.end() <= offset:
             start = m.end()
         elif m.start() >= offset:
+            end = m.start()
+            break
+    for m in _STRUCTURE_LINE.finditer(text, start, end):
+        if m.end() <= offset:
+            start = m.end()
+        elif m.start() > offset:
             end = m.start()
             break
     while start < end and text[start] in " \t\n":
@@ -159,7 +175,7 @@ def _target(
     project: Project, part: SectionSlice, kind: str, cursor: tuple[str, int] | None
 ) -> tuple[DraftTarget, str, str]:
     """Where the draft goes, the notes under the heading and the paragraph to work on."""
-    path, start, end, text = _body_span(project, part)
+    path, start, end, text, environment = _body_span(project, part)
     notes = text[start:end]
     if kind in ("continue", "rewrite"):
         if cursor is None:
@@ -175,7 +191,7 @@ def _target(
         if kind == "continue":
             return DraftTarget(path, b, b, "insert", before=" "), notes, text[a:b]
         return DraftTarget(path, a, b, "replace"), notes, text[a:b]
-    if kind == "abstract" and part.node.kind == "abstract":
+    if kind == "abstract" and environment:
         return DraftTarget(path, start, end, "replace", before="\n", after="\n"), notes, ""
     before = "\n\n" if notes.strip() else ""
     if end == start and start > 0 and text[start - 1] != "\n":

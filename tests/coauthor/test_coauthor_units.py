@@ -466,3 +466,25 @@ def test_setup_turn_drops_the_models_own_results():
     assert cr.parse_results_turn("```latex\n\\section{Experiments}\nA 1.0.\n```").startswith(
         "\\section{Experiments}"
     )
+
+
+def test_draft_targets_respect_headings_and_inclusions(tmp_path, offline_render):
+    from papercycle.daemon.config import ModelConfig
+
+    (tmp_path / "related.tex").write_text("\\section{Related Work}\nOld.\n")
+    main = (
+        "\\documentclass{article}\n\\begin{document}\n\\section{Introduction}\n"
+        "\\label{sec:intro}\nFirst sentence here.\nSecond line.\n\n"
+        "\\input{related}\n\\section{Method}\nM.\n\\end{document}\n"
+    )
+    (tmp_path / "main.tex").write_text(main)
+    project = Project.build(tmp_path / "main.tex")
+    model = ModelConfig(name="m", path="/m.gguf", structured=True)
+    intro = draft.prepare_draft(project, model, "Introduction")
+    # before the \input of the next section, not after the included file's text
+    assert intro.target.start == main.index("Second line.") + len("Second line.")
+    cursor = {"path": str(tmp_path / "main.tex"), "offset": main.index("sentence")}
+    rewrite = draft.prepare_draft(project, model, cursor, "rewrite")
+    assert main[rewrite.target.start : rewrite.target.end] == "First sentence here.\nSecond line."
+    result = draft.finish_draft(project, rewrite, "Better sentence.")
+    assert result["mode"] == "replace" and result["text"] == "Better sentence."
