@@ -410,6 +410,11 @@ def looks_like(text: str) -> bool:
     return bool(re.search(r'"(Overall|Soundness|Decision)"\s*:', text))
 
 
+def has_form(text: str) -> bool:
+    """Whether `text` holds a complete JSON object with the form's fields."""
+    return jsontext.find_object(text, FORM_FIELDS) is not None
+
+
 def parse(text: str) -> Review:
     review = Review(format="aiscientist", raw_text=text)
     form = jsontext.find_object(text, FORM_FIELDS)

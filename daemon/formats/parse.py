@@ -16,9 +16,12 @@ PARSERS = {
 def detect_format(text: str) -> str | None:
     """The format `text` is written in, or None when nothing review-like is recognisable.
 
-    DeepReviewer's `\\boxed_` blocks are checked first: its simulated reviewers use the same
-    `## Reviewer` headings as CycleReviewer.
+    A complete AI Scientist form comes first: it is a JSON object, so markers of other
+    formats quoted inside its strings say nothing. Then DeepReviewer's `\\boxed_` blocks:
+    its simulated reviewers use the same `## Reviewer` headings as CycleReviewer.
     """
+    if aiscientist.looks_like(text) and aiscientist.has_form(text):
+        return "aiscientist"
     if deepreviewer.looks_like(text):
         return "deepreviewer"
     if cyclereviewer.looks_like(text):
