@@ -214,12 +214,14 @@ def bibliography_lines(
 
 def grammar(kind: str, keys: Sequence[str], *, paragraphs: int = 2) -> str:
     r"""Plain LaTeX prose for untrained models: sentences of lowercase words, numbers and
-    `\cite{key}` with `keys` only, `paragraphs` paragraphs at most."""
+    `\cite{key}` with `keys` only, `paragraphs` paragraphs of 6 to 10 sentences. (Long on
+    purpose: a draft a tiny model writes in a blink could not be cancelled mid-stream;
+    `max_tokens` bounds it.)"""
     kind = normal_kind(kind)
     paragraphs = 1 if kind in ("abstract", "continue", "rewrite") else paragraphs
     rules = [
-        f'root ::= para ("\\n\\n" para){{0,{paragraphs - 1}}}',
-        'para ::= sentence (" " sentence){2,4}',
+        f'root ::= para ("\\n\\n" para){{{paragraphs - 1}}}',
+        'para ::= sentence (" " sentence){5,9}',
         'sentence ::= cap (" " item){4,12} "."',
         "cap ::= [A-Z] [a-z]{1,9}",
         "word ::= [a-z]{1,10}",
