@@ -199,6 +199,28 @@ def _target(
     return DraftTarget(path, end, end, "insert", before=before, after="\n\n"), notes, ""
 
 
+WITHHELD = "[withheld by papercycle: this field holds instructions to AI models]"
+
+
+def safe_entries(entries) -> list:
+    """Bibliography entries with every field that reads like an instruction to a model (the
+    project model reports them as `bib-field` findings) replaced by a marker: the researcher
+    model reads abstracts, so a planted one must not steer it."""
+    from dataclasses import replace
+
+    from papercycle.daemon.project.hidden import looks_like_injection
+
+    out = []
+    for e in entries:
+        bad = {k for k, v in e.fields.items() if isinstance(v, str) and looks_like_injection(v)}
+        out.append(
+            replace(e, fields={k: (WITHHELD if k in bad else v) for k, v in e.fields.items()})
+            if bad
+            else e
+        )
+    return out
+
+
 def draft_context(project: Project, part: SectionSlice) -> fmt.DraftContext:
     slices = [s for s in _slices(project) if s.node.kind != "abstract"]
     abstract = next((s.text for s in project.section_slices() if s.node.kind == "abstract"), "")
@@ -242,7 +264,7 @@ def prepare_draft(
     # token); keys left out of the prompt stay citable.
     room = max(0, model.n_ctx - int(model.settings().get("max_tokens", 512)))
     ctx.bibliography, left_out = fmt.bibliography_lines(
-        list(project.bibliography.entries.values()), budget=max(1500, room * 3 // 2)
+        safe_entries(project.bibliography.entries.values()), budget=max(1500, room * 3 // 2)
     )
     ctx.notes, ctx.target, ctx.comment, ctx.instruction = notes, paragraph, comment, instruction
     keys = sorted(project.bibliography.entries)

@@ -52,7 +52,9 @@ def bib_entries(bib_path: Path) -> list:
 def prepare_paper_draft(
     entries: list, model: ModelConfig, topic: str | None = None
 ) -> GenerationRequest:
-    messages = cr.build_messages(cr.render_references(entries), topic)
+    from papercycle.daemon.engine.draft import safe_entries
+
+    messages = cr.build_messages(cr.render_references(safe_entries(entries)), topic)
     keys = [e.key for e in entries]
     grammar = cr.grammar(keys) if model.structured else None
     settings = model.settings()  # the defaults are the package's (temperature 0.4, top_p 0.95)

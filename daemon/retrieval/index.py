@@ -141,9 +141,15 @@ class Index:
     @classmethod
     def from_bibliography(cls, entries: Iterable) -> Index:
         """One passage per BibEntry: its title, and its abstract when it has one."""
+        from papercycle.daemon.project.hidden import looks_like_injection
+
         index = cls()
         for e in entries:
             text = e.abstract or ""
+            if looks_like_injection(text) or looks_like_injection(e.title or ""):
+                # A planted instruction must not reach the reviewer through a "passage".
+                index.warnings.append(f"{e.key}: holds instructions to models; not indexed")
+                continue
             if not (e.title or text):
                 continue
             index.passages.append(Passage(e.title or e.key, text, f"bib:{e.key}", e.key))
@@ -179,9 +185,14 @@ class Index:
         self._bm25 = None
 
     def add_text(self, title: str, text: str, source: str) -> None:
+        from papercycle.daemon.project.hidden import looks_like_injection
+
         words = text.split()
         for n, start in enumerate(range(0, len(words), PASSAGE_WORDS)):
             chunk = " ".join(words[start : start + PASSAGE_WORDS])
+            if looks_like_injection(chunk):
+                self.warnings.append(f"{source}#{n}: holds instructions to models; not indexed")
+                continue
             if chunk.strip():
                 self.passages.append(Passage(title, chunk, f"{source}#{n}"))
         self._bm25 = None
