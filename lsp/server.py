@@ -85,6 +85,13 @@ class PapercycleServer(LanguageServer):
         task.add_done_callback(_log_failure)
         return task
 
+    def finish_job(self) -> None:
+        """The current task's work is done: take it out of the cancellable jobs."""
+        task = asyncio.current_task()
+        for name, job in list(self.jobs.items()):
+            if job is task:
+                self.jobs.pop(name, None)
+
     def message(self, text: str, kind=types.MessageType.Info, once: bool = False) -> None:
         if once:
             if text in self._messages_shown:
@@ -463,6 +470,7 @@ class PapercycleServer(LanguageServer):
                     f"papercycle: draft failed: {error.message}", types.MessageType.Warning
                 )
             return None
+        self.finish_job()  # generated: a cancel has nothing left to stop
         draft.text = str(result.get("text", draft.text))
         target = drafts.place(draft, result)
         if target is not None and target != draft.path:

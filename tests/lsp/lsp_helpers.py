@@ -160,6 +160,7 @@ class Session:
         self.applied: list[types.ApplyWorkspaceEditParams] = []
         self.drafts: list[dict] = []
         self.lens_refreshes = 0
+        self.draft_hooks: list = []  # called with each papercycle/draft notification
         self.initialized: types.InitializeResult | None = None
         self.versions: dict[str, list[int | None]] = {}
 
@@ -218,7 +219,10 @@ async def start_session(
     @client.feature("papercycle/draft")
     def draft_chunk(params):
         # pygls gives unknown notifications' params as a namedtuple
-        session.drafts.append(params._asdict() if hasattr(params, "_asdict") else dict(params))
+        chunk = params._asdict() if hasattr(params, "_asdict") else dict(params)
+        session.drafts.append(chunk)
+        for hook in list(session.draft_hooks):
+            hook(chunk)
 
     client.protocol.fm._features.pop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, None)
 
