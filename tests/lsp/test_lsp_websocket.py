@@ -32,9 +32,20 @@ def test_origin_allowlist():
 
 
 @pytest.fixture
-def ws_server(home):
+def ws_server(home, tmp_path):
+    token_file = tmp_path / "lsp-url"
     process = subprocess.Popen(
-        [sys.executable, "-m", "papercycle.cli", "lsp", "--ws", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "papercycle.cli",
+            "lsp",
+            "--ws",
+            "--port",
+            "0",
+            "--token-file",
+            str(token_file),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=home.env,
@@ -43,7 +54,11 @@ def ws_server(home):
     try:
         line = process.stdout.readline()
         assert line, "the server printed no URL"
-        yield process, json.loads(line)
+        info = json.loads(line)
+        assert token_file.read_text().strip() == info["url"]
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        assert info["url"].startswith("ws://127.0.0.1:")
+        yield process, info
     finally:
         process.terminate()
         try:
