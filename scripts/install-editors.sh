@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Editors the language server's headless tests drive: Debian's Neovim (0.7.2 on Debian 12).
-# Without it, tests/lsp/test_lsp_neovim.py is skipped with a reason. Safe to run again.
+# Editors the language server's headless tests drive, from Debian: Neovim (0.7.2 on Debian 12)
+# and Emacs with Eglot (emacs-nox 28.2 + elpa-eglot 1.9). Without them, tests/lsp/
+# test_lsp_neovim.py and test_lsp_emacs.py are skipped with a reason. Safe to run again.
 set -euo pipefail
-if command -v nvim >/dev/null 2>&1; then
-    echo "nvim present: $(nvim --version | head -n 1)"
+missing=()
+command -v nvim >/dev/null 2>&1 || missing+=(neovim)
+command -v emacs >/dev/null 2>&1 || missing+=(emacs-nox)
+ls -d /usr/share/emacs/site-lisp/elpa*/eglot-* >/dev/null 2>&1 || missing+=(elpa-eglot)
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "editors present: $(nvim --version | head -n 1); $(emacs --version | head -n 1); eglot"
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-editors: no apt-get here; install Neovim >= 0.7 yourself (the test skips without it)" >&2
+    echo "install-editors: no apt-get here; install ${missing[*]} yourself (the tests skip without them)" >&2
     exit 0
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        echo "install-editors: not root and no sudo; skipping (the Neovim test will be skipped)" >&2
+        echo "install-editors: not root and no sudo; ${missing[*]} not installed (their tests skip)" >&2
         exit 0
     fi
 fi
-$SUDO apt-get install -y --no-install-recommends neovim || {
-    $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends neovim
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}" || {
+    $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 }
-nvim --version | head -n 1
+echo "installed: ${missing[*]}"
