@@ -57,6 +57,10 @@ class Generation:
     tokens: int
     finish: str  # "stop", "length", "cancelled"
     seconds: float
+    # prompt tokens evaluated by the model (after KV-cache prefix reuse) and reused from it;
+    # None where the backend cannot tell (an HTTP server)
+    prompt_evaluated: int | None = None
+    prompt_reused: int | None = None
 
 
 TokenSink = Callable[[str], None]

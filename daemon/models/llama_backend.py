@@ -18,6 +18,7 @@ from papercycle.daemon.models.backend import (
     GenerationError,
     TokenSink,
 )
+from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
@@ -35,12 +36,18 @@ class LlamaBackend:
         n_gpu_layers: int,
         memory_bytes: int,
         n_batch: int = 512,
+        snapshots: Snapshots | None = None,
     ) -> None:
         from llama_cpp import Llama
 
         self.path = path
         self.n_ctx = n_ctx
         self.memory_bytes = memory_bytes
+        # KV states of long prompts kept across other work on this model (kv_state.py)
+        self.snapshots = snapshots
+        # prompt tokens actually evaluated (after prefix reuse), over this backend's life
+        self.prompt_tokens_evaluated = 0
+        self.prompt_tokens_reused = 0
         try:
             self.llama = Llama(
                 model_path=path,
@@ -86,14 +93,27 @@ class LlamaBackend:
         if cancel.cancelled:
             return Generation("", prompt_tokens, 0, "cancelled", 0.0)
         tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-        self.llama.reset()
+        # The KV cache keeps the longest prefix this prompt shares with the last one (or with a
+        # saved state): only the tokens after the first difference are evaluated.
+        reused = reuse_prefix(self.llama, tokens, self.snapshots)
+        evaluated = len(tokens) - reused  # the last prompt token is evaluated by the sampler
+        self.prompt_tokens_evaluated += evaluated
+        self.prompt_tokens_reused += reused
         # The prompt is evaluated here batch by batch, so that a cancel also stops a long
         # prompt (minutes for a whole paper on a few cores) and clients see its progress;
         # create_completion then reuses the evaluated prefix and decodes the last token only.
         batch = max(1, int(self.llama.n_batch))
-        for done in range(0, len(tokens) - 1, batch):
+        for done in range(reused, len(tokens) - 1, batch):
             if cancel.cancelled:
-                return Generation("", prompt_tokens, 0, "cancelled", time.monotonic() - started)
+                return Generation(
+                    "",
+                    prompt_tokens,
+                    0,
+                    "cancelled",
+                    time.monotonic() - started,
+                    prompt_evaluated=int(self.llama.n_tokens) - reused,
+                    prompt_reused=reused,
+                )
             self.llama.eval(tokens[done : min(done + batch, len(tokens) - 1)])
             on_event(
                 "progress",
@@ -125,8 +145,16 @@ class LlamaBackend:
         if cancel.cancelled:
             finish = "cancelled"
         decoded = cancel.tokens if cancel.cancelled else len(pieces)
+        if self.snapshots is not None:
+            self.snapshots.save(self.llama)  # a long context survives the next other prompt
         return Generation(
-            "".join(pieces), prompt_tokens, decoded, finish, time.monotonic() - started
+            "".join(pieces),
+            prompt_tokens,
+            decoded,
+            finish,
+            time.monotonic() - started,
+            prompt_evaluated=evaluated,
+            prompt_reused=reused,
         )
 
     def close(self) -> None:

@@ -137,6 +137,11 @@ class Registry:
         self.loaded: dict[str, Loaded] = {}
         self._tokenizers: dict[str, Any] = {}
         self._lock = threading.RLock()
+        # saved KV states per model file and context size (models/kv_state.py); they outlive
+        # an unload, so a reloaded model still skips the prefix it had read
+        self._snapshots: dict[tuple, Any] = {}
+        # prompt tokens evaluated by unloaded backends (the live ones count their own)
+        self._evaluated_before = 0
 
     @property
     def budget_bytes(self) -> int:
@@ -182,11 +187,18 @@ class Registry:
             self.loaded[model.name] = entry
             return entry
         check_model(model)
+        same = self._same_weights(model)
+        if same is not None:
+            # Another name for the same file and context (e.g. the paper and the section
+            # reviewer): one llama.cpp object, so its KV cache is shared, not evicted.
+            entry = Loaded(model, same.backend, time.monotonic(), time.monotonic())
+            self.loaded[model.name] = entry
+            return entry
         need = estimate_memory(model)
         for name, other in list(self.loaded.items()):
             if other.config.role == model.role and other.busy == 0:
                 self._unload(name)  # one resident model per role
-        used = sum(e.backend.memory_bytes for e in self.loaded.values())
+        used = sum({id(e.backend): e.backend.memory_bytes for e in self.loaded.values()}.values())
         for name, other in sorted(self.loaded.items(), key=lambda kv: kv[1].last_used):
             if used + need <= self.budget_bytes:
                 break
@@ -205,7 +217,12 @@ class Registry:
 
         try:
             backend = LlamaBackend(
-                model.path, model.n_ctx, model.n_threads, model.n_gpu_layers, need
+                model.path,
+                model.n_ctx,
+                model.n_threads,
+                model.n_gpu_layers,
+                need,
+                snapshots=self._snapshots_for(model),
             )
         except GenerationError as error:
             raise ModelError(f"model {model.name!r}: {error}") from None
@@ -215,10 +232,56 @@ class Registry:
         self.loaded[model.name] = entry
         return entry
 
+    @staticmethod
+    def _weights(model: ModelConfig) -> tuple:
+        return (str(Path(model.path).resolve()), model.n_ctx, model.n_threads, model.n_gpu_layers)
+
+    def _same_weights(self, model: ModelConfig) -> Loaded | None:
+        if model.backend != "llama":
+            return None
+        for other in self.loaded.values():
+            if other.config.backend == "llama" and self._weights(other.config) == self._weights(
+                model
+            ):
+                return other
+        return None
+
+    def _snapshots_for(self, model: ModelConfig) -> Any:
+        from papercycle.daemon.models.kv_state import Snapshots
+
+        key = (str(identity(model)), model.n_ctx)
+        snaps = self._snapshots.get(key)
+        if snaps is None:
+            daemon = self.config.daemon
+            snaps = self._snapshots[key] = Snapshots(
+                int(getattr(daemon, "kv_state_budget_mb", 1024)) * 1024 * 1024,
+                int(getattr(daemon, "kv_state_min_tokens", 256)),
+            )
+        return snaps
+
     def _unload(self, name: str) -> None:
         entry = self.loaded.pop(name, None)
-        if entry is not None:
-            entry.backend.close()
+        if entry is None:
+            return
+        if any(other.backend is entry.backend for other in self.loaded.values()):
+            return  # still served under another name
+        self._evaluated_before += getattr(entry.backend, "prompt_tokens_evaluated", 0)
+        entry.backend.close()
+
+    def prompt_tokens_evaluated(self) -> int:
+        """Prompt tokens llama.cpp evaluated since the daemon started (after prefix reuse)."""
+        with self._lock:
+            live = {id(e.backend): e.backend for e in self.loaded.values()}
+            return self._evaluated_before + sum(
+                getattr(b, "prompt_tokens_evaluated", 0) for b in live.values()
+            )
+
+    def kv_states(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"model": key[0], "n_ctx": key[1], **snaps.status()}
+                for key, snaps in self._snapshots.items()
+            ]
 
     def sweep(self, now: float | None = None) -> list[str]:
         """Unload models idle for longer than keep_alive; returns their names."""
@@ -247,6 +310,8 @@ class Registry:
                     "backend": e.config.backend,
                     "memory_bytes": e.backend.memory_bytes,
                     "n_ctx": e.backend.n_ctx,
+                    "prompt_tokens_evaluated": getattr(e.backend, "prompt_tokens_evaluated", None),
+                    "prompt_tokens_reused": getattr(e.backend, "prompt_tokens_reused", None),
                     "busy": e.busy > 0,
                     "idle_seconds": round(now - e.last_used, 1),
                     "unload_in": None
