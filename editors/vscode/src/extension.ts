@@ -1,0 +1,440 @@
+// papercycle for VS Code: starts `papercycle lsp` and adds what an LSP client alone does not
+// show: a status bar item, a review panel, a live draft preview with Accept / Reject, and a
+// setup notification when the server cannot be found. Every papercycle command runs on the
+// server (workspace/executeCommand); this extension only fills in the active document and
+// cursor when a command comes from the palette.
+import * as fs from "fs";
+import * as os from "os";
+import * as vscode from "vscode";
+import {
+  ApplyWorkspaceEditParams,
+  ApplyWorkspaceEditRequest,
+  ApplyWorkspaceEditResult,
+  LanguageClient,
+  LanguageClientOptions,
+  MessageType,
+  ServerOptions,
+  ShowMessageNotification,
+  ShowMessageParams,
+  State,
+  TransportKind,
+  WorkDoneProgressCancelNotification,
+} from "vscode-languageclient/node";
+import { DraftMessage, DraftStore, sectionOfEditLabel } from "./drafts";
+import { resolveServer } from "./serverCommand";
+import { RESTART_KEYS, serverSettings } from "./settings";
+import { StatusModel } from "./status";
+import { ReviewTreeProvider } from "./reviewPanel";
+
+const LANGUAGES = ["latex", "tex", "bibtex"];
+const SERVER_COMMANDS = [
+  "papercycle.reviewDocument",
+  "papercycle.reviewSection",
+  "papercycle.draftSection",
+  "papercycle.cancel",
+  "papercycle.selectModel",
+  "papercycle.showStatus",
+];
+const DRAFT_SCHEME = "papercycle-draft";
+
+let ext: Extension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<Extension> {
+  ext = new Extension(context);
+  await ext.start();
+  return ext;
+}
+
+export async function deactivate(): Promise<void> {
+  await ext?.stopClient();
+}
+
+interface PendingDraft {
+  id: string;
+  section: string;
+  params: ApplyWorkspaceEditParams;
+  resolve(result: ApplyWorkspaceEditResult): void;
+}
+
+export class Extension {
+  readonly output = vscode.window.createOutputChannel("papercycle");
+  readonly status = new StatusModel();
+  readonly statusItem = vscode.window.createStatusBarItem("papercycle.status", vscode.StatusBarAlignment.Left, 10);
+  readonly drafts = new DraftStore();
+  readonly draftChanged = new vscode.EventEmitter<vscode.Uri>();
+  readonly review: ReviewTreeProvider;
+  client: LanguageClient | undefined;
+  private pending: PendingDraft | undefined;
+  private fallbackCommands: vscode.Disposable[] = [];
+
+  constructor(context: vscode.ExtensionContext) {
+    this.statusItem.name = "papercycle";
+    this.statusItem.command = "papercycle.quickPick";
+    this.render();
+    this.statusItem.show();
+    this.review = new ReviewTreeProvider();
+    const sub = context.subscriptions;
+    sub.push(this.output, this.statusItem, this.draftChanged);
+    sub.push(vscode.window.createTreeView("papercycle.review", { treeDataProvider: this.review, showCollapseAll: true }));
+    sub.push(vscode.languages.onDidChangeDiagnostics(() => this.review.refreshSoon()));
+    sub.push(vscode.window.onDidChangeActiveTextEditor(() => this.review.refreshSoon()));
+    sub.push(
+      vscode.workspace.registerTextDocumentContentProvider(DRAFT_SCHEME, {
+        onDidChange: this.draftChanged.event,
+        provideTextDocumentContent: (uri) => {
+          const draft = this.drafts.get(uri.path.replace(/^\//, "").replace(/\.tex$/, ""));
+          return draft ? this.drafts.previewText(draft) : "% this draft is gone";
+        },
+      }),
+    );
+    const reg = (name: string, fn: (...args: unknown[]) => unknown) =>
+      sub.push(vscode.commands.registerCommand(name, fn));
+    reg("papercycle.restartServer", () => this.restart());
+    reg("papercycle.showOutput", () => this.output.show(true));
+    reg("papercycle.showSetup", () => this.showSetup());
+    reg("papercycle.acceptDraft", () => this.settleDraft(true));
+    reg("papercycle.rejectDraft", () => this.settleDraft(false));
+    reg("papercycle.refreshReview", () => this.review.refresh());
+    reg("papercycle.quickPick", () => this.quickPick());
+    sub.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration("papercycle")) return;
+        if (RESTART_KEYS.some((k) => e.affectsConfiguration(k))) {
+          void this.restart();
+        } else if (this.client?.isRunning()) {
+          void this.client.sendNotification("workspace/didChangeConfiguration", {
+            settings: { papercycle: this.settings() },
+          });
+        }
+      }),
+    );
+  }
+
+  settings() {
+    return serverSettings(vscode.workspace.getConfiguration("papercycle"));
+  }
+
+  render(): void {
+    this.statusItem.text = this.status.text();
+    this.statusItem.tooltip = this.status.tooltip();
+    this.statusItem.backgroundColor =
+      this.status.phase === "error" || this.status.phase === "stopped"
+        ? new vscode.ThemeColor("statusBarItem.errorBackground")
+        : undefined;
+  }
+
+  log(line: string): void {
+    this.output.appendLine(`[${new Date().toISOString()}] ${line}`);
+  }
+
+  // -- the language client ---------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const config = vscode.workspace.getConfiguration("papercycle.server");
+    const resolution = resolveServer({
+      command: config.get<string[] | null>("command"),
+      python: config.get<string | null>("python"),
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      pathEnv: process.env.PATH ?? "",
+      home: os.homedir(),
+      isWindows: process.platform === "win32",
+      isExecutable: (file) => {
+        try {
+          fs.accessSync(file, fs.constants.X_OK);
+          return fs.statSync(file).isFile();
+        } catch {
+          return false;
+        }
+      },
+    });
+    if (!resolution.ok) {
+      this.status.serverStopped("papercycle not found");
+      this.render();
+      this.log(`cannot start the server: ${resolution.reason}; looked at: ${resolution.tried.join(", ")}`);
+      this.registerFallbacks();
+      void vscode.window
+        .showErrorMessage(
+          `papercycle: cannot find the papercycle language server (${resolution.reason}). ` +
+            "Install papercycle, or set papercycle.server.python to a Python that has it.",
+          "Show setup",
+          "Open settings",
+        )
+        .then((choice) => {
+          if (choice === "Show setup") void this.showSetup();
+          if (choice === "Open settings") void vscode.commands.executeCommand("workbench.action.openSettings", "papercycle.server");
+        });
+      return;
+    }
+    this.disposeFallbacks();
+    this.log(`starting ${resolution.command} ${resolution.args.join(" ")} (from ${resolution.source})`);
+    const serverOptions: ServerOptions = {
+      command: resolution.command,
+      args: resolution.args,
+      transport: TransportKind.stdio,
+      options: { env: process.env },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGES.flatMap((language) => [
+        { scheme: "file", language },
+        { scheme: "untitled", language },
+      ]),
+      outputChannel: this.output,
+      initializationOptions: { papercycle: this.settings() },
+      middleware: {
+        workspace: {
+          configuration: (params, token, next) => {
+            const answers = params.items.map((item) =>
+              item.section === "papercycle" ? this.settings() : undefined,
+            );
+            if (answers.every((a) => a !== undefined)) return answers;
+            return Promise.resolve(next(params, token)).then((theirs) =>
+              Array.isArray(theirs) ? theirs.map((t, i) => answers[i] ?? t) : theirs,
+            );
+          },
+        },
+        executeCommand: (command, args, next) => next(command, args.length ? args : this.defaultArgs(command)),
+        handleWorkDoneProgress: (token, params, next) => {
+          const key = String(token);
+          if (params.kind === "begin") this.status.begin(key, params.title, params.message, params.percentage);
+          else if (params.kind === "report") this.status.report(key, params.message, params.percentage);
+          else this.status.end(key);
+          this.render();
+          next(token, params);
+        },
+      },
+    };
+    const client = new LanguageClient("papercycle", "papercycle", serverOptions, clientOptions);
+    this.client = client;
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) this.status.serverRunning();
+      else if (e.newState === State.Starting) this.status.serverStarting();
+      else this.status.serverStopped("the language server stopped");
+      this.render();
+    });
+    client.onNotification(ShowMessageNotification.type, (p: ShowMessageParams) => this.showMessage(p));
+    client.onNotification("papercycle/draft", (p: DraftMessage) => this.onDraft(p));
+    client.onRequest(ApplyWorkspaceEditRequest.type, (p: ApplyWorkspaceEditParams) => this.applyEdit(p));
+    this.status.serverStarting();
+    this.render();
+    try {
+      await client.start();
+    } catch (error) {
+      this.status.error(`the language server failed to start: ${String(error)}`);
+      this.render();
+      this.log(`the language server failed to start: ${String(error)}`);
+      void vscode.window
+        .showErrorMessage(`papercycle: the language server failed to start (${String(error)}).`, "Show output", "Show setup")
+        .then((c) => {
+          if (c === "Show output") this.output.show(true);
+          if (c === "Show setup") void this.showSetup();
+        });
+    }
+  }
+
+  async stopClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(10000);
+      } catch (error) {
+        this.log(`stopping the server: ${String(error)}`);
+      }
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.log("restarting the language server");
+    await this.stopClient();
+    await this.start();
+  }
+
+  private registerFallbacks(): void {
+    if (this.fallbackCommands.length) return;
+    for (const name of SERVER_COMMANDS) {
+      this.fallbackCommands.push(vscode.commands.registerCommand(name, () => this.showSetup()));
+    }
+  }
+
+  private disposeFallbacks(): void {
+    for (const d of this.fallbackCommands) d.dispose();
+    this.fallbackCommands = [];
+  }
+
+  /** Arguments of a command run from the palette: the active LaTeX document and cursor. */
+  defaultArgs(command: string): unknown[] {
+    const editor = vscode.window.activeTextEditor;
+    const uri = editor?.document.uri.toString();
+    if (!editor || !uri) return [];
+    const pos = editor.selection.active;
+    switch (command) {
+      case "papercycle.reviewDocument":
+        return [uri];
+      case "papercycle.reviewSection":
+      case "papercycle.draftSection":
+        return [uri, { line: pos.line, character: pos.character }];
+      default:
+        return [];
+    }
+  }
+
+  private showMessage(p: ShowMessageParams): void {
+    this.status.message(p.message, p.type === MessageType.Warning || p.type === MessageType.Error);
+    this.render();
+    this.log(p.message);
+    if (p.type === MessageType.Error) void vscode.window.showErrorMessage(p.message);
+    else if (p.type === MessageType.Warning) void vscode.window.showWarningMessage(p.message);
+    else void vscode.window.showInformationMessage(p.message);
+  }
+
+  // -- drafts --------------------------------------------------------------------------------
+
+  draftUri(id: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: DRAFT_SCHEME, path: `/${id}.tex` });
+  }
+
+  private onDraft(p: DraftMessage): void {
+    const known = this.drafts.get(p.id) !== undefined;
+    const draft = this.drafts.update(p);
+    const uri = this.draftUri(draft.id);
+    this.draftChanged.fire(uri);
+    if (!known) {
+      this.log(`drafting ${draft.section} (${draft.id})`);
+      void vscode.workspace.openTextDocument(uri).then((doc) =>
+        vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true }),
+      );
+    }
+    if (draft.state === "cancelled") this.log(`draft of ${draft.section} cancelled`);
+  }
+
+  private async applyEdit(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+    const section = sectionOfEditLabel(params.label);
+    const draft = section !== null ? this.drafts.forSection(section) : undefined;
+    if (section === null || !draft) {
+      const edit = await this.client!.protocol2CodeConverter.asWorkspaceEdit(params.edit);
+      return { applied: await vscode.workspace.applyEdit(edit) };
+    }
+    this.pending?.resolve({ applied: false, failureReason: "a newer draft replaced it" });
+    draft.state = "ready";
+    this.draftChanged.fire(this.draftUri(draft.id));
+    void vscode.commands.executeCommand("setContext", "papercycle.draftPending", true);
+    return new Promise<ApplyWorkspaceEditResult>((resolve) => {
+      this.pending = { id: draft.id, section, params, resolve };
+      void vscode.window
+        .showInformationMessage(`papercycle: the draft of ${section} is ready.`, "Accept draft", "Reject draft")
+        .then((choice) => {
+          if (this.pending?.id !== draft.id) return;
+          if (choice === "Accept draft") void this.settleDraft(true);
+          else if (choice === "Reject draft") void this.settleDraft(false);
+        });
+    });
+  }
+
+  async settleDraft(accept: boolean): Promise<boolean> {
+    const pending = this.pending;
+    if (!pending || !this.client) {
+      void vscode.window.showInformationMessage("papercycle: no draft is waiting");
+      return false;
+    }
+    this.pending = undefined;
+    void vscode.commands.executeCommand("setContext", "papercycle.draftPending", false);
+    const draft = this.drafts.get(pending.id);
+    let applied = false;
+    if (accept) {
+      const edit = await this.client.protocol2CodeConverter.asWorkspaceEdit(pending.params.edit);
+      applied = await vscode.workspace.applyEdit(edit);
+      if (!applied) void vscode.window.showWarningMessage("papercycle: the draft could not be inserted (the file changed)");
+    }
+    if (draft) draft.state = accept && applied ? "accepted" : "rejected";
+    this.draftChanged.fire(this.draftUri(pending.id));
+    this.log(`draft of ${pending.section} ${accept && applied ? "accepted" : "rejected"}`);
+    pending.resolve(accept ? { applied } : { applied: false, failureReason: "rejected by the user" });
+    if (accept && applied) {
+      // show where it went
+      const edit = pending.params.edit;
+      const first = edit.documentChanges?.find((c) => "edits" in c) as
+        | { textDocument: { uri: string }; edits: { range: { start: { line: number } } }[] }
+        | undefined;
+      if (first) {
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(first.textDocument.uri));
+        const line = first.edits[0]?.range.start.line ?? 0;
+        await vscode.window.showTextDocument(doc, {
+          viewColumn: vscode.ViewColumn.One,
+          selection: new vscode.Range(line, 0, line, 0),
+        });
+      }
+    }
+    return applied;
+  }
+
+  // -- quick pick, setup ---------------------------------------------------------------------
+
+  async quickPick(): Promise<void> {
+    type Item = vscode.QuickPickItem & { run(): unknown };
+    const items: Item[] = [];
+    for (const job of this.status.jobs) {
+      items.push({ label: `$(debug-stop) Cancel: ${job.title}`, run: () => this.cancelAll() });
+    }
+    if (this.pending) {
+      items.push({ label: "$(check) Accept draft", run: () => this.settleDraft(true) });
+      items.push({ label: "$(close) Reject draft", run: () => this.settleDraft(false) });
+    }
+    const cmd = (label: string, command: string): Item => ({ label, run: () => vscode.commands.executeCommand(command) });
+    items.push(
+      cmd("$(checklist) Review document", "papercycle.reviewDocument"),
+      cmd("$(list-selection) Review section", "papercycle.reviewSection"),
+      cmd("$(edit) Draft section", "papercycle.draftSection"),
+      cmd("$(debug-stop) Cancel running work", "papercycle.cancel"),
+      cmd("$(server-process) Select model", "papercycle.selectModel"),
+      cmd("$(info) Show daemon status", "papercycle.showStatus"),
+      cmd("$(debug-restart) Restart server", "papercycle.restartServer"),
+      cmd("$(output) Show output", "papercycle.showOutput"),
+      cmd("$(book) Show setup", "papercycle.showSetup"),
+    );
+    const choice = await vscode.window.showQuickPick(items, { placeHolder: this.status.tooltip().split("\n")[0] });
+    if (choice) await choice.run();
+  }
+
+  private async cancelAll(): Promise<void> {
+    await vscode.commands.executeCommand("papercycle.cancel");
+    // also the $/progress tokens (the server cancels their job)
+    for (const token of this.status.tokens()) {
+      void this.client?.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+    }
+  }
+
+  async showSetup(): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument({ language: "markdown", content: SETUP });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+}
+
+const SETUP = `# papercycle setup
+
+papercycle runs its models on this machine. The extension starts the language server
+\`papercycle lsp\`; it looks for it, in order, in:
+
+1. the setting \`papercycle.server.command\` (e.g. \`["/home/me/papercycle/.venv/bin/papercycle", "lsp"]\`),
+2. the setting \`papercycle.server.python\` (a Python with papercycle installed: \`python -m papercycle.cli lsp\`),
+3. \`.venv/bin/papercycle\` or \`venv/bin/papercycle\` in a workspace folder,
+4. \`papercycle\` on the PATH VS Code was started with.
+
+## Install papercycle
+
+\`\`\`sh
+git clone <papercycle repository> && cd papercycle
+make install                       # creates .venv with papercycle in it
+.venv/bin/papercycle models list   # the models the daemon knows
+\`\`\`
+
+Then set \`papercycle.server.python\` to \`<clone>/.venv/bin/python\` and run
+**papercycle: Restart server** from the command palette.
+
+## Models
+
+Add a GGUF model once: \`papercycle models add NAME /path/to/model.gguf\`. Choose which model
+each role uses with the settings \`papercycle.models.reviewer\`, \`.section\` and \`.researcher\`,
+or with **papercycle: Select model**. Everything works offline.
+
+Logs: **papercycle: Show output**.
+`;
