@@ -22,7 +22,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
+# The editors' headless tests (Neovim, Emacs) need Debian's packages; the script installs what
+# is missing and the tests skip with a reason where it cannot.
 test: lint
+	bash scripts/install-editors.sh
 	$(PY) -m pytest
 
 test-fast: lint
