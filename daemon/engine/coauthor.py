@@ -69,15 +69,19 @@ def _priority(kind: str, params: dict) -> int:
 
 
 def _model(server, project_dir: Path | None, wanted: str | None, role: str) -> ModelConfig:
+    """The named model; else the project's `[review] researcher_model` / `grader_model`; else
+    the first model of `role`; else (none of that role) the default reviewer."""
     try:
         config = server.current_config().with_project(project_dir)
-        try:
+        if wanted:
             return config.model_for(wanted, role)
-        except ConfigError:
-            if wanted or role == "reviewer":
-                raise
-            # No model of that role: a researcher/grader request falls back to any model.
-            return config.model_for(None, "reviewer")
+        chosen = config.review.get(f"{role}_model")
+        if isinstance(chosen, str) and chosen:
+            return config.model_for(chosen, role)
+        of_role = [m for m in config.models.values() if m.role == role]
+        if of_role:
+            return of_role[0]
+        return config.model_for(None, "reviewer")
     except ConfigError as error:
         raise _failed("model", str(error)) from None
 
