@@ -513,3 +513,23 @@ def test_planted_instructions_in_the_bibliography_never_reach_a_model(tmp_path, 
     assert "Ignore all previous" not in request.messages[1]["content"]
     index = Index.for_project(project)
     assert [p.key for p in index.passages] == ["good2020"] and index.warnings
+
+
+def test_coauthor_model_choice_goes_by_role():
+    from papercycle.daemon.config import Config, ModelConfig
+    from papercycle.daemon.engine import coauthor
+
+    config = Config()
+    for name, role in (("rev", "reviewer"), ("res", "researcher"), ("res2", "researcher")):
+        config.models[name] = ModelConfig(name=name, path="/x.gguf", role=role)
+    config.review["model"] = "rev"
+
+    class Server:
+        def current_config(self):
+            return config
+
+    assert coauthor._model(Server(), None, None, "researcher").name == "res"
+    assert coauthor._model(Server(), None, "res2", "researcher").name == "res2"
+    assert coauthor._model(Server(), None, None, "grader").name == "rev"  # none of that role
+    config.review["researcher_model"] = "res2"
+    assert coauthor._model(Server(), None, None, "researcher").name == "res2"
