@@ -382,3 +382,36 @@ def test_paper_draft_with_measured_results_runs_the_results_turn(home, small_pap
     assert simulated.BEGIN not in main  # no invented block: the results were given
     idea = json.loads((out / "idea.json").read_text())
     assert idea["experimental_results"]["simulated"] is False
+
+
+async def test_the_language_servers_edit_keeps_the_markers(home, small_paper):
+    """The LSP's own draft plumbing (lsp/drafts.py: place the result, the text it inserts) on a
+    real daemon result: the edited file has every marker, and the check gate sees them."""
+    from papercycle.daemon.engine import simulated as sim
+    from papercycle.lsp import drafts
+
+    text = small_paper.read_text()
+    heading = text.index("\\section{Experiments}")
+    async with Client(home.paths) as client:
+        params = {
+            "path": str(small_paper),
+            "section": {"path": str(small_paper), "offset": heading},
+            "priority": "interactive",
+        }
+        result = await client.request("draft.section", params, timeout=TIMEOUT)
+    draft = drafts.Draft(
+        "d1",
+        small_paper.as_uri(),
+        small_paper.resolve(),
+        "Experiments",
+        drafts.insertion_offset(text, heading),
+        1,
+    )
+    draft.text = result["text"]
+    drafts.place(draft, result)
+    end = draft.insert_at if draft.replace_end is None else draft.replace_end
+    edited = text[: draft.insert_at] + drafts.insertion_text(draft) + text[end:]
+    section = edited[edited.index("\\section{Experiments}") : edited.index("\\section{Conclusion}")]
+    assert sim.BEGIN in section and sim.END in section and "\\papercyclesimulated{" in section
+    assert sim.unmarked_numbers(section) == []
+    assert len(sim.find_markers(edited)) == result["simulated"]["markers"]
