@@ -26,8 +26,27 @@ REQUEST_TYPES = (
     "cache.stats",
     "cache.clear",
     "shutdown",
+    "project.open",  # open projects: watching, incremental reviews (sessions.py)
+    "project.buffer",
+    "project.cursor",
+    "project.review",
+    "project.status",
+    "project.close",
+    "subscribe",
 )
-EVENT_KINDS = ("queued", "started", "loading", "loaded", "progress", "token", "partial")
+EVENT_KINDS = (
+    "queued",
+    "started",
+    "loading",
+    "loaded",
+    "progress",
+    "token",
+    "partial",
+    "sections.changed",  # subscribe (sessions.py)
+    "comments",
+    "paper",
+    "error",
+)
 ERROR_CODES = (
     "bad-request",  # malformed JSON, missing fields, unknown type
     "too-large",  # over the daemon's message size limit

@@ -30,6 +30,8 @@ from papercycle.daemon.models.registry import ModelError, Registry, check_model
 from papercycle.daemon.paths import Paths
 from papercycle.daemon.project import Project, ProjectError
 from papercycle.daemon.scheduler import PRIORITIES, Busy, Scheduler
+from papercycle.daemon.sessions import REQUEST_TYPES as SESSION_REQUESTS
+from papercycle.daemon.sessions import Sessions
 from papercycle.daemon.store import Store
 
 log = logging.getLogger("papercycle.daemon")
@@ -69,6 +71,7 @@ class Server:
         self._stop = asyncio.Event()
         self.requests = 0
         self.bad_messages = 0
+        self.sessions = Sessions(self)  # open projects: watching, incremental reviews
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -96,6 +99,7 @@ class Server:
         receiver = asyncio.create_task(self._receive_loop())
         await self._stop.wait()
         log.info("stopping: cancelling %d job(s)", len(self.active))
+        self.sessions.close_all()
         self.scheduler.cancel_all("the daemon is shutting down")
         for (peer, request_id), entry in list(self.active.items()):
             job = entry.get("job")
@@ -280,6 +284,8 @@ class Server:
             return {"models": await asyncio.to_thread(self._models)}
         if kind in ("review.paper", "review.section", "review.sections"):
             return await self._review(peer, request_id, kind, params)
+        if kind in SESSION_REQUESTS:  # open projects, buffers, subscriptions (sessions.py)
+            return await self.sessions.handle(peer, request_id, kind, params)
         if kind in coauthor.REQUEST_TYPES:  # drafts, plans, rubrics (engine/coauthor.py)
             return await coauthor.handle(self, peer, request_id, kind, params)
         raise RequestFailed("bad-request", f"unknown request type {kind!r}")
@@ -301,6 +307,9 @@ class Server:
             "bad_messages": self.bad_messages,
             "memory_budget_mb": self.config.daemon.memory_budget_mb,
             "cache": self.store.stats(),
+            "prompt_tokens_evaluated": self.registry.prompt_tokens_evaluated(),
+            "kv_states": self.registry.kv_states(),
+            "projects": self.sessions.status(),
         }
 
     def _models(self) -> list[dict[str, Any]]:
@@ -484,6 +493,8 @@ class Server:
         info = {
             "tokens": generation.tokens,
             "prompt_tokens": generation.prompt_tokens,
+            "prompt_evaluated": generation.prompt_evaluated,
+            "prompt_reused": generation.prompt_reused,
             "seconds": round(generation.seconds, 3),
             "finish": generation.finish,
         }

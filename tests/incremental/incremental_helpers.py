@@ -1,0 +1,86 @@
+"""A subscriber that records a project's events, and waits on them with timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from papercycle.daemon.client import Client
+
+TIMEOUT = 60.0
+
+
+class Watch:
+    def __init__(self, client: Client, project: str) -> None:
+        self.client = client
+        self.project = project
+        self.events: list[dict[str, Any]] = []
+        self._changed = asyncio.Condition()
+        self.stream = client.stream("subscribe", {"project": project})
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> Watch:
+        self._task = asyncio.create_task(self._pump())
+        # the subscription's first event is the current state
+        await self.wait_for(lambda e: e["event"] == "sections.changed")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.cancel(self.stream.id)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+    async def _pump(self) -> None:
+        async for event in self.stream:
+            async with self._changed:
+                self.events.append(event)
+                self._changed.notify_all()
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def since(self, mark: int, name: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.events[mark:] if name is None or e["event"] == name]
+
+    async def wait_for(self, predicate, start: int = 0, timeout: float = TIMEOUT) -> dict:
+        async def find() -> dict:
+            async with self._changed:
+                while True:
+                    for e in self.events[start:]:
+                        if predicate(e):
+                            return e
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
+    async def update(self, start: int, origin: str | None = None) -> dict:
+        return await self.wait_for(
+            lambda e: (
+                e["event"] == "sections.changed"
+                and e["origin"] != "subscribe"
+                and (origin is None or e["origin"] == origin)
+            ),
+            start,
+        )
+
+    async def status(self) -> dict:
+        return await self.client.request("project.status", {"project": self.project})
+
+    async def idle(self, timeout: float = TIMEOUT) -> dict:
+        """The project's status once nothing is pending (polled: the state, not a time)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            status = await self.status()
+            if status["idle"]:
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"project not idle within {timeout} s: {status}")
+            await asyncio.sleep(0.1)
+
+
+def comments_of(events: list[dict], ident: str) -> list[dict]:
+    return [e for e in events if e["event"] == "comments" and e["section"]["id"] == ident]
