@@ -1,0 +1,79 @@
+"""The Emacs package (editors/emacs, on Eglot) in `emacs --batch` (Debian's Emacs 28 +
+elpa-eglot 1.9): Flymake diagnostics, a code action through eglot-code-actions, a draft held in
+the side buffer and accepted with no "Server wants to edit" prompt, another rejected, saved."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from conftest import REPO, editor_env
+
+SCRIPT = REPO / "tests" / "editors" / "emacs_package.el"
+
+
+def _eglot_available() -> bool:
+    if shutil.which("emacs") is None:
+        return False
+    probe = subprocess.run(
+        ["emacs", "--batch", "-q", "--eval", '(princ (if (locate-library "eglot") 1 0))'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return probe.stdout.strip().endswith("1")
+
+
+pytestmark = pytest.mark.skipif(
+    not _eglot_available(),
+    reason="emacs with Eglot not installed (editors/install-test-deps.sh: emacs-nox elpa-eglot)",
+)
+
+
+def test_emacs_package_review_code_action_and_draft(home, paper, tmp_path, artifacts):
+    out = tmp_path / "emacs.json"
+    env = editor_env(
+        home,
+        tmp_path,
+        PC_PAPER=str(paper),
+        PC_OUT=str(out),
+        PC_PACKAGE=str(REPO / "editors" / "emacs"),
+    )
+    (tmp_path / "home").mkdir(exist_ok=True)
+    before = paper.read_text()
+    proc = subprocess.run(
+        ["emacs", "--batch", "-q", "-l", str(SCRIPT)],
+        env=env,
+        timeout=560,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert out.exists(), f"emacs wrote nothing: {proc.stdout[-2000:]} {proc.stderr[-3000:]}"
+    (artifacts / "emacs.json").write_text(out.read_text())  # what the editor saw
+    seen = json.loads(out.read_text())
+    assert seen.get("error") is None, (seen, proc.stderr[-3000:])
+    assert seen["mode"] == "latex-mode"
+    assert seen["server_class"] == "papercycle-eglot-server"
+    assert seen["diagnostics"] >= 1
+    assert any(t.startswith("Dismiss this comment") for t in seen["actions"]), seen["actions"]
+    assert seen["dismissed_gone"] is True
+    dismissed = json.loads((paper.parent / ".papercycle" / "dismissed.json").read_text())
+    assert len(dismissed["comments"]) == 1
+    # the draft streamed into the side buffer and was held there until accepted
+    assert seen["streamed"] > 0
+    assert seen["draft_text"].strip()
+    assert seen["preview"].startswith("Draft of") and "Method" in seen["preview"]
+    assert seen["unchanged_while_previewing"] is True
+    assert "draft ready" in seen["mode_line"]
+    assert seen["accepted"] is True and seen["preview_closed"] is True
+    assert seen["draft_text"].strip() in seen["buffer"]
+    assert seen["prompts"] == [], seen["prompts"]  # no "Server wants to edit ... Proceed?"
+    assert seen["rejected_unchanged"] is True
+    assert seen["progress_seen"] is True
+    on_disk = paper.read_text()
+    assert on_disk != before and seen["draft_text"].strip() in on_disk
