@@ -49,6 +49,8 @@ class Job:
     started: float | None = None
     done: asyncio.Future | None = None
     tokens: int = 0
+    yields: int = 0  # times it gave way to more urgent work (background jobs)
+    prompt_evaluated: int = 0  # prompt tokens evaluated before its yields
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         for sink in list(self.subscribers.values()):
@@ -159,8 +161,28 @@ class Scheduler:
             except Exception as error:  # reported to every subscriber by the server
                 log.warning("job %s failed: %s", job.number, error)
                 result = error
-            job.state = "done"
             self.running = None
+            if (
+                isinstance(result, Generation)
+                and result.finish == "yielded"
+                and not job.cancel.cancelled
+                and not self._stopping
+            ):
+                # a background job gave way to more urgent work: back in the queue; its
+                # evaluated prompt prefix waits in a saved KV state
+                job.state = "queued"
+                job.yields += 1
+                job.prompt_evaluated += result.prompt_evaluated or 0
+                heapq.heappush(self._heap, (job.priority, job.number, job))
+                job.emit(
+                    "queued", {"position": self._position(job), "yielded": True, **job.describe()}
+                )
+                continue
+            if isinstance(result, Generation) and result.finish == "yielded":
+                result.finish = "cancelled"  # cancelled (or stopping) while it gave way
+            if isinstance(result, Generation) and job.prompt_evaluated:
+                result.prompt_evaluated = (result.prompt_evaluated or 0) + job.prompt_evaluated
+            job.state = "done"
             self.completed += 1
             self._jobs.pop(job.key, None)
             if job.done is not None and not job.done.done():
@@ -168,6 +190,13 @@ class Scheduler:
                     job.done.set_exception(result)
                 else:
                     job.done.set_result(result)
+
+    def _urgent_waiting(self, job: Job) -> bool:
+        """(From the worker thread) a queued job more urgent than `job`."""
+        return any(
+            j.state == "queued" and j.priority < job.priority and not j.cancel.cancelled
+            for j in list(self._jobs.values())
+        )
 
     def _next(self) -> Job | None:
         while self._heap:
@@ -188,6 +217,8 @@ class Scheduler:
 
         if job.cancel.cancelled:
             return Generation("", None, 0, "cancelled", 0.0)
+        if job.priority == PRIORITIES["background"]:
+            job.cancel.should_yield = lambda: self._urgent_waiting(job)
         request = job.request
         entry = self.registry.acquire(request.model, post)
         try:

@@ -88,14 +88,19 @@ def units(project: Project) -> list[Unit]:
         label = f"{node.number} {node.title}".strip() if node.number else node.title.strip()
         if sep and head.strip() in (label, node.title.strip(), node.display_name()):
             start += len(head) + len(sep)
+        # no surrounding whitespace: the last section of a paper is followed by nothing, the
+        # others by a paragraph break, and a moved section must read the same
         body = text[start:end]
-        if not body.strip():
+        start += len(body) - len(body.lstrip())
+        end = start + len(body.strip())
+        body = text[start:end]
+        if not body:
             continue
         base = (node.kind, node.title.strip())
         n = seen.get(base, 0)
         seen[base] = n + 1
         digest = hashlib.sha256(
-            "\x00".join((node.kind, node.title.strip(), body.strip())).encode("utf-8")
+            "\x00".join((node.kind, node.title.strip(), body)).encode("utf-8")
         ).hexdigest()
         part = SectionSlice(
             UnnumberedNode(node),  # type: ignore[arg-type]

@@ -25,6 +25,14 @@ class Cancellation:
         self.tokens_at_cancel: int | None = None
         self.reason = ""
         self._stopped = False
+        # Set by the scheduler on background jobs: True when more urgent work waits. The
+        # backend checks it between prompt batches and then stops with finish "yielded"
+        # (the evaluated prefix is kept in a saved KV state, so the job resumes from there).
+        self.should_yield: Callable[[], bool] | None = None
+
+    def yield_now(self) -> bool:
+        check = self.should_yield
+        return bool(check is not None and not self.cancelled and check())
 
     def cancel(self, reason: str = "cancelled") -> None:
         if not self._event.is_set():
@@ -55,7 +63,7 @@ class Generation:
     text: str
     prompt_tokens: int | None
     tokens: int
-    finish: str  # "stop", "length", "cancelled"
+    finish: str  # "stop", "length", "cancelled", "yielded" (re-queued by the scheduler)
     seconds: float
     # prompt tokens evaluated by the model (after KV-cache prefix reuse) and reused from it;
     # None where the backend cannot tell (an HTTP server)

@@ -221,3 +221,57 @@ async def test_comments_of_other_sections_follow_their_text(home, project):
             stale = comments_of(watch.since(mark), "section:Topic 1#0")
             assert stale and stale[0]["stale"]
             await watch.idle()
+
+
+async def test_whole_paper_review_only_when_changed_enough(home, project):
+    main = project / "main.tex"
+    async with Client() as client:
+        opened = await _open(client, project, paper="auto")
+        async with Watch(client, opened["project"]) as watch:
+            status = await _reviewed_all(watch)
+            assert status["paper"] is not None and status["counters"]["paper_reviews"] == 1
+            paper = await watch.wait_for(lambda e: e["event"] == "paper")
+            assert paper["result"]["kind"] == "paper"
+            assert paper["result"]["generation"]["prompt_evaluated"] > 0
+
+            # one word: a section review, no whole-paper review
+            mark = watch.mark()
+            main.write_text(
+                ten_sections(
+                    {
+                        4: "Section 4 studies topic number 4 in depth. "
+                        "We measure effect 4 on one small dataset only."
+                    }
+                )
+            )
+            await watch.update(mark, "disk")
+            status = await watch.idle()
+            assert status["counters"]["paper_reviews"] == 1
+            assert watch.since(mark, "paper") == [] or all(
+                e["reviewed_revision"] == paper["reviewed_revision"]
+                for e in watch.since(mark, "paper")
+            )
+
+            # a section added: the whole paper again, in the background
+            mark = watch.mark()
+            text = main.read_text().replace(
+                "\\end{document}", "\\section{Limits}\nWe only tried one dataset.\n\\end{document}"
+            )
+            main.write_text(text)
+            update = await watch.update(mark, "disk")
+            assert [s["id"] for s in update["added"]] == ["section:Limits#0"]
+            fresh = await watch.wait_for(
+                lambda e: e["event"] == "paper" and e["reviewed_revision"] == update["revision"],
+                mark,
+            )
+            assert fresh["result"]["generation"]["prompt_reused"] > 0  # the KV prefix was kept
+            status = await watch.idle()
+            assert status["counters"]["paper_reviews"] == 2
+
+            # on request: the same text again (answered from the cache)
+            mark = watch.mark()
+            await client.request("project.review", {"project": opened["project"]})
+            await watch.wait_for(lambda e: e["event"] == "paper", mark)
+            daemon = await client.request("status")
+            assert daemon["prompt_tokens_evaluated"] > 0
+            assert daemon["projects"][0]["counters"]["paper_reviews"] == 2
