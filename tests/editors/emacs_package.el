@@ -120,6 +120,10 @@
         ;; a second draft, rejected
         (with-current-buffer paper-buffer
           (let ((after (buffer-string)))
+            ;; another section (Method grew by the accepted draft)
+            (goto-char (point-min))
+            (re-search-forward "^\\\\section{Experiments}")
+            (forward-line 1)
             (papercycle-draft)
             (pc-wait 120 (lambda () (plist-get papercycle--draft :edit)) "a second draft")
             (papercycle-reject-draft)

@@ -1,0 +1,61 @@
+"""The Neovim plugin (editors/neovim) in Debian's headless Neovim (0.7.2: start_client): review
+diagnostics, a code action through vim.lsp.buf.code_action, a draft previewed as virtual lines
+then accepted, another rejected, the buffer written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from conftest import REPO, editor_env
+
+SCRIPT = REPO / "tests" / "editors" / "neovim_plugin.lua"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("nvim") is None,
+    reason="nvim not installed (editors/install-test-deps.sh installs Debian's neovim)",
+)
+
+
+def test_neovim_plugin_review_code_action_and_draft(home, paper, tmp_path, artifacts):
+    out = tmp_path / "nvim.json"
+    env = editor_env(
+        home,
+        tmp_path,
+        PC_PAPER=str(paper),
+        PC_OUT=str(out),
+        PC_PLUGIN=str(REPO / "editors" / "neovim"),
+    )
+    before = paper.read_text()
+    proc = subprocess.run(
+        ["nvim", "--headless", "--clean", "-n", "-c", f"luafile {SCRIPT}"],
+        env=env,
+        timeout=560,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert out.exists(), f"nvim wrote nothing: {proc.stdout[-2000:]} {proc.stderr[-2000:]}"
+    (artifacts / "neovim.json").write_text(out.read_text())  # what the editor saw
+    seen = json.loads(out.read_text())
+    assert seen.get("error") is None, seen
+    assert seen["filetype"] == "tex"
+    assert seen["diagnostics"] >= 1
+    assert any(t.startswith("Dismiss this comment") for t in seen["actions"]), seen["actions"]
+    assert seen["dismissed_gone"] is True
+    dismissed = json.loads((paper.parent / ".papercycle" / "dismissed.json").read_text())
+    assert len(dismissed["comments"]) == 1
+    # the draft was previewed (virtual lines), not inserted until accepted
+    assert seen["preview_lines"] >= 3
+    assert seen["unchanged_while_previewing"] is True
+    assert seen["accepted"] is True and seen["marks_after_accept"] == 0
+    assert seen["draft_text"].strip() and seen["draft_text"].strip() in seen["buffer"]
+    assert seen["rejected_unchanged"] is True and seen["drafts_left"] == 0
+    assert seen["seen_progress"] is True
+    assert any("draft" in s for s in seen["statuses"]), seen["statuses"]
+    # written by :write only, with the accepted draft
+    on_disk = paper.read_text()
+    assert on_disk != before and seen["draft_text"].strip() in on_disk
