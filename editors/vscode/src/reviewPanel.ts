@@ -29,8 +29,8 @@ export class ReviewTreeProvider implements vscode.TreeDataProvider<Node> {
     if (summary) {
       const children: Node[] = [];
       if (summary.model) children.push({ kind: "info", label: "model", description: `${summary.model} (${summary.mode ?? "?"})` });
-      for (const [name, value] of summary.scores) children.push({ kind: "info", label: name, description: value, icon: "graph" });
       summary.ratings.forEach((r, i) => children.push({ kind: "info", label: `Reviewer ${i + 1}`, description: `rating ${r}`, icon: "person" }));
+      for (const [name, value] of summary.scores) children.push({ kind: "info", label: name, description: value, icon: "graph" });
       roots.push({
         kind: "info",
         label: `Rating ${summary.rating ?? "-"}`,

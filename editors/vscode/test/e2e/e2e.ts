@@ -27,7 +27,7 @@ const WORK = env("WORK");
 const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium");
 const STEP_MS = Number(env("STEP_TIMEOUT_S", "240")) * 1000;
 
-const result: { steps: string[]; statusSeen: string[]; problems: string[]; draft?: string; error?: string } = {
+const result: { steps: string[]; statusSeen: string[]; problems: string[]; panel?: string[]; draft?: string; error?: string } = {
   steps: [],
   statusSeen: [],
   problems: [],
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
         "window.commandCenter": false,
         "papercycle.server.python": PYTHON,
         "papercycle.models.researcher": "tiny-researcher",
+        "papercycle.models.reviewer": "tiny",
       },
       null,
       2,
@@ -248,6 +249,15 @@ async function main(): Promise<void> {
     await page.keyboard.press("Enter");
     await until("the hidden-injection problem gone", async () => !(await problemRows(page!)).some((r) => r.includes("hidden-injection")));
 
+    step("review the whole paper: the panel shows the rating, decision and each reviewer");
+    await page.locator(".tab", { hasText: "main.tex" }).first().click();
+    await commandPalette(page, "papercycle: Review document");
+    const ratingRow = pane.locator(".monaco-list-row", { hasText: /^Rating / }).first();
+    await ratingRow.waitFor({ state: "visible" });
+    await pane.locator(".monaco-list-row", { hasText: /^Reviewer 1/ }).first().waitFor({ state: "visible" });
+    result.panel = await pane.locator(".monaco-list-row").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).innerText.replace(/\s+/g, " ")));
+    await shot(page, "05b-review-panel-paper.png", ratingRow);
+
     step("draft a section: live preview, then accept");
     await page.locator(".monaco-editor .view-lines").first().click();
     await goToLine(page, methodLine);
@@ -270,6 +280,16 @@ async function main(): Promise<void> {
     await until("main.tex saved with the draft", async () => fs.readFileSync(path.join(WORKSPACE, "main.tex"), "utf8").split("\n").length > text.length);
     result.draft = preview;
     await shot(page, "07-draft-accepted.png");
+
+    step("a server that cannot be found: a notification with Show setup");
+    fs.mkdirSync(path.join(WORKSPACE, ".vscode"), { recursive: true });
+    fs.writeFileSync(path.join(WORKSPACE, ".vscode", "settings.json"), JSON.stringify({ "papercycle.server.python": path.join(WORK, "no-such-python") }));
+    const notFound = page.locator(".notification-toast", { hasText: "cannot find the papercycle language server" }).first();
+    await notFound.waitFor({ state: "visible" });
+    await page.locator(".statusbar-item", { hasText: "papercycle: stopped" }).first().waitFor({ state: "visible" });
+    await notFound.locator(".monaco-button", { hasText: "Show setup" }).click();
+    await page.locator(".monaco-editor .view-line", { hasText: "papercycle setup" }).first().waitFor({ state: "visible" });
+    await shot(page, "08-setup.png");
 
     step("the status bar showed progress");
     const seen = await page.evaluate(() => (window as unknown as { __pcStatus: string[] }).__pcStatus);
