@@ -35,7 +35,7 @@ const SERVER_COMMANDS = [
   "papercycle.selectModel",
   "papercycle.showStatus",
 ];
-const DRAFT_SCHEME = "papercycle-draft";
+const SCHEME = "papercycle"; // read-only documents: papercycle:/draft-ID.tex, papercycle:/setup.md
 
 let ext: Extension | undefined;
 
@@ -79,9 +79,10 @@ export class Extension {
     sub.push(vscode.languages.onDidChangeDiagnostics(() => this.review.refreshSoon()));
     sub.push(vscode.window.onDidChangeActiveTextEditor(() => this.review.refreshSoon()));
     sub.push(
-      vscode.workspace.registerTextDocumentContentProvider(DRAFT_SCHEME, {
+      vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
         onDidChange: this.draftChanged.event,
         provideTextDocumentContent: (uri) => {
+          if (uri.path === "/setup.md") return SETUP;
           const draft = this.drafts.get(uri.path.replace(/^\//, "").replace(/\.tex$/, ""));
           return draft ? this.drafts.previewText(draft) : "% this draft is gone";
         },
@@ -290,7 +291,7 @@ export class Extension {
   // -- drafts --------------------------------------------------------------------------------
 
   draftUri(id: string): vscode.Uri {
-    return vscode.Uri.from({ scheme: DRAFT_SCHEME, path: `/${id}.tex` });
+    return vscode.Uri.from({ scheme: SCHEME, path: `/${id}.tex` });
   }
 
   private onDraft(p: DraftMessage): void {
@@ -404,7 +405,7 @@ export class Extension {
   }
 
   async showSetup(): Promise<void> {
-    const doc = await vscode.workspace.openTextDocument({ language: "markdown", content: SETUP });
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: SCHEME, path: "/setup.md" }));
     await vscode.window.showTextDocument(doc, { preview: true });
   }
 }
