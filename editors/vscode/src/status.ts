@@ -40,7 +40,12 @@ export class StatusModel {
   /** A window/showMessage from the server: only the daemon's state changes the status. */
   message(text: string, warning: boolean): void {
     const lower = text.toLowerCase();
-    if (warning && (lower.includes("daemon") && (lower.includes("lost") || lower.includes("not reachable") || lower.includes("died") || lower.includes("stopped")))) {
+    // lsp/daemon_link.py: "papercycle: the daemon is not reachable (...)" and
+    // "papercycle: WHY; showing the last results, reconnecting"
+    const down =
+      lower.includes("reconnecting") ||
+      (lower.includes("daemon") && ["lost", "not reachable", "died"].some((w) => lower.includes(w)));
+    if (warning && down) {
       this.error(text);
     } else if (lower.includes("reconnected") && this.phase === "error") {
       this.phase = this.work.size ? "working" : "idle";

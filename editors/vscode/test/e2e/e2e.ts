@@ -189,6 +189,14 @@ async function main(): Promise<void> {
     await statusItem.waitFor({ state: "visible" });
     await shot(page, "01-opened.png");
 
+    step("the status bar item opens the command quick pick");
+    await until("the server running (status idle or busy)", async () => !/stopped|daemon down/.test(await statusItem.innerText()));
+    await statusItem.click();
+    const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: "Review document" }).first();
+    await pick.waitFor({ state: "visible" });
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "Restart server" }).first().waitFor({ state: "visible" });
+    await page.keyboard.press("Escape");
+
     step("diagnostics in the Problems view");
     await commandPalette(page, "View: Focus Problems (Errors, Warnings, Infos)");
     await page.locator(".markers-panel").first().waitFor({ state: "visible" });

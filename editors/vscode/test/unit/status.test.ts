@@ -49,6 +49,19 @@ test("a lost daemon is an error until reconnected", () => {
   assert.equal(s.phase, "idle");
 });
 
+test("the server's exact daemon-down messages", () => {
+  for (const text of [
+    "papercycle: the daemon is not reachable (connection refused)",
+    "papercycle: the connection closed; showing the last results, reconnecting",
+  ]) {
+    const s = new StatusModel();
+    s.serverRunning();
+    s.message(text, true);
+    assert.equal(s.phase, "error", text);
+    assert.equal(s.text(), "$(error) papercycle: daemon down");
+  }
+});
+
 test("unrelated warnings do not change the state", () => {
   const s = new StatusModel();
   s.serverRunning();
