@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "check": "check:check",
     "plan": "plan:plan",
     "rubric": "rubric:rubric",
+    "web": "web:web",
 }
 
 
