@@ -225,6 +225,22 @@ async function main(): Promise<void> {
     await shot(page, "03-comments-in-editor.png", hover);
     await page.keyboard.press("Escape");
 
+    step("settings reach the server live: a category's severity");
+    // the Problems view sorts by severity (an information row may be scrolled away): the
+    // editor's squiggles tell the severity of the only error in the paper
+    const injectionRow = (error: boolean) => async () => {
+      const errors = await page!.locator(".monaco-editor .squiggly-error").count();
+      const infos = await page!.locator(".monaco-editor .squiggly-info").count();
+      lastSeen = `${errors} error squiggles, ${infos} information squiggles`;
+      return error ? errors > 0 : errors === 0 && infos > 0;
+    };
+    const workspaceSettings = path.join(WORKSPACE, ".vscode", "settings.json");
+    fs.mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+    fs.writeFileSync(workspaceSettings, JSON.stringify({ "papercycle.severities": { "hidden-injection": "information" } }));
+    await until("hidden-injection shown as information", injectionRow(false));
+    fs.writeFileSync(workspaceSettings, JSON.stringify({ "papercycle.severities": { "hidden-injection": "error" } }));
+    await until("hidden-injection an error again", injectionRow(true));
+
     step("the review panel lists the comments and jumps to one");
     await commandPalette(page, "Explorer: Focus on papercycle review View");
     const pane = page.locator(".pane", { has: page.locator(".pane-header", { hasText: "papercycle review" }) });
@@ -288,6 +304,21 @@ async function main(): Promise<void> {
     await until("main.tex saved with the draft", async () => fs.readFileSync(path.join(WORKSPACE, "main.tex"), "utf8").split("\n").length > text.length);
     result.draft = preview;
     await shot(page, "07-draft-accepted.png");
+
+    step("draft another section and reject it: the file is not touched");
+    const saved = fs.readFileSync(path.join(WORKSPACE, "main.tex"), "utf8");
+    const experimentsLine = saved.split("\n").findIndex((l) => l.startsWith("\\section{Experiments}")) + 1;
+    await page.locator(".tab", { hasText: "main.tex" }).first().click();
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await goToLine(page, experimentsLine);
+    await commandPalette(page, "papercycle: Draft section");
+    const reject = page.locator(".notification-toast", { hasText: "Experiments is ready" }).locator(".monaco-button", { hasText: "Reject draft" }).first();
+    await reject.waitFor({ state: "visible" });
+    await reject.click();
+    await page.locator(".monaco-editor .view-line", { hasText: "(rejected)" }).first().waitFor({ state: "visible" });
+    await page.locator(".tab", { hasText: "main.tex" }).first().click();
+    if ((await page.locator(".tab.dirty", { hasText: "main.tex" }).count()) > 0) throw new Error("a rejected draft changed main.tex");
+    if (fs.readFileSync(path.join(WORKSPACE, "main.tex"), "utf8") !== saved) throw new Error("a rejected draft changed the file");
 
     step("a server that cannot be found: a notification with Show setup");
     fs.mkdirSync(path.join(WORKSPACE, ".vscode"), { recursive: true });
