@@ -72,14 +72,20 @@
     );
     extensions.push(field, plugin, theme);
 
-    window.addEventListener("message", (message) => {
-      const data = message.data;
-      if (message.source !== window || !data || data.source !== EXT) return;
+    apply = (data) => {
       for (const view of views) {
         if (data.type === "comments") view.dispatch({ effects: setComments.of(data.comments) });
         if (data.type === "reveal") view.dispatch({ selection: { anchor: Math.min(data.from, view.state.doc.length) }, scrollIntoView: true });
       }
-    });
+    };
+  });
+
+  // one listener, whatever the number of editors created (the latest hook's field is used)
+  let apply = () => {};
+  window.addEventListener("message", (message) => {
+    const data = message.data;
+    if (message.source !== window || !data || data.source !== EXT) return;
+    apply(data);
   });
 
   // a visible degradation: no editor hook 20 s after load means Overleaf changed its API
