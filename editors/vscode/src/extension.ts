@@ -65,6 +65,12 @@ export class Extension {
   readonly review: ReviewTreeProvider;
   client: LanguageClient | undefined;
   private pending: PendingDraft | undefined;
+  private previewTimer: NodeJS.Timeout | undefined;
+  private readonly draftPlace = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor("diffEditor.insertedLineBackground"),
+    after: { color: new vscode.ThemeColor("editorCodeLens.foreground"), margin: "0 0 0 2em" },
+  });
   private fallbackCommands: vscode.Disposable[] = [];
 
   constructor(context: vscode.ExtensionContext) {
@@ -74,7 +80,7 @@ export class Extension {
     this.statusItem.show();
     this.review = new ReviewTreeProvider();
     const sub = context.subscriptions;
-    sub.push(this.output, this.statusItem, this.draftChanged);
+    sub.push(this.output, this.statusItem, this.draftChanged, this.draftPlace);
     sub.push(vscode.window.createTreeView("papercycle.review", { treeDataProvider: this.review, showCollapseAll: true }));
     sub.push(vscode.languages.onDidChangeDiagnostics(() => this.review.refreshSoon()));
     sub.push(vscode.window.onDidChangeActiveTextEditor(() => this.review.refreshSoon()));
@@ -298,7 +304,13 @@ export class Extension {
     const known = this.drafts.get(p.id) !== undefined;
     const draft = this.drafts.update(p);
     const uri = this.draftUri(draft.id);
-    this.draftChanged.fire(uri);
+    // chunks come faster than an editor redraws: at most one refresh per 100 ms
+    if (!this.previewTimer) {
+      this.previewTimer = setTimeout(() => {
+        this.previewTimer = undefined;
+        this.draftChanged.fire(uri);
+      }, 100);
+    }
     if (!known) {
       this.log(`drafting ${draft.section} (${draft.id})`);
       void vscode.workspace.openTextDocument(uri).then((doc) =>
@@ -321,6 +333,7 @@ export class Extension {
     void vscode.commands.executeCommand("setContext", "papercycle.draftPending", true);
     return new Promise<ApplyWorkspaceEditResult>((resolve) => {
       this.pending = { id: draft.id, section, params, resolve };
+      this.markDraftPlace();
       void vscode.window
         .showInformationMessage(`papercycle: the draft of ${section} is ready.`, "Accept draft", "Reject draft")
         .then((choice) => {
@@ -331,6 +344,24 @@ export class Extension {
     });
   }
 
+  /** Where a pending draft would go, marked in the paper (cleared once it is settled). */
+  private markDraftPlace(): void {
+    const target = this.pending ? firstTextEdit(this.pending.params) : undefined;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (!target || editor.document.uri.toString() !== vscode.Uri.parse(target.uri).toString()) {
+        editor.setDecorations(this.draftPlace, []);
+        continue;
+      }
+      const line = target.line;
+      editor.setDecorations(this.draftPlace, [
+        {
+          range: new vscode.Range(line, 0, line, 0),
+          renderOptions: { after: { contentText: `⟵ papercycle: the draft of ${this.pending!.section} goes here (Accept / Reject draft)` } },
+        },
+      ]);
+    }
+  }
+
   async settleDraft(accept: boolean): Promise<boolean> {
     const pending = this.pending;
     if (!pending || !this.client) {
@@ -338,6 +369,7 @@ export class Extension {
       return false;
     }
     this.pending = undefined;
+    this.markDraftPlace();
     void vscode.commands.executeCommand("setContext", "papercycle.draftPending", false);
     const draft = this.drafts.get(pending.id);
     let applied = false;
@@ -352,16 +384,12 @@ export class Extension {
     pending.resolve(accept ? { applied } : { applied: false, failureReason: "rejected by the user" });
     if (accept && applied) {
       // show where it went
-      const edit = pending.params.edit;
-      const first = edit.documentChanges?.find((c) => "edits" in c) as
-        | { textDocument: { uri: string }; edits: { range: { start: { line: number } } }[] }
-        | undefined;
+      const first = firstTextEdit(pending.params);
       if (first) {
-        const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(first.textDocument.uri));
-        const line = first.edits[0]?.range.start.line ?? 0;
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(first.uri));
         await vscode.window.showTextDocument(doc, {
           viewColumn: vscode.ViewColumn.One,
-          selection: new vscode.Range(line, 0, line, 0),
+          selection: new vscode.Range(first.line, 0, first.line, 0),
         });
       }
     }
@@ -408,6 +436,19 @@ export class Extension {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: SCHEME, path: "/setup.md" }));
     await vscode.window.showTextDocument(doc, { preview: true });
   }
+}
+
+/** The file and first line a workspace edit touches (documentChanges or changes). */
+function firstTextEdit(params: ApplyWorkspaceEditParams): { uri: string; line: number } | undefined {
+  for (const change of params.edit.documentChanges ?? []) {
+    if ("edits" in change && change.edits.length) {
+      return { uri: change.textDocument.uri, line: change.edits[0].range.start.line };
+    }
+  }
+  for (const [uri, edits] of Object.entries(params.edit.changes ?? {})) {
+    if (edits.length) return { uri, line: edits[0].range.start.line };
+  }
+  return undefined;
 }
 
 const SETUP = `# papercycle setup

@@ -290,7 +290,8 @@ async function main(): Promise<void> {
     await previewTab.waitFor({ state: "visible" });
     const accept = page.locator(".notification-toast .monaco-button", { hasText: "Accept draft" }).first();
     await accept.waitFor({ state: "visible" });
-    await shot(page, "06-draft-preview.png", page.locator(".monaco-editor .view-line", { hasText: "papercycle draft of" }));
+    // the preview follows the stream to the end
+    await shot(page, "06-draft-preview.png", page.locator(".monaco-editor .view-line", { hasText: "(ready: Accept inserts it" }));
     const preview = await page.locator(".monaco-editor", { hasText: "papercycle draft of" }).first().innerText();
     await accept.click();
     step("draft accepted");
