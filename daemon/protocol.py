@@ -45,6 +45,7 @@ EVENT_KINDS = (
     "sections.changed",  # subscribe (sessions.py)
     "comments",
     "paper",
+    "anchored",
     "error",
 )
 ERROR_CODES = (

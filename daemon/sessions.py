@@ -226,6 +226,8 @@ class Session:
             # every kept review is re-anchored in the new text (cheap: its output is kept)
             await asyncio.to_thread(self._reanchor_all, {u.ident for u in change.to_review})
             await asyncio.to_thread(self._reanchor_paper)
+            # every comment a subscriber holds is now anchored in this revision's text
+            self.emit("anchored", self._stamp())
         self._kick()
         self._maybe_paper()
         return {
@@ -535,6 +537,7 @@ class Session:
                     },
                 ),
             )
+        await send(peer, protocol.event(request_id, "anchored", self._stamp()))
         try:
             await asyncio.Event().wait()  # until the client cancels or goes away
         finally:

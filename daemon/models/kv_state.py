@@ -93,7 +93,9 @@ class Snapshots:
             return None
         buffer = (ctypes.c_uint8 * size)()
         written = int(llama_cpp.llama_state_get_data(ctx, buffer, size))
-        snap = Snapshot(np.array(llama.input_ids[:n], dtype=np.int32), bytes(buffer)[:written])
+        data = ctypes.string_at(buffer, written)  # one copy of the state
+        del buffer
+        snap = Snapshot(np.array(llama.input_ids[:n], dtype=np.int32), data)
         with self._lock:
             # An older version of the same context (its prefix is mostly the new one's) goes.
             self._items = [

@@ -217,6 +217,10 @@ async def test_comments_of_other_sections_follow_their_text(home, project):
                 assert b["start"] == a["start"] + shift and b["end"] == a["end"] + shift
                 assert new_text[b["start"] : b["end"]] == old_text[a["start"] : a["end"]]
                 assert b["lsp"]["start"]["line"] == a["lsp"]["start"]["line"]  # same line count
+            # the update ends with "anchored": everything held is anchored in its revision
+            anchored = await watch.wait_for(lambda e: e["event"] == "anchored", mark)
+            assert anchored["revision"] == moved["revision"]
+            assert watch.events.index(moved) < watch.events.index(anchored)
             # the edited section's old comments are marked stale until its review arrives
             stale = comments_of(watch.since(mark), "section:Topic 1#0")
             assert stale and stale[0]["stale"]
