@@ -382,6 +382,12 @@ async function runAction(action) {
     return;
   }
   const command = typeof action.command === "string" ? action : action.command;
+  if (command && command.command === "papercycle.draftSection") {
+    // the preview streams below the cursor's line until the server says where it goes
+    const doc = app.docs.get(app.active);
+    if (doc && view) doc.draftAt = view.state.doc.lineAt(view.state.selection.main.head).to;
+    app.streaming = null;
+  }
   if (command) await execute(command.command, command.arguments || []);
   scheduleActions();
 }
