@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the editor tests (tests/editors/) need, installed only where missing (safe to run again):
-# Debian's Neovim, Emacs + Eglot, Chromium, and the npm packages of editors/web (then its build)
+# Debian's Neovim, Emacs + Eglot (+ AUCTeX), Chromium, and the npm packages of editors/web (then its build)
 # from the committed lockfile. Without a piece, its test is skipped with the reason.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,6 +10,9 @@ command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v emacs >/dev/null 2>&1 || need+=(emacs-nox)
 if ! emacs --batch -q --eval '(kill-emacs (if (locate-library "eglot") 0 1))' >/dev/null 2>&1; then
     need+=(elpa-eglot)  # built into Emacs 29+; Debian 12's Emacs 28 needs the package
+fi
+if ! emacs --batch -q --eval '(kill-emacs (if (locate-library "tex-site") 0 1))' >/dev/null 2>&1; then
+    need+=(auctex)  # the AUCTeX variant of the Emacs test
 fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 

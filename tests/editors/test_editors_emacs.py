@@ -77,3 +77,59 @@ def test_emacs_package_review_code_action_and_draft(home, paper, tmp_path, artif
     assert seen["progress_seen"] is True
     on_disk = paper.read_text()
     assert on_disk != before and seen["draft_text"].strip() in on_disk
+
+
+AUCTEX_CHECK = """
+(progn
+  (unless (locate-library "tex-site") (kill-emacs 3))
+  (require 'tex-site)
+  (add-to-list 'load-path (getenv "PC_PACKAGE"))
+  (require 'papercycle)
+  (setq papercycle-command (list (getenv "PC_PYTHON") "-m" "papercycle.cli" "lsp" "--stdio")
+        papercycle-settings '(:models (:section "tiny-section")))
+  (papercycle-setup)
+  (find-file (getenv "PC_PAPER"))
+  (let ((out (list (cons "auctex" (if (featurep 'latex) t :json-false))
+                   (cons "mode" (symbol-name major-mode)))))
+    (apply #'eglot (eglot--guess-contact))
+    (push (cons "class" (symbol-name (eieio-object-class (eglot-current-server)))) out)
+    (flymake-start)
+    (let ((deadline (+ (float-time) 120)))
+      (while (and (null (flymake-diagnostics)) (< (float-time) deadline))
+        (accept-process-output nil 0.1) (flymake-start)))
+    (push (cons "diagnostics" (length (flymake-diagnostics))) out)
+    (ignore-errors (eglot-shutdown (eglot-current-server)))
+    (with-temp-file (getenv "PC_OUT") (insert (json-encode out)))
+    (kill-emacs 0)))
+"""
+
+
+def test_emacs_package_with_auctex(home, paper, tmp_path):
+    """AUCTeX's mode (Debian's `auctex`, 12.x on Emacs 28: its mode is still named
+    latex-mode) gets the papercycle server and its diagnostics."""
+    out = tmp_path / "auctex.json"
+    env = editor_env(
+        home,
+        tmp_path,
+        PC_PAPER=str(paper),
+        PC_OUT=str(out),
+        PC_PACKAGE=str(REPO / "editors" / "emacs"),
+    )
+    (tmp_path / "home").mkdir(exist_ok=True)
+    proc = subprocess.run(
+        ["emacs", "--batch", "-q", "--eval", AUCTEX_CHECK],
+        env=env,
+        timeout=300,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode == 3:
+        pytest.skip("AUCTeX not installed (editors/install-test-deps.sh: Debian's auctex)")
+    assert out.exists(), proc.stderr[-3000:]
+    seen = json.loads(out.read_text())
+    assert seen["auctex"] is True
+    assert seen["mode"] in ("latex-mode", "LaTeX-mode")
+    assert seen["class"] == "papercycle-eglot-server"
+    assert seen["diagnostics"] >= 1
