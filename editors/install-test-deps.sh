@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the editor tests (tests/editors/) need, installed only where missing (safe to run again):
-# Debian's Neovim, Emacs + Eglot (+ AUCTeX), Chromium, and the npm packages of editors/web (then its build)
+# Debian's Neovim, Emacs + Eglot (+ AUCTeX), Chromium, and the npm packages of editors/web and
+# editors/overleaf (then their builds)
 # from the committed lockfile. Without a piece, its test is skipped with the reason.
 set -euo pipefail
 cd "$(dirname "$0")"
