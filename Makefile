@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test test-fast lint demo bench clean
+.PHONY: install test test-fast lint demo bench clean editor-deps
 
 install: $(INSTALLED)
 
@@ -22,10 +22,14 @@ $(INSTALLED): pyproject.toml constraints.txt
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
-# The editors' headless tests (Neovim, Emacs) need Debian's packages; the script installs what
-# is missing and the tests skip with a reason where it cannot.
-test: lint
+# The editors the tests drive (Neovim, Emacs + Eglot, Chromium, code-server) and the editors' npm
+# packages: Debian's packages and the npm registry only; each script installs only what is
+# missing, and a test whose editor cannot be installed skips with the reason.
+editor-deps:
 	bash scripts/install-editors.sh
+	bash editors/install-test-deps.sh
+
+test: lint editor-deps
 	$(PY) -m pytest
 
 test-fast: lint
