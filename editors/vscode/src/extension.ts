@@ -22,7 +22,7 @@ import {
 } from "vscode-languageclient/node";
 import { DraftMessage, DraftStore, sectionOfEditLabel } from "./drafts";
 import { resolveServer } from "./serverCommand";
-import { RESTART_KEYS, serverSettings } from "./settings";
+import { RESTART_KEYS, ROLES, serverSettings } from "./settings";
 import { StatusModel } from "./status";
 import { ReviewTreeProvider } from "./reviewPanel";
 
@@ -199,7 +199,7 @@ export class Extension {
             );
           },
         },
-        executeCommand: (command, args, next) => next(command, args.length ? args : this.defaultArgs(command)),
+        executeCommand: (command, args, next) => this.executeCommand(command, args, next),
         handleWorkDoneProgress: (token, params, next) => {
           const key = String(token);
           if (params.kind === "begin") this.status.begin(key, params.title, params.message, params.percentage);
@@ -268,6 +268,30 @@ export class Extension {
     this.fallbackCommands = [];
   }
 
+  /** Server commands from the palette get the active document and cursor; Select model asks
+   * for the role first and keeps the choice in the settings (the server's own choice lasts only
+   * for this window, and the next settings update would undo it). */
+  private async executeCommand(
+    command: string,
+    args: unknown[],
+    next: (command: string, args: unknown[]) => unknown,
+  ): Promise<unknown> {
+    let call = args.length ? args : this.defaultArgs(command);
+    if (command === "papercycle.selectModel" && !args.length) {
+      const role = await vscode.window.showQuickPick([...ROLES], { placeHolder: "papercycle: select the model for which role?" });
+      if (!role) return undefined;
+      call = [role];
+    }
+    const result = await next(command, call);
+    if (command === "papercycle.selectModel" && isChoice(result)) {
+      const target = vscode.workspace.workspaceFolders?.length
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+      await vscode.workspace.getConfiguration("papercycle").update(`models.${result.role}`, result.model, target);
+    }
+    return result;
+  }
+
   /** Arguments of a command run from the palette: the active LaTeX document and cursor. */
   defaultArgs(command: string): unknown[] {
     const editor = vscode.window.activeTextEditor;
@@ -304,12 +328,13 @@ export class Extension {
     const known = this.drafts.get(p.id) !== undefined;
     const draft = this.drafts.update(p);
     const uri = this.draftUri(draft.id);
-    // chunks come faster than an editor redraws: at most one refresh per 100 ms
+    // chunks come faster than an editor redraws (each refresh cancels the one still being
+    // diffed): at most one refresh per 250 ms
     if (!this.previewTimer) {
       this.previewTimer = setTimeout(() => {
         this.previewTimer = undefined;
         this.draftChanged.fire(uri);
-      }, 100);
+      }, 250);
     }
     if (!known) {
       this.log(`drafting ${draft.section} (${draft.id})`);
@@ -436,6 +461,11 @@ export class Extension {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: SCHEME, path: "/setup.md" }));
     await vscode.window.showTextDocument(doc, { preview: true });
   }
+}
+
+function isChoice(value: unknown): value is { role: string; model: string } {
+  const v = value as { role?: unknown; model?: unknown } | null;
+  return !!v && typeof v.role === "string" && typeof v.model === "string";
 }
 
 /** The file and first line a workspace edit touches (documentChanges or changes). */
