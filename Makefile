@@ -28,9 +28,12 @@ lint: $(INSTALLED)
 editor-deps:
 	bash scripts/install-editors.sh
 	bash editors/install-test-deps.sh
+	bash editors/vscode/scripts/install-test-deps.sh
+	# the VS Code extension: strict tsc as lint, unit tests, the .vsix the end-to-end test installs
+	cd editors/vscode && npm run lint && npm run test:unit && npm run package
 
 test: lint editor-deps
-	$(PY) -m pytest
+	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 $(PY) -m pytest
 
 test-fast: lint
 	$(PY) -m pytest -m "not slow"
