@@ -84,31 +84,39 @@ function startCodeServer(userData: string, extensions: string): ChildProcess {
 
 async function commandPalette(page: Page, command: string): Promise<void> {
   const input = page.locator(".quick-input-widget input.input");
-  // a key press can land while focus moves between parts: press again until the palette opens
-  let attempt = 0;
-  await until("the command palette", async () => {
-    if (await input.isVisible()) return true;
-    await page.keyboard.press(attempt++ % 2 ? "Control+Shift+P" : "F1");
-    return input.waitFor({ state: "visible", timeout: 2000 }).then(
-      () => true,
-      () => false,
-    );
-  });
-  await input.fill(`>${command}`);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first();
-  await row.waitFor({ state: "visible", timeout: STEP_MS });
-  await row.click();
+  // A key press can land while focus moves between parts, and an open palette can close again
+  // when focus moves (a panel refresh, a notification): open, type and pick within a few
+  // seconds, otherwise start over.
+  let attempt = 0;
+  await until(`"${command}" picked from the command palette`, async () => {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press(attempt++ % 2 ? "Control+Shift+P" : "F1");
+      await input.waitFor({ state: "visible", timeout: 2000 });
+    }
+    await input.fill(`>${command}`, { timeout: 2000 });
+    await row.waitFor({ state: "visible", timeout: 10000 });
+    await row.click({ timeout: 2000 });
+    return true;
+  });
 }
 
 async function goToLine(page: Page, line: number): Promise<void> {
-  await page.keyboard.press("Control+G");
   const input = page.locator(".quick-input-widget input.input");
-  await input.waitFor({ state: "visible", timeout: STEP_MS });
-  await input.fill(`:${line}`);
-  await page.keyboard.press("Enter");
-  await until(`cursor on line ${line}`, async () =>
-    (await page.locator(".statusbar-item", { hasText: /Ln \d+, Col/ }).first().innerText()).includes(`Ln ${line},`),
-  );
+  // like the palette, Go to Line can close while focus moves: retry until the cursor is there
+  await until(`cursor on line ${line}`, async () => {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press("Control+G");
+      await input.waitFor({ state: "visible", timeout: 2000 });
+    }
+    await input.fill(`:${line}`, { timeout: 2000 });
+    await page.keyboard.press("Enter");
+    return until(
+      `cursor on line ${line}`,
+      async () => (await page.locator(".statusbar-item", { hasText: /Ln \d+, Col/ }).first().innerText()).includes(`Ln ${line},`),
+      3000,
+    );
+  });
 }
 
 async function problemRows(page: Page): Promise<string[]> {
@@ -292,10 +300,13 @@ async function main(): Promise<void> {
 
     step("select a model: role, then name; kept in the workspace settings");
     await page.locator(".tab", { hasText: "main.tex" }).first().click();
-    await commandPalette(page, "papercycle: Select model");
     const role = page.locator(".quick-input-list .monaco-list-row", { hasText: "section" }).first();
-    await role.waitFor({ state: "visible" });
-    await role.click();
+    await until("the role picker of Select model", async () => {
+      await commandPalette(page!, "papercycle: Select model");
+      await role.waitFor({ state: "visible", timeout: 10000 });
+      await role.click({ timeout: 2000 });
+      return true;
+    });
     const choice = page.locator(".notification-toast", { hasText: "model for the section role" }).locator(".monaco-button", { hasText: "tiny-section" }).first();
     await choice.waitFor({ state: "visible" });
     await choice.click();
