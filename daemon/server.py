@@ -28,7 +28,7 @@ from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
 from papercycle.daemon.paths import Paths
-from papercycle.daemon.project import Project, ProjectError
+from papercycle.daemon.project import Project, ProjectError, SectionSlice
 from papercycle.daemon.scheduler import PRIORITIES, Busy, Scheduler
 from papercycle.daemon.sessions import REQUEST_TYPES as SESSION_REQUESTS
 from papercycle.daemon.sessions import Sessions
@@ -392,18 +392,19 @@ class Server:
                 raise RequestFailed(error.code, str(error)) from None
             request = await self._prepare(engine.prepare_section, project, model, part)
             return await self._generate(peer, request_id, project, request, priority)
-        results = []
         parts = engine.reviewable_sections(project)
-        for index, part in enumerate(parts, 1):
+        done: dict[int, dict] = {}
+        for index, (at, part) in enumerate(_cursor_first(project, parts, params.get("cursor")), 1):
             request = await self._prepare(engine.prepare_section, project, model, part)
             result = await self._generate(peer, request_id, project, request, priority)
-            results.append(result)
+            done[at] = result
             await self._send(
                 peer,
                 protocol.event(
                     request_id, "partial", {"index": index, "of": len(parts), "result": result}
                 ),
             )
+        results = [done[at] for at in sorted(done)]  # reading order
         return {
             "kind": "sections",
             "model": model.name,
@@ -503,3 +504,18 @@ class Server:
         )
         result = await asyncio.to_thread(finish, project, request, generation.text)
         return {**result, "cached": False, "generation": info}
+
+
+def _cursor_first(
+    project: Project, parts: list[SectionSlice], cursor: Any
+) -> list[tuple[int, SectionSlice]]:
+    """(reading position, section) in review order: the section under the editor's cursor
+    first (the one being written, whose comments the author waits for), then reading order."""
+    order = list(enumerate(parts))
+    if not isinstance(cursor, dict):
+        return order
+    try:
+        first = engine.find_section(project, cursor)
+    except (engine.ReviewError, ValueError, TypeError, KeyError, IndexError):
+        return order  # outside every section (preamble, a file not in the project)
+    return sorted(order, key=lambda item: item[1].node is not first.node)

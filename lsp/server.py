@@ -59,6 +59,9 @@ class PapercycleServer(LanguageServer):
         self._outline_tasks: dict[Path, asyncio.Task] = {}
         self._messages_shown: set[str] = set()
         self.review_count = 0
+        # where the author last typed (a file, a character offset in its buffer): the daemon
+        # reviews that section first
+        self.cursor: tuple[Path, int] | None = None
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -249,7 +252,10 @@ class PapercycleServer(LanguageServer):
             for file, text in outline.texts.items():
                 if self.docs.by_path(file) is None:
                     self.disk_base[file] = text
-        return {"path": str(path), "buffers": buffers, "priority": priority}
+        params: dict[str, Any] = {"path": str(path), "buffers": buffers, "priority": priority}
+        if self.cursor is not None and self.root_of(self.cursor[0]) == self.root_of(path):
+            params["cursor"] = {"path": str(self.cursor[0]), "offset": self.cursor[1]}
+        return params
 
     def start_review(
         self, path: Path, priority: str = "save", paper: bool | None = None
@@ -625,6 +631,8 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         if doc is None:
             return
         doc.apply(params.text_document.version, list(params.content_changes), ls.encoding)
+        if doc.edits:
+            ls.cursor = (doc.path, doc.edits[-1].start)
         ls.publish(doc.path)  # shifted or withheld at once: never stale
         ls.schedule_outline(doc.path)
         if ls.settings.check_frequency == "edit":
@@ -653,6 +661,8 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
     def did_close(ls: PapercycleServer, params: types.DidCloseTextDocumentParams) -> None:
         doc = ls.docs.get(params.text_document.uri)
         ls.docs.close(params.text_document.uri)
+        if doc is not None and ls.cursor is not None and ls.cursor[0] == doc.path:
+            ls.cursor = None  # its offset was in the buffer, not the file on disk
         if doc is not None:
             ls.outlines.forget(doc.path)  # the project reads the file from disk again
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(doc.uri, []))

@@ -74,6 +74,25 @@ async def test_section_review_end_to_end(home, paper):
         assert text.index(r"\section{Method}") < r["start"] < text.index(r"\section{Experiments}")
 
 
+async def test_sections_review_the_cursor_section_first(home, paper):
+    params = fresh(paper, "cursor")
+    text = params["buffers"][str(paper)]
+    cursor = {"path": str(paper), "offset": text.index(r"\section{Experiments}") + 30}
+    async with Client(home.paths) as client:
+        stream = client.stream(
+            "review.sections", {**params, "model": "tiny-section", "cursor": cursor}
+        )
+        partial = [e["result"] async for e in stream if e["event"] == "partial"]
+        result = stream.result
+    order = [r["section"]["name"] for r in partial]
+    reading = [r["section"]["name"] for r in result["sections"]]
+    assert len(reading) > 2 and sorted(order) == sorted(reading)
+    assert partial[0]["section"]["title"] == "Experiments", order
+    assert order[1:] == [name for name in reading if name != order[0]]
+    starts = [r["section"]["range"]["start"] for r in result["sections"]]
+    assert starts == sorted(starts), "the result lists the sections in reading order"
+
+
 async def test_two_concurrent_clients_share_one_job(home, paper):
     params = {"path": str(paper), "section": "Experiments", "model": "tiny-section"}
     async with Client(home.paths) as first, Client(home.paths) as second:
