@@ -32,7 +32,7 @@ from papercycle.daemon.engine import review as review_engine
 from papercycle.daemon.engine import simulated, skeleton
 from papercycle.daemon.engine.review import GenerationRequest, ReviewError
 from papercycle.daemon.formats import deepreviewer, gbnf
-from papercycle.daemon.formats import rubric_goals as rg
+from papercycle.daemon.formats import rubric as rg
 from papercycle.daemon.project import Project
 from papercycle.daemon.retrieval import Index, answer_questions, resolver
 from papercycle.daemon.store import cache_key

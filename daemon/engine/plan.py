@@ -13,18 +13,18 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.review import GenerationRequest, _identity, _render, paper_input
 from papercycle.daemon.formats import plan as plan_fmt
-from papercycle.daemon.formats import rubric_goals as rg
+from papercycle.daemon.formats import rubric as rg
 from papercycle.daemon.formats.rubric import Rubric
 from papercycle.daemon.project import Project
 from papercycle.daemon.store import cache_key
 
-TINY_LIMITS = rg.GoalLimits(
+TINY_LIMITS = rg.RubricLimits(
     max_goals=1, max_items=3, max_goal_chars=40, max_item_chars=30, max_reason_chars=30
 )
 
 
-def limits_for(model: ModelConfig) -> rg.GoalLimits:
-    return TINY_LIMITS if model.structured else rg.GoalLimits()
+def limits_for(model: ModelConfig) -> rg.RubricLimits:
+    return TINY_LIMITS if model.structured else rg.RubricLimits()
 
 
 def _request(kind: str, model: ModelConfig, messages, grammar, version: str) -> GenerationRequest:
@@ -48,13 +48,13 @@ def finish_plan(_project, request: GenerationRequest, output: str) -> dict[str, 
 def prepare_extract(project: Project, model: ModelConfig) -> GenerationRequest:
     text, _removed = paper_input(project)  # instructions to models are cut here too
     limits = limits_for(model)
-    messages = rg.build_extraction_messages(text, limits)
-    grammar = rg.extraction_grammar(limits, ascii_only=model.structured)
+    messages = rg.build_extraction_messages(text, limits, several=True)
+    grammar = rg.extraction_grammar(limits, several=True, ascii_only=model.structured)
     return _request("rubric.extract", model, messages, grammar, rg.PROMPT_VERSION)
 
 
 def finish_extract(_project, request: GenerationRequest, output: str) -> dict[str, Any]:
-    rubrics, warnings = rg.parse_extraction(output)
+    rubrics, warnings = rg.parse_goals(output, limits_for(request.model))
     return {
         "kind": "rubric",
         "model": request.model.name,
@@ -65,8 +65,10 @@ def finish_extract(_project, request: GenerationRequest, output: str) -> dict[st
 
 def prepare_grade(model: ModelConfig, plan: str, rubric: Rubric) -> GenerationRequest:
     limits = limits_for(model)
-    messages = rg.build_grading_messages(plan, rubric, limits)
-    grammar = rg.grading_grammar(len(rubric.items), limits, ascii_only=model.structured)
+    messages = rg.build_grading_messages(plan, rubric, limits, reasons=True)
+    grammar = rg.grading_grammar(
+        len(rubric.items), limits, reasons=True, ascii_only=model.structured
+    )
     return _request("rubric.grade", model, messages, grammar, rg.PROMPT_VERSION)
 
 

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from papercycle.daemon.client import Client, DaemonError
 from papercycle.daemon.engine import citations, simulated
-from papercycle.daemon.formats import rubric_goals as rg
+from papercycle.daemon.formats import rubric as rg
 
 TIMEOUT = 180
 BIB_KEYS = {"shazeer2017outrageously", "fedus2022switch", "child2019sparse"}
@@ -238,7 +238,7 @@ async def test_rubric_extract_and_grade_give_valid_json(home, small_paper):
             "rubric.extract", {"path": str(small_paper)}, timeout=TIMEOUT
         )
         assert extracted["goals"], extracted
-        jsonschema.validate({"goals": extracted["goals"]}, rg.extraction_schema())
+        jsonschema.validate({"goals": extracted["goals"]}, rg.extraction_schema(several=True))
         plan = await client.request(
             "plan",
             {"goal": "Make routing cheaper", "constraints": "one GPU", "model": "writer"},
@@ -299,7 +299,7 @@ def test_plan_and_rubric_commands(home, small_paper, tmp_path):
     )
     assert run.returncode == 0, run.stderr
     data = json.loads(rubric_file.read_text())
-    jsonschema.validate(data, rg.extraction_schema())
+    jsonschema.validate(data, rg.extraction_schema(several=True))
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("One GPU for a week.")
     plan_file = tmp_path / "plan.md"

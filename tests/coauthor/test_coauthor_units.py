@@ -16,7 +16,7 @@ from papercycle.daemon.formats import cycleresearcher as cr
 from papercycle.daemon.formats import deepreviewer
 from papercycle.daemon.formats import draft as draft_fmt
 from papercycle.daemon.formats import plan as plan_fmt
-from papercycle.daemon.formats import rubric_goals as rg
+from papercycle.daemon.formats import rubric as rg
 from papercycle.daemon.project import Project
 from papercycle.daemon.retrieval import Index, answer_questions
 
@@ -300,8 +300,8 @@ def test_rubric_goals_and_grades_roundtrip():
     extraction = json.dumps(
         {"goals": [{"goal": "Cut attention cost", "rubric": ["Has a baseline", "Reports FLOPs"]}]}
     )
-    jsonschema.validate(json.loads(extraction), rg.extraction_schema())
-    rubrics, warnings = rg.parse_extraction(extraction)
+    jsonschema.validate(json.loads(extraction), rg.extraction_schema(several=True))
+    rubrics, warnings = rg.parse_goals(extraction)
     assert [r.items for r in rubrics] == [["Has a baseline", "Reports FLOPs"]] and not warnings
     grade = rg.parse_grading(
         '{"grades":[{"verdict":"yes","reason":"Longformer."},{"verdict":"no","reason":"None."}]}', 2

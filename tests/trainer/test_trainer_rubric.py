@@ -1,4 +1,5 @@
-"""The rubric format (daemon/formats/rubric.py): schemas, grammars, parsers, grade_plan."""
+"""The rubric format (daemon/formats/rubric.py): schemas, grammars, parsers, grade_plan, in
+both sizes (one goal and verdicts for the trainer; several goals and reasons for the co-author)."""
 
 from __future__ import annotations
 
@@ -57,10 +58,39 @@ def test_grading_parser_partial_and_wrong():
     assert rubric.grade_plan("p", Rubric("g", []), lambda m, g: "").score is None
 
 
+def test_grade_plan_with_reasons():
+    seen = {}
+
+    def generate(messages, grammar):
+        seen["messages"], seen["grammar"] = messages, grammar
+        return '{"grades":[{"verdict":"no","reason":"No  baseline."},{"verdict":"yes","reason":"F1."}]}'
+
+    grade = rubric.grade_plan(
+        "p", Rubric("Goal", ["a baseline", "a metric"]), generate, reasons=True
+    )
+    assert grade.verdicts == [False, True] and grade.score == 0.5 and not grade.warnings
+    assert grade.reasons == ["No baseline.", "F1."]
+    assert "exactly 2 grades" in seen["messages"][0]["content"]
+    assert seen["grammar"] == rubric.grading_grammar(2, reasons=True)
+    assert json.loads(rubric.render_grading(grade))["grades"][0]["reason"] == "No baseline."
+
+
+def test_several_goals_schema_holds_one_goal_answers():
+    limits = RubricLimits(max_goals=2, max_items=2)
+    one = json.loads(rubric.render_extraction(Rubric("G", ["a", "b"])))
+    several = rubric.extraction_schema(limits, several=True)
+    jsonschema.validate({"goals": [one, one]}, several)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"goals": [one, one, one]}, several)
+    assert '{"goals": [{"goal"' in rubric.build_extraction_messages("P", several=True)[0]["content"]
+
+
 def test_grammars_compile_in_llama_cpp():
     llama_cpp = pytest.importorskip("llama_cpp")
     for grammar in (
         rubric.grading_grammar(4),
+        rubric.grading_grammar(2, reasons=True, ascii_only=True),
         rubric.extraction_grammar(RubricLimits(max_items=3)),
+        rubric.extraction_grammar(RubricLimits(max_goals=1), several=True, ascii_only=True),
     ):
         assert llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) is not None
