@@ -132,6 +132,9 @@ class DaemonSettings:
     paper_review_threshold: float = 0.05  # share of the paper's words changed -> full review
     kv_state_budget_mb: int = 1024  # saved KV states (per model file)
     kv_state_min_tokens: int = 256  # contexts shorter than this are not saved
+    # An open project nobody subscribes to and nobody asked about for this long is closed
+    # (its watcher stopped): a client that died without closing it (0: never)
+    project_idle_timeout: float = 600.0
 
 
 @dataclass

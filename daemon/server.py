@@ -138,6 +138,7 @@ class Server:
                 if seen < deadline:
                     self._peer_gone(peer, "no heartbeat")
                     self.last_seen.pop(peer, None)
+            self.sessions.sweep(self.config.daemon.project_idle_timeout)
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -222,6 +223,7 @@ class Server:
             if task is not None:
                 task.cancel()
             self.active.pop((p, request_id), None)
+        self.sessions.peer_gone(peer, disconnected=why == "disconnected")
 
     async def _cancel(self, peer: bytes, request_id: str, params: dict[str, Any]) -> None:
         target = params.get("target")

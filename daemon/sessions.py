@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,8 @@ class Session:
         self.current: tuple[str, str, Any, Any] | None = None  # ident, key, job, subscriber
         self.worker: asyncio.Task | None = None
         self.subscribers: dict[tuple[bytes, str], None] = {}
-        self.openers = 0
+        self.openers: dict[bytes, int] = {}  # client -> how many times it opened this
+        self.used = time.monotonic()  # the last request about it
         self.model_name = params.get("model")
         self.section_model_name = params.get("section_model")
         self.paper_mode = params.get("paper", "auto")
@@ -619,8 +621,9 @@ class Sessions:
 
     async def handle(self, peer: bytes, request_id: str, kind: str, params: dict) -> dict:
         if kind == "project.open":
-            return await self._open(params)
+            return await self._open(peer, params)
         session = self.find(params)
+        session.used = time.monotonic()
         if kind == "subscribe":
             return await session.subscribe(peer, request_id)
         if kind == "project.buffer":
@@ -638,14 +641,45 @@ class Sessions:
         if kind == "project.status":
             return session.status()
         if kind == "project.close":
-            session.openers -= 1
-            if session.openers <= 0 or params.get("force"):
-                session.close()
-                self.open.pop(session.id, None)
+            left = session.openers.get(peer, 0) - 1
+            if left > 0:
+                session.openers[peer] = left
+            else:
+                session.openers.pop(peer, None)
+            if not session.openers or params.get("force"):
+                self._close(session)
             return {"closed": session.id not in self.open}
         raise _failed("bad-request", f"unknown request type {kind!r}")
 
-    async def _open(self, params: dict[str, Any]) -> dict[str, Any]:
+    def peer_gone(self, peer: bytes, disconnected: bool) -> None:
+        """A client went away: its subscriptions end; when its socket is closed (not only
+        silent), what it opened and did not close is closed for it, and a project no other
+        client holds stops being watched."""
+        for session in list(self.open.values()):
+            for key in [k for k in session.subscribers if k[0] == peer]:
+                session.subscribers.pop(key, None)
+            if not disconnected or session.openers.pop(peer, None) is None:
+                continue
+            if not session.openers and not session.subscribers:
+                log.info("closing %s: the last client holding it is gone", session.id)
+                self._close(session)
+
+    def sweep(self, idle_timeout: float) -> None:
+        """Close projects nobody subscribes to and nobody asked about for `idle_timeout`
+        seconds (a client that died without its socket closing, or forgot project.close)."""
+        if idle_timeout <= 0:
+            return
+        now = time.monotonic()
+        for session in list(self.open.values()):
+            if not session.subscribers and now - session.used > idle_timeout:
+                log.info("closing %s: unused for %.0f s", session.id, now - session.used)
+                self._close(session)
+
+    def _close(self, session: Session) -> None:
+        session.close()
+        self.open.pop(session.id, None)
+
+    async def _open(self, peer: bytes, params: dict[str, Any]) -> dict[str, Any]:
         path = params.get("path") or params.get("root")
         if not isinstance(path, str) or not path:
             raise _failed("bad-request", "project.open needs 'path' (a .tex file or directory)")
@@ -688,7 +722,8 @@ class Sessions:
                 if isinstance(text, str):
                     await session.buffer(file, text, version)
             session.set_cursor(params.get("cursor"))
-        session.openers += 1
+        session.openers[peer] = session.openers.get(peer, 0) + 1
+        session.used = time.monotonic()
         return session.status()
 
     def status(self) -> list[dict[str, Any]]:
