@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test test-fast lint demo bench clean editor-deps
+.PHONY: install test test-fast lint demo bench clean editor-deps latex-deps
 
 install: $(INSTALLED)
 
@@ -32,8 +32,13 @@ editor-deps:
 	# the VS Code extension: strict tsc as lint, unit tests, the .vsix the end-to-end test installs
 	cd editors/vscode && npm run lint && npm run test:unit && npm run package
 
-test: lint editor-deps
-	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 $(PY) -m pytest
+# pdflatex, bibtex and the packages the drafted papers use (Debian's texlive-latex-base and
+# -recommended): the test that compiles a drafted paper needs them
+latex-deps:
+	bash scripts/install-latex.sh
+
+test: lint editor-deps latex-deps
+	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 PAPERCYCLE_REQUIRE_LATEX=1 $(PY) -m pytest
 
 test-fast: lint
 	$(PY) -m pytest -m "not slow"

@@ -44,7 +44,7 @@ USER_TAIL = (
     "Related Work, and Methods sections in LaTeX format."
 )
 RESULTS_TEMPLATE = "## Experimental_results\n\n```json\n{results}\n```"
-PROMPT_VERSION = prompt_version(SYSTEM_PROMPT, TOPIC_TEMPLATE, USER_TAIL, "cr-grammar-1")
+PROMPT_VERSION = prompt_version(SYSTEM_PROMPT, TOPIC_TEMPLATE, USER_TAIL, "cr-grammar-2")
 SAMPLING = {"temperature": 0.4, "top_p": 0.95}  # the package's settings
 STOP = ["\\clearpage", "\\clear", "clearpage"]
 
@@ -314,7 +314,7 @@ def grammar(keys: Iterable[str] = (), *, results: bool = True) -> str:
                 L("\n\\end{abstract}\n\n\\section{Introduction}\n"),
                 "ctext",
                 L("\n\n\\section{Related Work}\n"),
-                "ctext",
+                "rtext",
                 L("\n\n\\section{Method}\n"),
                 "text",
                 L('\n```\n\n## Experimental Setup\n\n```json\n[{"name": "'),
@@ -331,6 +331,8 @@ def grammar(keys: Iterable[str] = (), *, results: bool = True) -> str:
         'sentence ::= cap (" " word){2,6} "."',
         'csentence ::= cap (" " citem){2,6} "."',
         "citem ::= word" + (" | cite" if cite else ""),
+        # related work cites at least once when there is a .bib to cite
+        "rtext ::= " + ('rsentence (" " csentence){0,1}' if cite else "ctext"),
         'words ::= cap (" " word){1,3}',
         "cap ::= [A-Z] [a-z]{1,7}",
         "word ::= [a-z]{1,8}",
@@ -338,6 +340,7 @@ def grammar(keys: Iterable[str] = (), *, results: bool = True) -> str:
     ]
     if cite:
         rules.append(f"cite ::= {cite}")
+        rules.append('rsentence ::= cap (" " citem){1,5} " " cite "."')
     if results:
         rules.append(
             "tail ::= "
