@@ -17,23 +17,7 @@ if ! emacs --batch -q --eval '(kill-emacs (if (locate-library "tex-site") 0 1))'
 fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
-if [ ${#need[@]} -gt 0 ]; then
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then
-        if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-            echo "install-test-deps: not root and no sudo: install ${need[*]} yourself" >&2
-            need=()
-        fi
-    fi
-    if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get install -y --no-install-recommends "${need[@]}" || {
-            $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${need[@]}"
-        }
-    elif [ ${#need[@]} -gt 0 ]; then
-        echo "install-test-deps: no apt-get: install ${need[*]} yourself" >&2
-    fi
-fi
+bash ../scripts/apt-install.sh install-test-deps ${need[@]+"${need[@]}"} || [ $? -eq 3 ]
 
 if command -v npm >/dev/null 2>&1; then
     for dir in web overleaf; do

@@ -11,18 +11,4 @@ if [ ${#missing[@]} -eq 0 ]; then
     echo "editors present: $(nvim --version | head -n 1); $(emacs --version | head -n 1); eglot"
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-editors: no apt-get here; install ${missing[*]} yourself (the tests skip without them)" >&2
-    exit 0
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        echo "install-editors: not root and no sudo; ${missing[*]} not installed (their tests skip)" >&2
-        exit 0
-    fi
-fi
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}" || {
-    $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-}
-echo "installed: ${missing[*]}"
+bash "$(dirname "$0")/apt-install.sh" install-editors "${missing[@]}" || [ $? -eq 3 ]

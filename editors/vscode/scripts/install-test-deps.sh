@@ -16,17 +16,8 @@ missing=""
 for pkg in $DEBS; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
-if [ -n "$missing" ]; then
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || { echo "install-test-deps: need root or sudo to install:$missing" >&2; exit 1; }
-        SUDO="sudo"
-    fi
-    echo "== apt-get install$missing"
-    $SUDO apt-get install -y --no-install-recommends $missing || {
-        $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends $missing
-    }
-fi
+# shellcheck disable=SC2086
+bash "$REPO/scripts/apt-install.sh" vscode-test-deps $missing
 
 echo "== npm ci (editors/vscode)"
 if [ ! -f "$HERE/node_modules/.package-lock.json" ] || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
