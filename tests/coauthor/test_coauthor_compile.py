@@ -4,16 +4,14 @@ CycleResearcher layout forced by its grammar), with and without the authors' mea
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from coauthor_helpers import MEASURED, draft_paper
 
-TIMEOUT = 180
 TOOLS = ("pdflatex", "bibtex", "kpsewhich")
 
 
@@ -62,27 +60,8 @@ def _compile(out: Path) -> None:
 def test_a_drafted_paper_compiles(home, small_paper, tmp_path, measured):
     _missing_latex()
     out = tmp_path / "draft"
-    command = [
-        sys.executable,
-        "-m",
-        "papercycle.cli",
-        "draft",
-        "--paper",
-        "--bib",
-        str(small_paper.parent / "refs.bib"),
-        "-o",
-        str(out),
-        "--model",
-        "writer",
-        "--quiet",
-    ]
-    if measured:
-        results = tmp_path / "results.json"
-        table = {"table": [["Method", "Acc"], ["Ours", 71.5]]}
-        results.write_text(json.dumps([{"name": "Routing", "result": table}]))
-        command += ["--results", str(results)]
-    env = {**os.environ, "PAPERCYCLE_HOME": str(home.root)}
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    bib = small_paper.parent / "refs.bib"
+    run = draft_paper(home, bib, out, "--quiet", measured=MEASURED if measured else None)
     assert run.returncode == 0, run.stderr
     _compile(out)
     assert (out / "main.pdf").stat().st_size > 1000

@@ -13,6 +13,7 @@ import sys
 
 import jsonschema
 import pytest
+from coauthor_helpers import MEASURED, draft_paper
 from papercycle.daemon.client import Client, DaemonError
 from papercycle.daemon.engine import citations, simulated
 from papercycle.daemon.formats import rubric as rg
@@ -164,30 +165,9 @@ def test_drafted_results_reach_the_file_only_with_markers_and_check_fails(home, 
 def test_paper_draft_writes_a_project_the_model_reads(home, small_paper, tmp_path):
     from papercycle.daemon.project import Project
 
-    env = {**os.environ, "PAPERCYCLE_HOME": str(home.root)}
     out = tmp_path / "generated"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papercycle.cli",
-            "draft",
-            "--paper",
-            "--bib",
-            str(small_paper.parent / "refs.bib"),
-            "--topic",
-            "sparse experts",
-            "-o",
-            str(out),
-            "--model",
-            "writer",
-            "--quiet",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    bib = small_paper.parent / "refs.bib"
+    run = draft_paper(home, bib, out, "--topic", "sparse experts", "--quiet")
     assert run.returncode == 0, run.stderr
     project = Project.build(out)
     kinds = [s.node.kind for s in project.section_slices()]
@@ -349,32 +329,12 @@ def test_plan_and_rubric_commands(home, small_paper, tmp_path):
 def test_paper_draft_with_measured_results_runs_the_results_turn(home, small_paper, tmp_path):
     from papercycle.daemon.project import Project
 
-    env = {**os.environ, "PAPERCYCLE_HOME": str(home.root)}
-    measured = [{"name": "Routing", "result": {"table": [["Method", "Acc"], ["Ours", 71.5]]}}]
-    results = tmp_path / "results.json"
-    results.write_text(json.dumps(measured))
     out = tmp_path / "measured"
-    cmd = [
-        sys.executable,
-        "-m",
-        "papercycle.cli",
-        "draft",
-        "--paper",
-        "--bib",
-        str(small_paper.parent / "refs.bib"),
-        "--results",
-        str(results),
-        "-o",
-        str(out),
-        "--model",
-        "writer",
-        "--json",
-    ]
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    run = draft_paper(home, small_paper.parent / "refs.bib", out, "--json", measured=MEASURED)
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     assert answer["results_output"].startswith("```latex")
-    assert answer["measured"] == measured
+    assert answer["measured"] == MEASURED
     project = Project.build(out)
     names = [s.node.title for s in project.section_slices() if s.node.kind == "section"]
     assert "Experiments" in names and "Conclusion" in names
