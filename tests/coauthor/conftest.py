@@ -4,16 +4,15 @@ small paper with a .bib."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from home_helpers import model_entry
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "daemon"))
-from daemon_helpers import Home
+from daemon_helpers import serve_home
 
 PAPER = r"""\documentclass{article}
 \usepackage{xcolor}
@@ -62,26 +61,15 @@ BIB = r"""@article{shazeer2017outrageously,
 
 
 def models(gguf: Path, max_tokens: int) -> str:
-    out = ""
-    for name, role, fmt, tokens in (
-        ("researcher", "researcher", "section", max_tokens),
-        ("grader", "grader", "section", 400),
-        ("deep", "reviewer", "deepreviewer", 620),
-        ("writer", "researcher", "section", 1000),  # a whole paper: draft --paper
-    ):
-        out += f"""
-[[models]]
-name = "{name}"
-path = "{gguf}"
-role = "{role}"
-format = "{fmt}"
-n_ctx = 2048
-n_threads = 1
-structured = true
-[models.sampling]
-max_tokens = {tokens}
-"""
-    return out
+    return "".join(
+        model_entry(gguf, name, fmt, tokens, role)
+        for name, role, fmt, tokens in (
+            ("researcher", "researcher", "section", max_tokens),
+            ("grader", "grader", "section", 400),
+            ("deep", "reviewer", "deepreviewer", 620),
+            ("writer", "researcher", "section", 1000),  # a whole paper: draft --paper
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +77,7 @@ def coauthor_home(tiny_gguf):
     root = Path(tempfile.mkdtemp(prefix="pc-co-"))
     (root / "config").mkdir()
     (root / "config" / "config.toml").write_text(models(tiny_gguf, 80))
-    previous = os.environ.get("PAPERCYCLE_HOME")
-    home = Home(root)
-    yield home
-    home.stop()
-    if previous is None:
-        os.environ.pop("PAPERCYCLE_HOME", None)
-    else:
-        os.environ["PAPERCYCLE_HOME"] = previous
-    shutil.rmtree(root, ignore_errors=True)
+    yield from serve_home(root)
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ and a ten-section paper."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "daemon"))
-from daemon_helpers import Home, make_home
+from daemon_helpers import make_home, serve_home
 
 DEBOUNCE = 0.2
 
@@ -40,15 +38,7 @@ def home(tiny_gguf):
         tiny_gguf,
         f"watch_debounce = {DEBOUNCE}\nkv_state_min_tokens = 16\n",
     )
-    previous = os.environ.get("PAPERCYCLE_HOME")
-    h = Home(root)
-    yield h
-    h.stop()
-    if previous is None:
-        os.environ.pop("PAPERCYCLE_HOME", None)
-    else:
-        os.environ["PAPERCYCLE_HOME"] = previous
-    shutil.rmtree(root, ignore_errors=True)
+    yield from serve_home(root)
 
 
 @pytest.fixture
