@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import REPO, editor_env
+from conftest import REPO, assert_one_dismissed, editor_env, run_editor
 
 SCRIPT = REPO / "tests" / "editors" / "emacs_package.el"
 
@@ -33,37 +33,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _env(home, paper, tmp_path, out):
+    (tmp_path / "home").mkdir(exist_ok=True)
+    package = str(REPO / "editors" / "emacs")
+    return editor_env(home, tmp_path, PC_PAPER=str(paper), PC_OUT=str(out), PC_PACKAGE=package)
+
+
 def test_emacs_package_review_code_action_and_draft(home, paper, tmp_path, artifacts):
     out = tmp_path / "emacs.json"
-    env = editor_env(
-        home,
-        tmp_path,
-        PC_PAPER=str(paper),
-        PC_OUT=str(out),
-        PC_PACKAGE=str(REPO / "editors" / "emacs"),
-    )
-    (tmp_path / "home").mkdir(exist_ok=True)
+    env = _env(home, paper, tmp_path, out)
     before = paper.read_text()
-    proc = subprocess.run(
-        ["emacs", "--batch", "-q", "-l", str(SCRIPT)],
-        env=env,
-        timeout=560,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-    )
-    assert out.exists(), f"emacs wrote nothing: {proc.stdout[-2000:]} {proc.stderr[-3000:]}"
-    (artifacts / "emacs.json").write_text(out.read_text())  # what the editor saw
-    seen = json.loads(out.read_text())
-    assert seen.get("error") is None, (seen, proc.stderr[-3000:])
+    command = ["emacs", "--batch", "-q", "-l", str(SCRIPT)]
+    seen = run_editor(command, env, out, artifacts, timeout=560)
     assert seen["mode"] == "latex-mode"
     assert seen["server_class"] == "papercycle-eglot-server"
-    assert seen["diagnostics"] >= 1
-    assert any(t.startswith("Dismiss this comment") for t in seen["actions"]), seen["actions"]
-    assert seen["dismissed_gone"] is True
-    dismissed = json.loads((paper.parent / ".papercycle" / "dismissed.json").read_text())
-    assert len(dismissed["comments"]) == 1
+    assert seen["diagnostics"] >= 1 and seen["dismissed_gone"] is True
+    assert_one_dismissed(seen["actions"], paper.parent)
     # the draft streamed into the side buffer and was held there until accepted
     assert seen["streamed"] > 0
     assert seen["draft_text"].strip()
@@ -108,17 +93,9 @@ def test_emacs_package_with_auctex(home, paper, tmp_path):
     """AUCTeX's mode (Debian's `auctex`, 12.x on Emacs 28: its mode is still named
     latex-mode) gets the papercycle server and its diagnostics."""
     out = tmp_path / "auctex.json"
-    env = editor_env(
-        home,
-        tmp_path,
-        PC_PAPER=str(paper),
-        PC_OUT=str(out),
-        PC_PACKAGE=str(REPO / "editors" / "emacs"),
-    )
-    (tmp_path / "home").mkdir(exist_ok=True)
     proc = subprocess.run(
         ["emacs", "--batch", "-q", "--eval", AUCTEX_CHECK],
-        env=env,
+        env=_env(home, paper, tmp_path, out),
         timeout=300,
         check=False,
         stdin=subprocess.DEVNULL,

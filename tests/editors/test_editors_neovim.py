@@ -4,12 +4,10 @@ then accepted, another rejected, the buffer written."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 
 import pytest
-from conftest import REPO, editor_env
+from conftest import REPO, assert_one_dismissed, editor_env, run_editor
 
 SCRIPT = REPO / "tests" / "editors" / "neovim_plugin.lua"
 
@@ -20,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_neovim_plugin_review_code_action_and_draft(home, paper, tmp_path, artifacts):
-    out = tmp_path / "nvim.json"
+    out = tmp_path / "neovim.json"
     env = editor_env(
         home,
         tmp_path,
@@ -29,25 +27,11 @@ def test_neovim_plugin_review_code_action_and_draft(home, paper, tmp_path, artif
         PC_PLUGIN=str(REPO / "editors" / "neovim"),
     )
     before = paper.read_text()
-    proc = subprocess.run(
-        ["nvim", "--headless", "--clean", "-n", "-c", f"luafile {SCRIPT}"],
-        env=env,
-        timeout=560,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-    )
-    assert out.exists(), f"nvim wrote nothing: {proc.stdout[-2000:]} {proc.stderr[-2000:]}"
-    (artifacts / "neovim.json").write_text(out.read_text())  # what the editor saw
-    seen = json.loads(out.read_text())
-    assert seen.get("error") is None, seen
+    command = ["nvim", "--headless", "--clean", "-n", "-c", f"luafile {SCRIPT}"]
+    seen = run_editor(command, env, out, artifacts, timeout=560)
     assert seen["filetype"] == "tex"
-    assert seen["diagnostics"] >= 1
-    assert any(t.startswith("Dismiss this comment") for t in seen["actions"]), seen["actions"]
-    assert seen["dismissed_gone"] is True
-    dismissed = json.loads((paper.parent / ".papercycle" / "dismissed.json").read_text())
-    assert len(dismissed["comments"]) == 1
+    assert seen["diagnostics"] >= 1 and seen["dismissed_gone"] is True
+    assert_one_dismissed(seen["actions"], paper.parent)
     # the draft was previewed (virtual lines), not inserted until accepted
     assert seen["preview_lines"] >= 3
     assert seen["unchanged_while_previewing"] is True

@@ -7,33 +7,23 @@ refused (by the browser test and here, directly)."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import REPO, editor_env
+from conftest import (
+    REPO,
+    assert_one_dismissed,
+    browser_test_missing,
+    editor_env,
+    run_editor,
+    serving,
+)
 from lsp_helpers import Home
 
 WEB = REPO / "editors" / "web"
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def _missing() -> str | None:
-    if shutil.which("node") is None:
-        return "node not found"
-    if not CHROMIUM.exists():
-        return "chromium not installed (editors/install-test-deps.sh)"
-    if not (WEB / "node_modules" / "playwright-core").is_dir():
-        return "npm packages missing: npm --prefix editors/web ci (editors/install-test-deps.sh)"
-    if not (WEB / "dist" / "index.html").is_file():
-        return "the page is not built: npm --prefix editors/web run build"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+MISSING = browser_test_missing(WEB, "dist/index.html")
+pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 
 @pytest.fixture(scope="module")
@@ -49,28 +39,8 @@ def home(tiny_gguf):
 
 @pytest.fixture
 def web_server(home, example_project, tmp_path):
-    yield from _serve(home, example_project, tmp_path)
-
-
-def _serve(home, project, tmp_path):
-    env = editor_env(home, tmp_path)
-    proc = subprocess.Popen(
-        [env["PC_PYTHON"], "-m", "papercycle.cli", "web", str(project), "--no-browser"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()  # the server prints its URL once it listens
-        assert line, proc.stderr.read()[-3000:]
-        yield json.loads(line)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serving(home, tmp_path, "web", str(example_project), "--no-browser") as server:
+        yield server
 
 
 def run_browser(home, server, project, tmp_path, artifacts, mode="full") -> dict:
@@ -88,22 +58,8 @@ def run_browser(home, server, project, tmp_path, artifacts, mode="full") -> dict
         PC_SETTINGS=json.dumps(settings),
         PC_MODE=mode,
     )
-    proc = subprocess.run(
-        ["node", str(WEB / "test" / "web.e2e.mjs")],
-        env=env,
-        cwd=WEB,
-        timeout=580,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert out.exists(), (
-        f"the browser test wrote nothing: {proc.stdout[-2000:]} {proc.stderr[-3000:]}"
-    )
-    (artifacts / out.name).write_text(out.read_text())
-    seen = json.loads(out.read_text())
-    assert seen.get("error") is None, (seen, proc.stderr[-2000:])
-    return seen
+    command = ["node", str(WEB / "test" / "web.e2e.mjs")]
+    return run_editor(command, env, out, artifacts, cwd=WEB, timeout=580)
 
 
 def test_browser_editor_end_to_end(home, example_project, web_server, tmp_path, artifacts):
@@ -117,10 +73,8 @@ def test_browser_editor_end_to_end(home, example_project, web_server, tmp_path, 
     assert seen["hoverScreenshotHasTooltip"] is True
     assert (artifacts / "web-hover.png").stat().st_size > 10_000
     # a code action (dismiss) ran on the server
-    assert any(a.startswith("Dismiss this comment") for a in seen["actions"])
     assert seen["dismissed"] is True
-    dismissed = json.loads((example_project / ".papercycle" / "dismissed.json").read_text())
-    assert len(dismissed["comments"]) == 1
+    assert_one_dismissed(seen["actions"], example_project)
     # a draft previewed (nothing changed), accepted, written only on save
     assert seen["previewInline"] == 1 and seen["unchangedWhilePreviewing"] is True
     assert seen["accepted"] is True and seen["diskBeforeSave"] is True
@@ -138,7 +92,7 @@ def test_browser_editor_end_to_end(home, example_project, web_server, tmp_path, 
 def test_review_panel_scores_decision_reviewers(home, paper, tmp_path, artifacts):
     """A whole-paper review in the panel (the one-page paper: the example paper is longer than
     the tiny test model's 2048-token context)."""
-    for server in _serve(home, paper.parent, tmp_path):
+    with serving(home, tmp_path, "web", str(paper.parent), "--no-browser") as server:
         seen = run_browser(home, server, paper.parent, tmp_path, artifacts, mode="panel")
     assert seen["reviewSummary"].startswith("Rating") and "reviewer" in seen["reviewSummary"]
     assert "Decision" in seen["reviewScores"] and "Rating" in seen["reviewScores"]
