@@ -1,5 +1,5 @@
 """Incremental-review fixtures: a daemon home with a short watch debounce and the tiny models,
-and a ten-section paper."""
+and a project of `ten_sections()` (incremental_helpers.py)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "daemon"))
 from daemon_helpers import make_home, serve_home
+from incremental_helpers import ten_sections
 
 DEBOUNCE = 0.2
-
-
-def ten_sections(edits: dict[int, str] | None = None, order: list[int] | None = None) -> str:
-    """A paper of ten sections; `edits` replaces a section's sentence, `order` permutes them."""
-    edits = edits or {}
-    parts = []
-    for i in order or range(10):
-        body = edits.get(
-            i,
-            f"Section {i} studies topic number {i} in detail. "
-            f"We measure effect {i} on one small dataset only.",
-        )
-        parts.append(f"\\section{{Topic {i}}}\n{body}\n")
-    return (
-        "\\documentclass{article}\n\\title{Ten Topics}\n\\begin{document}\n\\maketitle\n"
-        + "\n".join(parts)
-        + "\\end{document}\n"
-    )
 
 
 @pytest.fixture

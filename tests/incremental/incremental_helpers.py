@@ -1,4 +1,5 @@
-"""A subscriber that records a project's events, and waits on them with timeouts."""
+"""A subscriber that records a project's events, and waits on them with timeouts; the
+ten-section paper the incremental tests edit."""
 
 from __future__ import annotations
 
@@ -9,6 +10,24 @@ from typing import Any
 from papercycle.daemon.client import Client
 
 TIMEOUT = 60.0
+
+
+def ten_sections(edits: dict[int, str] | None = None, order: list[int] | None = None) -> str:
+    """A paper of ten sections; `edits` replaces a section's sentence, `order` permutes them."""
+    edits = edits or {}
+    parts = []
+    for i in order or range(10):
+        body = edits.get(
+            i,
+            f"Section {i} studies topic number {i} in detail. "
+            f"We measure effect {i} on one small dataset only.",
+        )
+        parts.append(f"\\section{{Topic {i}}}\n{body}\n")
+    return (
+        "\\documentclass{article}\n\\title{Ten Topics}\n\\begin{document}\n\\maketitle\n"
+        + "\n".join(parts)
+        + "\\end{document}\n"
+    )
 
 
 class Watch:

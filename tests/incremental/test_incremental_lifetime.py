@@ -11,8 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import ten_sections
-from incremental_helpers import Watch
+from incremental_helpers import Watch, ten_sections
 from papercycle.daemon.client import Client
 
 IDLE = 1.5

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import ten_sections
-from incremental_helpers import Watch, comments_of
+from incremental_helpers import Watch, comments_of, ten_sections
 from papercycle.daemon.client import Client
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from conftest import ten_sections
+from incremental_helpers import ten_sections
 from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.models.backend import Generation
 from papercycle.daemon.project import Project
