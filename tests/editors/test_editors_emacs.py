@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import REPO, assert_one_dismissed, editor_env, run_editor
+from editor_helpers import REPO, assert_one_dismissed, editor_env, run_editor
 
 SCRIPT = REPO / "tests" / "editors" / "emacs_package.el"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import REPO, assert_one_dismissed, editor_env, run_editor
+from editor_helpers import REPO, assert_one_dismissed, editor_env, run_editor
 
 SCRIPT = REPO / "tests" / "editors" / "neovim_plugin.lua"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REPO, browser_test_missing, editor_env, run_editor, serving
+from editor_helpers import REPO, browser_test_missing, editor_env, run_editor, serving
 
 EXT = REPO / "editors" / "overleaf"
 MISSING = browser_test_missing(EXT, "dist/mock.js")

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import (
+from editor_helpers import (
     REPO,
     assert_one_dismissed,
     browser_test_missing,
