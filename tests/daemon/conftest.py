@@ -3,12 +3,11 @@ module, and a small paper. Helpers live in daemon_helpers.py."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Home, make_home, make_paper
+from daemon_helpers import Home, make_home, make_paper, serve_home
 
 
 @pytest.fixture
@@ -25,16 +24,7 @@ def isolated_home(tiny_gguf, monkeypatch):
 @pytest.fixture(scope="module")
 def shared_home(tiny_gguf):
     """One home and daemon per test module (the daemon is auto-started by the first client)."""
-    root = make_home(tiny_gguf)
-    previous = os.environ.get("PAPERCYCLE_HOME")
-    home = Home(root)
-    yield home
-    home.stop()
-    if previous is None:
-        os.environ.pop("PAPERCYCLE_HOME", None)
-    else:
-        os.environ["PAPERCYCLE_HOME"] = previous
-    shutil.rmtree(root, ignore_errors=True)
+    yield from serve_home(make_home(tiny_gguf))
 
 
 @pytest.fixture
