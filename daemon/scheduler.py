@@ -51,6 +51,8 @@ class Job:
     tokens: int = 0
     yields: int = 0  # times it gave way to more urgent work (background jobs)
     prompt_evaluated: int = 0  # prompt tokens evaluated before its yields
+    written: str = ""  # what it wrote before its yields (it continues after it)
+    written_tokens: int = 0
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         for sink in list(self.subscribers.values()):
@@ -173,6 +175,8 @@ class Scheduler:
                 job.state = "queued"
                 job.yields += 1
                 job.prompt_evaluated += result.prompt_evaluated or 0
+                job.written += result.text
+                job.written_tokens += result.tokens
                 heapq.heappush(self._heap, (job.priority, job.number, job))
                 job.emit(
                     "queued", {"position": self._position(job), "yielded": True, **job.describe()}
@@ -182,6 +186,9 @@ class Scheduler:
                 result.finish = "cancelled"  # cancelled (or stopping) while it gave way
             if isinstance(result, Generation) and job.prompt_evaluated:
                 result.prompt_evaluated = (result.prompt_evaluated or 0) + job.prompt_evaluated
+            if isinstance(result, Generation) and job.written:
+                result.text = job.written + result.text
+                result.tokens += job.written_tokens
             job.state = "done"
             self.completed += 1
             self._jobs.pop(job.key, None)
@@ -220,16 +227,22 @@ class Scheduler:
         if job.priority == PRIORITIES["background"]:
             job.cancel.should_yield = lambda: self._urgent_waiting(job)
         request = job.request
+        settings, resume = request.settings, {}
+        if job.written:  # it gave way mid-answer: the rest of its answer, within its budget
+            left = int(settings.get("max_tokens", 512)) - job.written_tokens
+            settings = {**settings, "max_tokens": max(1, left)}
+            resume = {"written": job.written}
         entry = self.registry.acquire(request.model, post)
         try:
             return entry.backend.generate(
                 request.prompt,
                 request.messages,
-                request.settings,
+                settings,
                 request.grammar,
                 on_token,
                 job.cancel,
                 post,
+                **resume,
             )
         finally:
             self.registry.release(entry)

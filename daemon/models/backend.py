@@ -26,8 +26,9 @@ class Cancellation:
         self.reason = ""
         self._stopped = False
         # Set by the scheduler on background jobs: True when more urgent work waits. The
-        # backend checks it between prompt batches and then stops with finish "yielded"
-        # (the evaluated prefix is kept in a saved KV state, so the job resumes from there).
+        # backend checks it between prompt batches (and, without a grammar, between decoded
+        # tokens) and then stops with finish "yielded"; the evaluated prefix is kept in a saved
+        # KV state, and the job resumes from there (after the text it wrote: `written`).
         self.should_yield: Callable[[], bool] | None = None
 
     def yield_now(self) -> bool:
@@ -91,5 +92,8 @@ class Backend(Protocol):
         cancel: Cancellation,
         on_event: EventSink = ...,
     ) -> Generation: ...
+
+    # A backend that returns finish "yielded" with text also takes `written=<that text>` on
+    # the next call (llama_backend.py): the scheduler passes it only then.
 
     def close(self) -> None: ...

@@ -72,7 +72,10 @@ class LlamaBackend:
         on_token: TokenSink,
         cancel: Cancellation,
         on_event: EventSink = _ignore,
+        written: str = "",
     ) -> Generation:
+        """`written`: what this generation wrote before it gave way to more urgent work (finish
+        "yielded"); it continues after that text, and returns only the new text."""
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
         started = time.monotonic()
@@ -85,14 +88,28 @@ class LlamaBackend:
         max_tokens = min(int(settings.get("max_tokens", 512)), room)
         kwargs = {k: settings[k] for k in _SAMPLING_ARGS if k in settings}
         compiled = LlamaGrammar.from_string(grammar, verbose=False) if grammar else None
-        # Called after every sampled token, before the next decode: a cancel set by another
-        # thread stops generation at the next step.
-        stop = StoppingCriteriaList([lambda _ids, _logits: cancel.step()])
+        gave_way = False
+
+        def should_stop(_ids, _logits) -> bool:
+            # After every sampled token, before the next decode: a cancel set by another
+            # thread stops generation at the next step. Without a grammar (whose state could
+            # not be carried over) a background generation also gives way to more urgent work
+            # mid-answer, and continues after its text later.
+            nonlocal gave_way
+            if cancel.step() or gave_way:
+                return True
+            gave_way = compiled is None and cancel.yield_now()
+            return gave_way
+
+        stop = StoppingCriteriaList([should_stop])
         pieces: list[str] = []
         finish = "stop"
         if cancel.cancelled:
             return Generation("", prompt_tokens, 0, "cancelled", 0.0)
         tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if written:
+            tokens += self.llama.tokenize(written.encode("utf-8"), add_bos=False, special=False)
+            max_tokens = max(1, min(max_tokens, self.n_ctx - len(tokens)))
         # The KV cache keeps the longest prefix this prompt shares with the last one (or with a
         # saved state): only the tokens after the first difference are evaluated.
         reused = reuse_prefix(self.llama, tokens, self.snapshots)
@@ -157,6 +174,8 @@ class LlamaBackend:
                 stream.close()  # type: ignore[union-attr]
         if cancel.cancelled:
             finish = "cancelled"
+        elif gave_way:
+            finish = "yielded"
         decoded = cancel.tokens if cancel.cancelled else len(pieces)
         if self.snapshots is not None:
             self.snapshots.save(self.llama)  # a long context survives the next other prompt
