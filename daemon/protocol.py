@@ -26,7 +26,10 @@ REQUEST_TYPES = (
     "cache.stats",
     "cache.clear",
     "shutdown",
-    "project.open",  # open projects: watching, incremental reviews (sessions.py)
+)
+# open projects: watching, incremental reviews (sessions.py)
+SESSION_REQUEST_TYPES = (
+    "project.open",
     "project.buffer",
     "project.cursor",
     "project.review",
@@ -34,6 +37,7 @@ REQUEST_TYPES = (
     "project.close",
     "subscribe",
 )
+REQUEST_TYPES += SESSION_REQUEST_TYPES
 EVENT_KINDS = (
     "queued",
     "started",

@@ -493,14 +493,7 @@ class Server:
                 tokens=generation.tokens,
                 tokens_after_cancel=job.cancel.tokens_after_cancel,
             )
-        info = {
-            "tokens": generation.tokens,
-            "prompt_tokens": generation.prompt_tokens,
-            "prompt_evaluated": generation.prompt_evaluated,
-            "prompt_reused": generation.prompt_reused,
-            "seconds": round(generation.seconds, 3),
-            "finish": generation.finish,
-        }
+        info = generation.info()
         await asyncio.to_thread(
             self.store.put, request.key, request.model.name, request.kind, generation.text, info
         )

@@ -44,15 +44,7 @@ from papercycle.daemon.watch import Watcher
 
 log = logging.getLogger("papercycle.daemon.sessions")
 
-REQUEST_TYPES = (
-    "project.open",
-    "project.buffer",
-    "project.cursor",
-    "project.review",
-    "project.status",
-    "project.close",
-    "subscribe",
-)
+REQUEST_TYPES = protocol.SESSION_REQUEST_TYPES
 REBUILD_NAMES = {".papercycle.toml", "latexmkrc", ".latexmkrc"}
 _numbers = itertools.count(1)
 
@@ -371,14 +363,7 @@ class Session:
         generation = await asyncio.shield(job.done)
         if generation.finish == "cancelled":
             return None
-        info = {
-            "tokens": generation.tokens,
-            "prompt_tokens": generation.prompt_tokens,
-            "prompt_evaluated": generation.prompt_evaluated,
-            "prompt_reused": generation.prompt_reused,
-            "seconds": round(generation.seconds, 3),
-            "finish": generation.finish,
-        }
+        info = generation.info()
         self.counters["prompt_tokens_evaluated"] += generation.prompt_evaluated or 0
         await asyncio.to_thread(
             server.store.put, request.key, request.model.name, request.kind, generation.text, info
@@ -686,6 +671,12 @@ class Sessions:
         buffers = params.get("buffers") or {}
         if not isinstance(buffers, dict):
             raise _failed("bad-request", "'buffers' maps paths to text or {text, version}")
+        texts = {  # path -> (text, the editor's version)
+            file: (value.get("text"), value.get("version"))
+            if isinstance(value, dict)
+            else (value, None)
+            for file, value in buffers.items()
+        }
         if params.get("paper", "auto") not in ("auto", "off"):
             raise _failed("bad-request", "'paper' is 'auto' or 'off'")
 
@@ -699,29 +690,18 @@ class Sessions:
         session = self.open.get(str(project.root_path))
         if session is None:
             session = Session(self, project, params)
-            for file, value in buffers.items():
-                text, version = (
-                    (value.get("text"), value.get("version"))
-                    if isinstance(value, dict)
-                    else (value, None)
-                )
+            for file, (text, version) in texts.items():
                 if isinstance(text, str):
                     p = str(Path(file).absolute())
                     session.versions[p] = version
                     await asyncio.to_thread(session.project.update, p, text)
             self.open[session.id] = session
             session.start()
-            session.set_cursor(params.get("cursor"))
-        else:
-            for file, value in buffers.items():
-                text, version = (
-                    (value.get("text"), value.get("version"))
-                    if isinstance(value, dict)
-                    else (value, None)
-                )
+        else:  # joining: the buffers are updates of the open project
+            for file, (text, version) in texts.items():
                 if isinstance(text, str):
                     await session.buffer(file, text, version)
-            session.set_cursor(params.get("cursor"))
+        session.set_cursor(params.get("cursor"))
         session.openers[peer] = session.openers.get(peer, 0) + 1
         session.used = time.monotonic()
         return session.status()

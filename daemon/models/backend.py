@@ -71,6 +71,17 @@ class Generation:
     prompt_evaluated: int | None = None
     prompt_reused: int | None = None
 
+    def info(self) -> dict[str, Any]:
+        """What results report and the cache keeps about how the text was generated."""
+        return {
+            "tokens": self.tokens,
+            "prompt_tokens": self.prompt_tokens,
+            "prompt_evaluated": self.prompt_evaluated,
+            "prompt_reused": self.prompt_reused,
+            "seconds": round(self.seconds, 3),
+            "finish": self.finish,
+        }
+
 
 TokenSink = Callable[[str], None]
 EventSink = Callable[[str, dict[str, Any]], None]
