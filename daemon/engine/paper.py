@@ -58,19 +58,7 @@ def prepare_paper_draft(
     keys = [e.key for e in entries]
     grammar = cr.grammar(keys) if model.structured else None
     settings = model.settings()  # the defaults are the package's (temperature 0.4, top_p 0.95)
-    prompt = _render(model, messages)
-    key = cache_key(_identity(model), cr.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt)
-    return GenerationRequest(
-        "paper-draft",
-        model,
-        "cycleresearcher",
-        messages,
-        prompt,
-        grammar,
-        settings,
-        cr.PROMPT_VERSION,
-        key,
-    )
+    return _request(model, "cycleresearcher", messages, grammar, settings)
 
 
 def _strip_document(latex: str) -> str:
@@ -210,18 +198,16 @@ def prepare_results_turn(first: GenerationRequest, output: str, measured: Any) -
     settings = dict(first.settings)
     if model.structured:  # its grammar writes a few dozen tokens; leave the context to the prompt
         settings["max_tokens"] = min(int(settings.get("max_tokens", 512)), 256)
+    return _request(model, "cycleresearcher-results", messages, grammar, settings)
+
+
+def _request(
+    model: ModelConfig, fmt: str, messages: list, grammar: str | None, settings: dict[str, Any]
+) -> GenerationRequest:
     prompt = _render(model, messages)
     key = cache_key(_identity(model), cr.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt)
     return GenerationRequest(
-        "paper-draft",
-        model,
-        "cycleresearcher-results",
-        messages,
-        prompt,
-        grammar,
-        settings,
-        cr.PROMPT_VERSION,
-        key,
+        "paper-draft", model, fmt, messages, prompt, grammar, settings, cr.PROMPT_VERSION, key
     )
 
 
