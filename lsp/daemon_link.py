@@ -8,6 +8,8 @@
   stopped on purpose (idle exit, `papercycle daemon stop`: it removes its daemon.json) is not
   an error: the next request finds or starts one.
 - A cancelled stream (the user cancelled, or newer work superseded it) cancels the daemon job.
+- `on_connected` runs after every new connection (the first, a reconnection, a daemon started
+  again after it stopped on purpose): the server re-opens its projects there.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ class DaemonLink:
         autostart: bool = True,
         on_down: Callable[[str], None] = lambda message: None,
         on_up: Callable[[dict[str, Any]], None] = lambda hello: None,
+        on_connected: Callable[[Client], None] = lambda client: None,
         connect_timeout: float = 30.0,
     ) -> None:
         self.autostart = autostart
         self.on_down = on_down
         self.on_up = on_up
+        self.on_connected = on_connected
         self.connect_timeout = connect_timeout
         self.client: Client | None = None
         self.state = "idle"  # idle | connecting | connected | down
@@ -87,6 +91,7 @@ class DaemonLink:
             if self._was_down:
                 self._was_down = False
                 self.on_up(client.hello or {})
+            self.on_connected(client)
             return
 
     async def _watch(self) -> None:
@@ -169,13 +174,24 @@ class DaemonLink:
     ) -> dict[str, Any]:
         """Run one request, passing its events to `on_event`; its result. Cancelling the
         calling task cancels the daemon job."""
-        client = await self.ready(wait)
+        return await self.stream_on(await self.ready(wait), kind, params, on_event)
+
+    async def stream_on(
+        self,
+        client: Client,
+        kind: str,
+        params: dict[str, Any],
+        on_event: Callable[[dict[str, Any]], None] = lambda event: None,
+    ) -> dict[str, Any]:
+        """`stream` on a given connection (a subscription belongs to the daemon it was made
+        on); a loss is reported only while it is still the link's connection."""
         stream = client.stream(kind, params)
         try:
             async for event in stream:
                 on_event(event)
         except DaemonGone as error:
-            await self.lost(str(error))
+            if self.client in (client, None):
+                await self.lost(str(error))
             raise
         except asyncio.CancelledError:
             if stream._sent and stream.result is None:

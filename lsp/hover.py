@@ -48,10 +48,10 @@ def paper_markdown(reviews: ProjectReviews | None) -> str:
 
 
 def section_markdown(reviews: ProjectReviews | None, name: str) -> str:
-    entry = reviews.sections.get(name) if reviews else None
-    if entry is None:
+    found = reviews.section_named(name) if reviews else None
+    if found is None:
         return f"**{name}**: not reviewed yet (code lens *Review section*)."
-    result = entry.result
+    result = found[1].result
     lines = [f"**Review of {name}** · model `{result.get('model')}`", ""]
     scores = result.get("scores") or {}
     if scores:

@@ -79,13 +79,24 @@ class Outlines:
         return None if root is None else self.latest.get(root)
 
     async def refresh(
-        self, path: Path, buffers: dict[Path, str], versions: dict[Path, int | None]
+        self,
+        path: Path,
+        buffers: dict[Path, str],
+        versions: dict[Path, int | None],
+        reload: bool = False,
     ) -> Outline | None:
+        """`reload`: files changed on disk (outside the editor): read them again."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._refresh, path, buffers, versions)
+        return await loop.run_in_executor(
+            self._executor, self._refresh, path, buffers, versions, reload
+        )
 
     def _refresh(
-        self, path: Path, buffers: dict[Path, str], versions: dict[Path, int | None]
+        self,
+        path: Path,
+        buffers: dict[Path, str],
+        versions: dict[Path, int | None],
+        reload: bool = False,
     ) -> Outline | None:
         from papercycle.daemon.project import Project, ProjectError
 
@@ -96,6 +107,8 @@ class Outlines:
                 project = Project.build(path)
                 if path in buffers:
                     project.update(path, buffers[path])
+            elif reload:
+                project.reload()  # type: ignore[attr-defined]
         except ProjectError as error:
             log.info("no LaTeX project at %s: %s", path, error)
             return None

@@ -1,5 +1,5 @@
 """The latest review results of one project, as the daemon sent them (rebuilt from the daemon's
-cache on the next review: the server owns nothing it cannot rebuild)."""
+open project on the next subscription: the server owns nothing it cannot rebuild)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from papercycle.lsp.findings import Finding
 class SectionResult:
     result: dict[str, Any]
     findings: list[Finding]
+    from_project: bool = True  # sent by the open project (False: a `review.section` answer)
 
 
 @dataclass
@@ -21,13 +22,23 @@ class ProjectReviews:
     root: Path
     paper: dict[str, Any] | None = None
     paper_findings: list[Finding] = field(default_factory=list)
-    sections: dict[str, SectionResult] = field(default_factory=dict)  # by section name
+    paper_from_project: bool = True  # False: a `review.paper` answer (reviewMode fast / best)
+    sections: dict[str, SectionResult] = field(default_factory=dict)  # by section id
+    # the open-buffer versions the daemon's last results are anchored in (absent: disk)
+    versions: dict[Path, int | None] = field(default_factory=dict)
 
     def findings(self) -> list[Finding]:
         out = list(self.paper_findings)
         for entry in self.sections.values():
             out.extend(entry.findings)
         return out
+
+    def section_named(self, name: str) -> tuple[str, SectionResult] | None:
+        """(section id, result) of the section with this display name."""
+        for ident, entry in self.sections.items():
+            if (entry.result.get("section") or {}).get("name") == name:
+                return ident, entry
+        return None
 
     def summary(self) -> dict[str, Any] | None:
         """Rating, decision and per-reviewer ratings of the paper review, if any."""

@@ -24,6 +24,7 @@ from papercycle.lsp.findings import Finding, from_result
 from papercycle.lsp.outline import Outline, Outlines
 from papercycle.lsp.positions import UTF16, Lines
 from papercycle.lsp.progress import Progress
+from papercycle.lsp.projects import Projects
 from papercycle.lsp.reviews import ProjectReviews, SectionResult
 from papercycle.lsp.settings import SECTION, Settings
 from pygls.lsp.server import LanguageServer
@@ -55,10 +56,10 @@ class PapercycleServer(LanguageServer):
         self.jobs: dict[str, asyncio.Task] = {}  # running long work, by job name
         self.drafts: dict[str, drafts.Draft] = {}
         self.link: DaemonLink | None = None
+        self.projects = Projects(self)
         self._debounce: dict[str, asyncio.Task] = {}
         self._outline_tasks: dict[Path, asyncio.Task] = {}
         self._messages_shown: set[str] = set()
-        self.review_count = 0
         # where the author last typed (a file, a character offset in its buffer): the daemon
         # reviews that section first
         self.cursor: tuple[Path, int] | None = None
@@ -257,109 +258,22 @@ class PapercycleServer(LanguageServer):
             params["cursor"] = {"path": str(self.cursor[0]), "offset": self.cursor[1]}
         return params
 
-    def start_review(
-        self, path: Path, priority: str = "save", paper: bool | None = None
-    ) -> asyncio.Task:
-        """Review the project of `path` (superseding a review of it still running): its
-        sections, then (per `reviewMode`, or when `paper`) the whole paper."""
-        if paper is None:
-            paper = self.settings.review_mode != "sections"
-        return self.spawn(self.review(path, priority, paper), name=f"review:{self.root_of(path)}")
-
-    async def review(self, path: Path, priority: str, paper: bool = False) -> None:
-        outline = await self.refresh_outline(path)
+    def title_of(self, path: Path) -> tuple[Path, int, int] | None:
+        """Where paper-review comments point: the title, else \\documentclass."""
+        outline = self.outline_for(path)
         if outline is None:
-            return
-        self.publish_project(path)
-        if self.link is None:
-            return
-        task = asyncio.current_task()
-        progress = Progress(self, "papercycle: reviewing", on_cancel=task.cancel if task else None)
-        await progress.begin("waiting for the daemon")
-        versions = self.versions()
-        params = self.request_params(path, priority)
-        reviews = self.reviews_for(path)
-        title = (
-            (outline.title.path, outline.title.start, outline.title.end)
-            if outline.title
-            else (outline.documentclass if outline.documentclass else None)
+            return None
+        if outline.title:
+            return outline.title.path, outline.title.start, outline.title.end
+        return outline.documentclass
+
+    def start_review(self, path: Path, paper: bool = False, push_all: bool = False) -> asyncio.Task:
+        """Push the buffer of `path` to the project's open project in the daemon (every
+        changed buffer of the project with `push_all`; the whole paper too when `paper`) and
+        follow its reviews (superseding the job following them)."""
+        return self.spawn(
+            self.projects.review(path, paper, push_all), name=f"review:{self.root_of(path)}"
         )
-        self.review_count += 1
-        try:
-            section_params = {**params}
-            model = self.settings.model_for("section")
-            if model:
-                section_params["model"] = model
-            seen: set[str] = set()
-
-            def on_section_event(event: dict[str, Any]) -> None:
-                kind = event.get("event")
-                if kind == "partial":
-                    result = event.get("result") or {}
-                    name = (result.get("section") or {}).get("name", "")
-                    seen.add(name)
-                    reviews.sections[name] = SectionResult(
-                        result, from_result(result, versions, title)
-                    )
-                    self.publish_project(path)
-                    progress.report(
-                        f"section {event.get('index')}/{event.get('of')}: {name}",
-                        int(100 * event.get("index", 0) / max(1, event.get("of", 1))),
-                    )
-                elif kind in ("queued", "loading", "started"):
-                    progress.report(f"{kind}")
-
-            final = await self.link.stream("review.sections", section_params, on_section_event)
-            for section in final.get("sections", []):
-                name = (section.get("section") or {}).get("name", "")
-                if name not in seen:
-                    reviews.sections[name] = SectionResult(
-                        section, from_result(section, versions, title)
-                    )
-                seen.add(name)
-            for name in list(reviews.sections):
-                if name not in seen:
-                    del reviews.sections[name]
-            self.publish_project(path)
-            if paper:
-                mode = self.settings.review_mode
-                paper_params = {**params, "mode": "standard" if mode == "sections" else mode}
-                if priority == "save":
-                    paper_params["priority"] = "background"
-                model = self.settings.model_for("reviewer")
-                if model:
-                    paper_params["model"] = model
-                progress.report("reviewing the whole paper")
-                result = await self.link.stream(
-                    "review.paper",
-                    paper_params,
-                    lambda e: progress.report(f"paper review: {e.get('event')}"),
-                )
-                reviews.paper = result
-                reviews.paper_findings = from_result(result, versions, title)
-                self.publish_project(path)
-                with contextlib.suppress(Exception):
-                    if self._refresh_lenses():
-                        await self.workspace_code_lens_refresh_async(None)
-            progress.end("done")
-        except asyncio.CancelledError:
-            progress.end("cancelled")
-            raise
-        except TimeoutError:
-            progress.end("the daemon is not reachable")
-            self.message(
-                "papercycle: the daemon is not reachable; reviews resume when it is back",
-                types.MessageType.Warning,
-                once=True,
-            )
-        except DaemonError as error:
-            progress.end(error.message)
-            if error.code != "gone":
-                self.message(
-                    f"papercycle: review failed: {error.message}",
-                    types.MessageType.Warning,
-                    once=True,
-                )
 
     def _refresh_lenses(self) -> bool:
         caps = self.client_capabilities.workspace
@@ -380,9 +294,6 @@ class PapercycleServer(LanguageServer):
         model = self.settings.model_for("section")
         if model:
             params["model"] = model
-        title = (
-            (outline.title.path, outline.title.start, outline.title.end) if outline.title else None
-        )
         try:
             result = await self.link.stream(
                 "review.section", params, lambda e: progress.report(str(e.get("event")))
@@ -396,8 +307,10 @@ class PapercycleServer(LanguageServer):
             self.message(f"papercycle: {why}", types.MessageType.Warning)
             return None
         key = (result.get("section") or {}).get("name", name)
-        self.reviews_for(path).sections[key] = SectionResult(
-            result, from_result(result, versions, title)
+        reviews = self.reviews_for(path)
+        found = reviews.section_named(key)  # the open project's entry of the section
+        reviews.sections[found[0] if found else f"name:{key}"] = SectionResult(
+            result, from_result(result, versions, self.title_of(path)), from_project=False
         )
         self.publish_project(path)
         progress.end("done")
@@ -599,6 +512,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
             on_up=lambda hello: ls.message(
                 f"papercycle: reconnected to the daemon (pid {hello.get('pid')})"
             ),
+            on_connected=lambda client: ls.projects.reopen_all(),
         )
         ls.link.start()
         ls.spawn(ls.pull_configuration())
@@ -607,6 +521,8 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
     async def shutdown(ls: PapercycleServer, params: None) -> None:
         for task in list(ls.jobs.values()):
             task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ls.projects.close_all(), 10)
         if ls.link is not None:
             await ls.link.close()
         ls.outlines.close()
@@ -623,7 +539,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         if ls.settings.check_frequency == "manual":
             ls.schedule_outline(doc.path, 0)
         else:
-            ls.start_review(doc.path, "save")
+            ls.start_review(doc.path)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PapercycleServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -643,7 +559,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
 
             async def later(path: Path = doc.path) -> None:
                 await asyncio.sleep(ls.settings.debounce_ms / 1000)
-                ls.start_review(path, "save")
+                ls.start_review(path)
 
             ls._debounce[key] = ls.spawn(later())
 
@@ -655,7 +571,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         if doc is None:
             return
         if ls.settings.check_frequency != "manual":
-            ls.start_review(doc.path, "save")
+            ls.start_review(doc.path)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PapercycleServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -668,6 +584,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(doc.uri, []))
             for uris in ls.published.values():
                 uris.discard(doc.uri)
+            ls.projects.closed(doc.path)
 
     @ls.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: PapercycleServer, params: types.HoverParams) -> types.Hover | None:
@@ -692,7 +609,8 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         if doc is None:
             return []
         root = ls.root_of(doc.path)
-        running = f"review:{root}" in ls.jobs
+        project = ls.projects.open.get(root)
+        running = f"review:{root}" in ls.jobs and project is not None and project.busy
         return code_lens.lenses(
             doc.uri,
             doc.path,
@@ -759,7 +677,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
             doc = next(iter(ls.docs.by_uri.values()))
         if doc is None:
             return {"started": False}
-        task = ls.start_review(doc.path, "interactive", paper=True)
+        task = ls.start_review(doc.path, paper=True, push_all=True)
         with contextlib.suppress(asyncio.CancelledError):
             await task
         return {"started": True, "cancelled": task.cancelled()}
@@ -794,6 +712,8 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
             if (
                 which is None or which == name or str(name).startswith(f"{which}:")
             ) and not task.done():
+                if str(name).startswith("review:"):
+                    ls.projects.stop(Path(str(name)[len("review:") :]))
                 task.cancel()
                 cancelled.append(name)
         return {"cancelled": cancelled}

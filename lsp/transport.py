@@ -116,6 +116,8 @@ class WsServer:
         finally:
             for job in list(ls.jobs.values()):
                 job.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ls.projects.close_all(), 10)
             if ls.link is not None:
                 with contextlib.suppress(Exception):
                     await ls.link.close()

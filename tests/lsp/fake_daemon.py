@@ -1,7 +1,9 @@
-"""A stand-in daemon speaking the daemon's wire protocol (papercycle.daemon.protocol) with a
-`draft.section` request, which the real daemon does not offer yet (the co-author, issue 8).
-It lets the language server's draft plumbing (chunks, progress, cancel, one WorkspaceEdit) be
-tested against the protocol; everything else is tested against the real daemon."""
+"""A stand-in daemon speaking the daemon's wire protocol (papercycle.daemon.protocol): open
+projects (`project.open`, `project.buffer`, `subscribe` with its events, `project.status`,
+`project.close`), `review.sections` and a streamed `draft.section`. It lets the language
+server's plumbing be tested where the tiny model cannot show it (a suggested rewrite, exact
+draft chunks, the buffers and cursor the server sends); everything else is tested against the
+real daemon."""
 
 from __future__ import annotations
 
@@ -41,6 +43,10 @@ class FakeDaemon:
         self.cancelled: list[str] = []
         self.drafts_finished = 0
         self._jobs: dict[tuple[bytes, str], asyncio.Task] = {}
+        self.subscribers: set[tuple[bytes, str]] = set()
+        self.buffers: dict[str, dict] = {}  # path -> {"text", "version"} of open buffers
+        self.project: str | None = None
+        self.revision = 0
         self._tasks: set[asyncio.Task] = set()
 
     async def __aenter__(self) -> FakeDaemon:
@@ -113,11 +119,16 @@ class FakeDaemon:
                         },
                     ),
                 )
+            elif kind.startswith("project.") or kind == "subscribe":
+                await self._project(peer, rid, kind, params)
             elif kind == "draft.section":
                 self._jobs[(peer, rid)] = self._spawn(self._draft(peer, rid, params))
             elif kind == "cancel":
                 target = str(params.get("target"))
                 job = self._jobs.pop((peer, target), None)
+                if (peer, target) in self.subscribers:
+                    self.subscribers.discard((peer, target))
+                    await self._send(peer, protocol.error(target, "cancelled", "cancelled"))
                 if job is not None:
                     job.cancel()
                     self.cancelled.append(target)
@@ -127,6 +138,56 @@ class FakeDaemon:
                 await self._send(
                     peer, protocol.error(rid, "bad-request", f"unknown request type {kind!r}")
                 )
+
+    async def _project(self, peer: bytes, rid: str, kind: str, params: dict) -> None:
+        """Open projects, as daemon/sessions.py answers them (reviews are instant: the one
+        comment of `rewrite`, if any, in the section Method)."""
+        if kind == "project.open":
+            self.project = params["path"]
+            for path, value in (params.get("buffers") or {}).items():
+                self.buffers[path] = value
+            self.revision += 1
+            await self._send(peer, protocol.result(rid, {"project": self.project}))
+            await self._update("open")
+        elif kind == "project.buffer":
+            if params.get("text") is None:
+                self.buffers.pop(params["path"], None)
+            else:
+                self.buffers[params["path"]] = {k: params.get(k) for k in ("text", "version")}
+            self.revision += 1
+            await self._send(peer, protocol.result(rid, {"revision": self.revision}))
+            await self._update("buffer")
+        elif kind == "subscribe":
+            self.subscribers.add((peer, rid))
+            await self._update("subscribe", [(peer, rid)])
+        elif kind == "project.status":
+            data = {"project": self.project, "idle": True, "paper_running": False}
+            await self._send(peer, protocol.result(rid, data))
+        elif kind == "project.review":
+            await self._send(peer, protocol.result(rid, {"queued": True, "revision": 0}))
+        elif kind == "project.close":
+            await self._send(peer, protocol.result(rid, {"closed": True}))
+        else:
+            await self._send(peer, protocol.error(rid, "bad-request", f"unknown {kind!r}"))
+
+    async def _update(self, origin: str, to: list | None = None) -> None:
+        if self.project is None:
+            return
+        stamp = {
+            "project": self.project,
+            "revision": self.revision,
+            "versions": {p: b.get("version") for p, b in self.buffers.items()},
+        }
+        texts = {p: b["text"] for p, b in self.buffers.items()}
+        events = [("sections.changed", {**stamp, "origin": origin, "added": [], "order": []})]
+        if self.rewrite:
+            result = self.section_result({"path": self.project, "buffers": texts})
+            section = {**result["section"], "id": "section:Method#0"}
+            events.append(("comments", {**stamp, **result, "section": section}))
+        events.append(("anchored", stamp))
+        for peer, rid in to or list(self.subscribers):
+            for event, data in events:
+                await self._send(peer, protocol.event(rid, event, data))
 
     def section_result(self, params: dict) -> dict:
         """One section review with one comment quoting `rewrite[0]`, as the engine returns it."""

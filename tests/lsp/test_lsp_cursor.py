@@ -1,5 +1,5 @@
 """The section being written is reviewed first: the server tells the daemon where the author
-last typed (`cursor` in `review.sections`), in the coordinates of the buffer it sends."""
+last typed (`cursor` in `project.buffer`), in the coordinates of the buffer it sends."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ async def test_review_requests_carry_the_position_of_the_last_edit(paper):
         try:
             uri = session.open(paper)
 
-            def reviews() -> list[dict]:
-                return [r["params"] for r in daemon.requests if r["type"] == "review.sections"]
+            def requests(kind: str) -> list[dict]:
+                return [r["params"] for r in daemon.requests if r["type"] == kind]
 
-            await session.wait_for(reviews, 30, "the review on open")
-            assert "cursor" not in reviews()[0], "nothing typed yet: reading order"
+            (opened,) = await session.wait_for(lambda: requests("project.open"), 30, "open")
+            assert "cursor" not in opened, "nothing typed yet: reading order"
+            assert opened["buffers"][str(paper.resolve())]["version"] == 1
             lines = paper.read_text().splitlines()
             line = next(i for i, text in enumerate(lines) if text.startswith(r"\section{Exper"))
             at = types.Position(line + 1, 0)
@@ -31,9 +32,12 @@ async def test_review_requests_carry_the_position_of_the_last_edit(paper):
             session.client.text_document_did_save(
                 types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
             )
-            params = (await session.wait_for(lambda: reviews()[1:], 30, "the review on save"))[0]
+            (params,) = await session.wait_for(
+                lambda: requests("project.buffer"), 30, "the buffer pushed on save"
+            )
             cursor = params["cursor"]
-            buffer = params["buffers"][cursor["path"]]
+            assert cursor["path"] == params["path"] and params["version"] == 2
+            buffer = params["text"]
             assert buffer[cursor["offset"] :].startswith("New words. ")
             assert buffer.rfind(r"\section{", 0, cursor["offset"]) == buffer.index(
                 r"\section{Exper"

@@ -37,6 +37,31 @@ def all_sections(session, uri, count: int = 4):
     return diags if len(names) >= count else None
 
 
+async def daemon_generating(home, timeout: float = TIMEOUT_S) -> None:
+    """Until the daemon (auto-started by the server) runs a job."""
+    from papercycle.daemon.client import Client
+
+    async def running():
+        while home.daemon_pid() is None:
+            await asyncio.sleep(0.05)
+        async with Client(home.paths, autostart=False) as client:
+            while (await client.request("status"))["queue"]["running"] is None:
+                await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(running(), timeout)
+
+
+def review_progress(session) -> str | None:
+    """The token of the server's "papercycle: reviewing" progress."""
+    for token, reports in session.client.progress_reports.items():
+        if any(
+            isinstance(r, types.WorkDoneProgressBegin) and r.title == "papercycle: reviewing"
+            for r in reports
+        ):
+            return token
+    return None
+
+
 @pytest.fixture(params=list(PROFILES))
 async def session(request, home):
     s = await start_session(home, request.param, {"reviewMode": "standard"})
@@ -287,13 +312,51 @@ async def test_daemon_killed_and_restarted_mid_session(home, paper):
             what="reconnected",
         )
         assert home.daemon_pid() not in (None, killed)
+        # the project is open again in the new daemon (its files watched), without a save
+        from papercycle.daemon.client import Client
+
+        async def reopened():
+            async with Client(home.paths, autostart=False) as client:
+                while True:
+                    status = await client.request("status")
+                    if str(paper.resolve()) in [p["project"] for p in status["projects"]]:
+                        return
+                    await asyncio.sleep(0.1)
+
+        await asyncio.wait_for(reopened(), 60)
+        # an edit and a save are reviewed again, for the edited version
         session.client.diagnostics.pop(uri, None)
+        session.versions[uri].clear()
+        end = len(paper.read_text().split("\n")) - 1
+        session.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                [
+                    types.TextDocumentContentChangePartial(
+                        types.Range(types.Position(end, 0), types.Position(end, 0)), "% more\n"
+                    )
+                ],
+            )
+        )
         session.client.text_document_did_save(
             types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
         )
-        await session.wait_for(
-            lambda: section_diags(session, uri), what="diagnostics after restart"
-        )
+
+        async def reviewed_in_the_new_daemon():
+            async with Client(home.paths, autostart=False) as client:
+                while True:
+                    status = await client.request("project.status", {"project": str(paper)})
+                    if (
+                        status["versions"].get(str(paper.resolve())) == 2
+                        and status["idle"]
+                        and all(s["reviewed"] for s in status["sections"])
+                    ):
+                        return
+                    await asyncio.sleep(0.1)
+
+        await asyncio.wait_for(reviewed_in_the_new_daemon(), TIMEOUT_S)
+        await session.wait_for(lambda: all_sections(session, uri), what="diagnostics after restart")
+        assert session.versions[uri] and all(v == 2 for v in session.versions[uri])
         assert (
             len(
                 [
@@ -315,16 +378,8 @@ async def test_cancelling_progress_stops_the_daemon_job(home, paper):
         session.open(paper, text, version=1)
 
         # the open starts a review; once its daemon job generates, cancel it from the client
-        def generating():
-            for token, reports in session.client.progress_reports.items():
-                if any(
-                    isinstance(r, types.WorkDoneProgressReport) and "started" in (r.message or "")
-                    for r in reports
-                ):
-                    return token
-            return None
-
-        token = await session.wait_for(generating, what="a review generating")
+        token = await session.wait_for(lambda: review_progress(session), what="progress")
+        await daemon_generating(home)
         session.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token))
         await session.wait_for(
             lambda: any(
@@ -433,14 +488,7 @@ async def test_daemon_killed_during_a_review(home, paper):
     try:
         text = paper.read_text().replace("Table 1 shows", "Table 1, in a killed variant, shows")
         uri = session.open(paper, text)
-        await session.wait_for(
-            lambda: any(
-                isinstance(r, types.WorkDoneProgressReport) and "started" in (r.message or "")
-                for reports in session.client.progress_reports.values()
-                for r in reports
-            ),
-            what="a review generating",
-        )
+        await daemon_generating(home)
         killed = home.kill_daemon()
         assert killed
         await session.wait_for(

@@ -1,0 +1,123 @@
+"""The language server on the daemon's open projects (issue 6), end to end with the real
+daemon and the tiny models: a file the editor does not have open, changed on disk, is reviewed
+again without a save in the editor; the last document of a project closed closes the project
+in the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsp_helpers import start_session, stop_session
+from lsprotocol import types
+from papercycle.daemon.client import Client
+from test_lsp_e2e import text_at
+
+MAIN = r"""\documentclass{article}
+\title{Sparse Routing for Small Models}
+\begin{document}
+\maketitle
+\section{Introduction}
+Routing tokens sparsely reduces compute. We claim a speedup of two times on language modeling.
+\input{method}
+\end{document}
+"""
+METHOD = r"""\section{Method}
+Each token picks one expert by a learned gate. The gate is trained with a balance loss.
+"""
+NEW_METHOD = r"""\section{Method}
+A router scores every expert for each token. Only the best scoring expert runs for it.
+"""
+
+
+def two_files(tmp_path):
+    folder = tmp_path / "split"
+    folder.mkdir()
+    (folder / "main.tex").write_text(MAIN)
+    (folder / "method.tex").write_text(METHOD)
+    return (folder / "main.tex").resolve(), (folder / "method.tex").resolve()
+
+
+async def open_projects(home) -> list[str]:
+    async with Client(home.paths, autostart=False) as client:
+        status = await client.request("status")
+    return [p["project"] for p in status.get("projects") or []]
+
+
+async def test_a_file_changed_on_disk_is_reviewed_without_a_save(home, tmp_path):
+    main, method = two_files(tmp_path)
+    session = await start_session(home, "vscode")
+    try:
+        session.open(main)
+        method_uri = method.as_uri()
+        await session.wait_for(
+            lambda: session.review_diagnostics(method_uri), what="diagnostics of method.tex"
+        )
+        published = len(session.versions[method_uri])
+        assert all(v is None for v in session.versions[method_uri])  # not open: no version
+        method.write_text(NEW_METHOD)  # outside the editor (git checkout, another editor)
+
+        def reviewed_again():
+            if len(session.versions[method_uri]) <= published:
+                return None
+            diags = session.review_diagnostics(method_uri)
+            anchored = [text_at(NEW_METHOD, d.range) for d in diags]
+            # every comment is placed in the new text; the new review quotes its sentences
+            if diags and all(a.strip() and a in NEW_METHOD for a in anchored):
+                return [a for a in anchored if a not in METHOD] or None
+            return None
+
+        assert await session.wait_for(reviewed_again, what="method.tex reviewed again")
+        assert main.read_text() == MAIN  # nothing was saved in the editor
+    finally:
+        await stop_session(session)
+
+
+async def test_the_last_document_closed_closes_the_project(home, tmp_path):
+    main, method = two_files(tmp_path)
+    session = await start_session(home, "neovim")
+    try:
+        main_uri = session.open(main)
+        method_uri = session.open(method)
+        await session.wait_for(lambda: session.review_diagnostics(method_uri), what="diagnostics")
+        assert str(main) in await open_projects(home)
+        session.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(method_uri))
+        )
+        await asyncio.sleep(1.0)
+        assert str(main) in await open_projects(home)  # main.tex is still open
+        session.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(main_uri))
+        )
+
+        async def closed():
+            while str(main) in await open_projects(home):
+                await asyncio.sleep(0.1)
+
+        await asyncio.wait_for(closed(), 30)
+    finally:
+        await stop_session(session)
+
+
+async def test_review_mode_fast_reviews_the_paper_in_that_mode(home, paper):
+    """The daemon's open projects review the whole paper in standard mode only: with
+    reviewMode fast the server asks for the paper review itself, in fast mode."""
+    session = await start_session(home, "emacs", {"reviewMode": "fast"})
+    try:
+        uri = session.open(paper)
+        await session.wait_for(
+            lambda: any(d.data.get("origin") == "paper" for d in session.review_diagnostics(uri)),
+            what="paper review",
+        )
+        title_line = (
+            paper.read_text()
+            .split("\n")
+            .index(
+                next(line for line in paper.read_text().split("\n") if line.startswith("\\title"))
+            )
+        )
+        hover = await session.client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(title_line, 3))
+        )
+        assert "mode fast" in hover.contents.value
+    finally:
+        await stop_session(session)
