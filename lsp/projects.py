@@ -65,6 +65,7 @@ class OpenProject:
     paper_busy: bool = False  # a whole-paper review is running or asked for
     paper_revision: int = -1  # reviewed_revision of the last paper event
     paused: bool = False  # the user cancelled: not opened again until the next review
+    retries: int = 0  # re-opened after the daemon closed it under us (reset by an event)
     pushed: dict[Path, int] = field(default_factory=dict)  # buffer versions the daemon has
     progress: Progress | None = None
 
@@ -138,18 +139,26 @@ class Projects:
         return op, opened
 
     async def subscribe(self, op: OpenProject, client) -> None:
+        closed_under_us = False
         try:
             await self.ls.link.stream_on(
                 client, "subscribe", {"project": op.ident}, lambda e: self.on_event(op, e)
             )
         except (DaemonError, TimeoutError) as error:
             log.info("subscription to %s ended: %s", op.ident, error)
+            closed_under_us = getattr(error, "code", None) == "project"
         finally:
             if op.client is client:
                 op.client = None  # opened again once a daemon is there
             op.todo.clear()
             op.paper_busy = False
             op.wake.set()
+        # the daemon closed the project while it was being opened or subscribed to (another
+        # client holding it went away at that moment): open it again, a few times at most
+        if closed_under_us and op.retries < 3 and not op.paused and self.docs_of(op.root):
+            op.retries += 1
+            await asyncio.sleep(0.5 * op.retries)
+            await self._reopen(op.root)
 
     def reopen_all(self) -> None:
         """A (new) daemon connection: open every project again (not the paused ones)."""
@@ -212,8 +221,7 @@ class Projects:
             return
         if not self.docs_of(root):
             self.ls.spawn(self.close(root))
-        elif op.client is not None and path in op.pushed:
-            op.pushed.pop(path, None)
+        elif op.pushed.pop(path, None) is not None and op.client is not None:
             self.ls.spawn(self._push_quietly(op, path))
 
     async def _push_quietly(self, op: OpenProject, path: Path) -> None:
@@ -238,29 +246,10 @@ class Projects:
         await progress.begin("waiting for the daemon")
         op: OpenProject | None = None
         try:
-            op, opened = await self.ensure(root)
+            op = await self.push(root, path, paper, push_all)
             op.progress = progress
-            if not opened:
-                docs = self.docs_of(root) if push_all else [ls.docs.by_path(path)]
-                for doc in docs:
-                    if doc is None or (push_all and op.pushed.get(doc.path) == doc.version):
-                        continue
-                    await self.call(
-                        op,
-                        "project.buffer",
-                        {
-                            "path": str(doc.path),
-                            "text": doc.text,
-                            "version": doc.version,
-                            **({"cursor": c} if (c := self.cursor(root)) else {}),
-                        },
-                    )
-                    op.pushed[doc.path] = doc.version
-            mode = ls.settings.review_mode
-            if paper and mode not in OWN_PAPER_MODES:
-                op.paper_busy = True
-                await self.call(op, "project.review", {})
             await self.settle(op, progress)
+            mode = ls.settings.review_mode
             if op.client is not None and mode in OWN_PAPER_MODES:
                 await self.paper_review(root, mode, "interactive" if paper else "background")
             progress.end("done" if op.client is not None else "the daemon stopped")
@@ -285,6 +274,39 @@ class Projects:
         finally:
             if op is not None and op.progress is progress:
                 op.progress = None
+
+    async def push(self, root: Path, path: Path, paper: bool, push_all: bool) -> OpenProject:
+        """Open the project if need be (with every buffer), else push the buffer of `path`
+        (every changed one with `push_all`); `project.review` when `paper`."""
+        for attempt in (1, 2):
+            op, opened = await self.ensure(root)
+            try:
+                if not opened:
+                    docs = self.docs_of(root) if push_all else [self.ls.docs.by_path(path)]
+                    for doc in docs:
+                        if doc is None or (push_all and op.pushed.get(doc.path) == doc.version):
+                            continue
+                        cursor = self.cursor(root)
+                        await self.call(
+                            op,
+                            "project.buffer",
+                            {
+                                "path": str(doc.path),
+                                "text": doc.text,
+                                "version": doc.version,
+                                **({"cursor": cursor} if cursor else {}),
+                            },
+                        )
+                        op.pushed[doc.path] = doc.version
+                if paper and self.ls.settings.review_mode not in OWN_PAPER_MODES:
+                    op.paper_busy = True
+                    await self.call(op, "project.review", {})
+                return op
+            except DaemonError as error:
+                if error.code != "project" or attempt == 2:
+                    raise
+                op.client = None  # closed in the daemon under us (idle, forced): open again
+        raise AssertionError("unreachable")
 
     async def paper_review(self, root: Path, mode: str, priority: str) -> None:
         """`reviewMode` fast / best: the daemon's open projects review the whole paper in its
@@ -348,6 +370,7 @@ class Projects:
     # -- events -------------------------------------------------------------------------
 
     def on_event(self, op: OpenProject, event: dict[str, Any]) -> None:
+        op.retries = 0
         try:
             self._apply(op, event)
         except Exception:  # one bad event must not end the subscription

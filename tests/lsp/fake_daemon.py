@@ -27,7 +27,11 @@ class FakeDaemon:
         chunk_delay: float = 0.05,
         rewrite: tuple[str, str] | None = None,
         replace: str | None = None,
+        closed: int = 0,
     ) -> None:
+        # closed: how many subscribe / project.buffer requests answer that the project is not
+        # open (the daemon closed it under the client: idle, or a race with another client)
+        self.closed = closed
         # replace: the draft result names this text's range to replace (mode "replace"), as
         # daemon/engine/draft.py does for an abstract or a paragraph rewrite
         self.replace = replace
@@ -142,7 +146,11 @@ class FakeDaemon:
     async def _project(self, peer: bytes, rid: str, kind: str, params: dict) -> None:
         """Open projects, as daemon/sessions.py answers them (reviews are instant: the one
         comment of `rewrite`, if any, in the section Method)."""
-        if kind == "project.open":
+        if kind in ("subscribe", "project.buffer") and self.closed > 0:
+            self.closed -= 1
+            error = protocol.error(rid, "project", f"no open project holds {self.project}")
+            await self._send(peer, error)
+        elif kind == "project.open":
             self.project = params["path"]
             for path, value in (params.get("buffers") or {}).items():
                 self.buffers[path] = value

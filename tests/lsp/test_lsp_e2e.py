@@ -156,9 +156,13 @@ async def test_hover_code_lens_and_actions(session, paper):
     uri = session.open(paper)
     text = paper.read_text()
     lines = text.split("\n")
+    # the daemon reviews the whole paper in the background: it may come before the sections
     await session.wait_for(
-        lambda: any(d.data.get("origin") == "paper" for d in session.review_diagnostics(uri)),
-        what="paper review",
+        lambda: (
+            any(d.data.get("origin") == "paper" for d in session.review_diagnostics(uri))
+            and all_sections(session, uri)
+        ),
+        what="paper and section reviews",
     )
     title_line = next(i for i, line in enumerate(lines) if line.startswith("\\title"))
     hover = await session.client.text_document_hover_async(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from fake_daemon import FakeDaemon
 from lsp_helpers import start_session, stop_session
 from lsprotocol import types
 from papercycle.daemon.client import Client
@@ -121,3 +122,27 @@ async def test_review_mode_fast_reviews_the_paper_in_that_mode(home, paper):
         assert "mode fast" in hover.contents.value
     finally:
         await stop_session(session)
+
+
+async def test_a_project_closed_under_the_server_is_opened_again(paper):
+    """The daemon answers that the project is not open (closed while idle, or while another
+    client holding it went away): the subscription, then a save, open it again."""
+    async with FakeDaemon(closed=2) as daemon:
+        session = await start_session(daemon, "vscode")
+
+        def requests(kind: str) -> list[dict]:
+            return [r["params"] for r in daemon.requests if r["type"] == kind]
+
+        try:
+            uri = session.open(paper)
+            # the first subscription is refused: opened and subscribed again
+            await session.wait_for(lambda: len(requests("subscribe")) == 2, 30, "re-subscribed")
+            assert len(requests("project.open")) == 2
+            session.client.text_document_did_save(
+                types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+            )
+            # the buffer is refused: the project is opened again, with the buffer
+            await session.wait_for(lambda: len(requests("project.open")) == 3, 30, "re-opened")
+            assert requests("project.open")[-1]["buffers"][str(paper.resolve())]["version"] == 1
+        finally:
+            await stop_session(session)
