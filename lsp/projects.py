@@ -67,6 +67,7 @@ class OpenProject:
     paused: bool = False  # the user cancelled: not opened again until the next review
     retries: int = 0  # re-opened after the daemon closed it under us (reset by an event)
     pushed: dict[Path, int] = field(default_factory=dict)  # buffer versions the daemon has
+    settings: dict[str, Any] = field(default_factory=dict)  # paper, model, section_model
     progress: Progress | None = None
 
     @property
@@ -122,15 +123,23 @@ class Projects:
 
     async def _ensure(self, op: OpenProject) -> tuple[OpenProject, bool]:
         client = await self.ls.link.ready(60.0)
+        params = self.open_params(op.root)
+        wanted = {k: params.get(k) for k in ("paper", "model", "section_model")}
+        if op.client is client and op.settings != wanted:
+            # the models or reviewMode changed: the daemon keeps what a project was opened
+            # with, so it is closed and opened again (unchanged sections come from the cache)
+            with contextlib.suppress(DaemonError, TimeoutError):
+                await client.request("project.close", {"project": op.ident}, timeout=10.0)
+            op.client = None
         subscribed = op.subscription is not None and not op.subscription.done()
         if op.client is client and subscribed:
             return op, False
         opened = op.client is not client
         if opened:
-            params = self.open_params(op.root)
             status = await client.request("project.open", params, timeout=60.0)
             op.ident = str(status.get("project") or op.root)
             op.client = client
+            op.settings = wanted
             op.pushed = {Path(p): b["version"] for p, b in params["buffers"].items()}
         if op.subscription is not None:
             op.subscription.cancel()

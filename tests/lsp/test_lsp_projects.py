@@ -146,3 +146,29 @@ async def test_a_project_closed_under_the_server_is_opened_again(paper):
             assert requests("project.open")[-1]["buffers"][str(paper.resolve())]["version"] == 1
         finally:
             await stop_session(session)
+
+
+async def test_another_model_reopens_the_project_on_the_next_save(paper):
+    """The daemon keeps the models a project was opened with: after selectModel the next save
+    closes the project and opens it again with the new model."""
+    async with FakeDaemon() as daemon:
+        session = await start_session(daemon, "neovim")
+
+        def requests(kind: str) -> list[dict]:
+            return [r["params"] for r in daemon.requests if r["type"] == kind]
+
+        try:
+            uri = session.open(paper)
+            await session.wait_for(lambda: requests("subscribe"), 30, "subscribed")
+            assert requests("project.open")[0]["section_model"] == "tiny-section"
+            await session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams("papercycle.selectModel", ["section", "other"])
+            )
+            session.client.text_document_did_save(
+                types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+            )
+            await session.wait_for(lambda: len(requests("project.open")) == 2, 30, "re-opened")
+            assert requests("project.close") and not requests("project.buffer")
+            assert requests("project.open")[1]["section_model"] == "other"
+        finally:
+            await stop_session(session)
