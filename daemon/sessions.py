@@ -65,6 +65,7 @@ class SectionReview:
     revision: int
     comments: list[dict[str, Any]] = field(default_factory=list)
     stale: bool = False
+    scores: dict[str, Any] = field(default_factory=dict)  # the section's, from its review
 
 
 def _comment_ids(unit: inc.Unit, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -96,6 +97,7 @@ class Session:
         self.subscribers: dict[tuple[bytes, str], None] = {}
         self.openers: dict[bytes, int] = {}  # client -> how many times it opened this
         self.used = time.monotonic()  # the last request about it
+        self.closed = asyncio.Event()  # ends the subscriptions
         self.model_name = params.get("model")
         self.section_model_name = params.get("section_model")
         self.paper_mode = params.get("paper", "auto")
@@ -239,6 +241,7 @@ class Session:
 
     def _finish(self, state: SectionReview, unit: inc.Unit) -> list[dict[str, Any]]:
         result = engine.finish(self.project, inc.with_part(state.request, unit), state.output)
+        state.scores = result.get("scores") or {}
         return _comment_ids(state.unit, result["comments"])
 
     def _reanchor_all(self, changed: set[str]) -> None:
@@ -261,21 +264,39 @@ class Session:
         state.comments = comments
         self.emit(
             "comments",
-            {
-                **self._stamp(),
-                "section": state.unit.describe(self.project)
-                if not removed_section
-                else {"id": state.unit.ident, "removed": True},
-                "reviewed_revision": state.revision,
-                "stale": state.stale,
-                "cached": state.cached,
-                "generation": state.info,
-                "comments": comments,
-                "added": [c for i, c in new.items() if i not in old],
-                "updated": [c for i, c in new.items() if i in old and old[i] != c],
-                "removed": [i for i in old if i not in new],
-            },
+            self._comments_data(
+                state,
+                added=[c for i, c in new.items() if i not in old],
+                updated=[c for i, c in new.items() if i in old and old[i] != c],
+                removed=[i for i in old if i not in new],
+                removed_section=removed_section,
+            ),
         )
+
+    def _comments_data(
+        self,
+        state: SectionReview,
+        added: list[dict[str, Any]],
+        updated: list[dict[str, Any]],
+        removed: list[str],
+        removed_section: bool = False,
+    ) -> dict[str, Any]:
+        """A `comments` event: the section's current comments and what changed."""
+        return {
+            **self._stamp(),
+            "section": state.unit.describe(self.project)
+            if not removed_section
+            else {"id": state.unit.ident, "removed": True},
+            "reviewed_revision": state.revision,
+            "stale": state.stale,
+            "cached": state.cached,
+            "generation": state.info,
+            "scores": state.scores,
+            "comments": state.comments,
+            "added": added,
+            "updated": updated,
+            "removed": removed,
+        }
 
     # -- section reviews -------------------------------------------------------------------------
 
@@ -505,31 +526,14 @@ class Session:
                 ),
             )
         for state in list(self.reviews.values()):
-            await send(
-                peer,
-                protocol.event(
-                    request_id,
-                    "comments",
-                    {
-                        **self._stamp(),
-                        "section": state.unit.describe(project),
-                        "reviewed_revision": state.revision,
-                        "stale": state.stale,
-                        "cached": state.cached,
-                        "generation": state.info,
-                        "comments": state.comments,
-                        "added": state.comments,
-                        "updated": [],
-                        "removed": [],
-                    },
-                ),
-            )
+            data = self._comments_data(state, added=state.comments, updated=[], removed=[])
+            await send(peer, protocol.event(request_id, "comments", data))
         await send(peer, protocol.event(request_id, "anchored", self._stamp()))
         try:
-            await asyncio.Event().wait()  # until the client cancels or goes away
+            await self.closed.wait()  # or until the client cancels or goes away
         finally:
             self.subscribers.pop(key, None)
-        return {}
+        return {"closed": True}
 
     def status(self) -> dict[str, Any]:
         current = self.current[0] if self.current else None
@@ -576,6 +580,7 @@ class Session:
         }
 
     def close(self) -> None:
+        self.closed.set()
         self.watcher.stop()
         self.todo.clear()
         self._supersede(self.current[0]) if self.current else None
@@ -591,6 +596,7 @@ class Sessions:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.open: dict[str, Session] = {}
+        self._opening = asyncio.Lock()
 
     def find(self, params: dict[str, Any]) -> Session:
         wanted = params.get("project") or params.get("path")
@@ -687,6 +693,16 @@ class Sessions:
                 raise _failed("project", str(error)) from None
 
         project = await asyncio.to_thread(build)
+        async with self._opening:  # two clients opening one project at once get one session
+            return await self._join_or_start(peer, project, params, texts)
+
+    async def _join_or_start(
+        self,
+        peer: bytes,
+        project: Project,
+        params: dict[str, Any],
+        texts: dict[str, tuple[Any, Any]],
+    ) -> dict[str, Any]:
         session = self.open.get(str(project.root_path))
         if session is None:
             session = Session(self, project, params)
@@ -696,13 +712,15 @@ class Sessions:
                     session.versions[p] = version
                     await asyncio.to_thread(session.project.update, p, text)
             self.open[session.id] = session
+            session.openers[peer] = 1
             session.start()
         else:  # joining: the buffers are updates of the open project
+            # held from now on: another client leaving meanwhile does not close it under us
+            session.openers[peer] = session.openers.get(peer, 0) + 1
             for file, (text, version) in texts.items():
                 if isinstance(text, str):
                     await session.buffer(file, text, version)
         session.set_cursor(params.get("cursor"))
-        session.openers[peer] = session.openers.get(peer, 0) + 1
         session.used = time.monotonic()
         return session.status()
 

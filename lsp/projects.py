@@ -153,6 +153,7 @@ class Projects:
             await self.ls.link.stream_on(
                 client, "subscribe", {"project": op.ident}, lambda e: self.on_event(op, e)
             )
+            closed_under_us = True  # the daemon closed the project (`closed: true`)
         except (DaemonError, TimeoutError) as error:
             log.info("subscription to %s ended: %s", op.ident, error)
             closed_under_us = getattr(error, "code", None) == "project"
@@ -162,8 +163,8 @@ class Projects:
             op.todo.clear()
             op.paper_busy = False
             op.wake.set()
-        # the daemon closed the project while it was being opened or subscribed to (another
-        # client holding it went away at that moment): open it again, a few times at most
+        # the daemon closed the project under us (another client closed it, or went away while
+        # it was being opened): open it again, a few times at most
         if closed_under_us and op.retries < 3 and not op.paused and self.docs_of(op.root):
             op.retries += 1
             await asyncio.sleep(0.5 * op.retries)
@@ -483,6 +484,7 @@ class Projects:
             "model": self.ls.settings.model_for("section") or "section model",
             "section": section,
             "comments": comments,
+            "scores": event.get("scores") or {},
             "stale": bool(event.get("stale")),
             "cached": event.get("cached"),
             "generation": event.get("generation"),

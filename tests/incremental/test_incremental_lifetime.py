@@ -100,3 +100,25 @@ async def test_a_project_is_closed_when_its_only_client_is_killed(home, project)
         finally:
             if child.poll() is None:
                 child.kill()
+
+
+async def test_a_subscription_ends_when_its_project_is_closed(home, project):
+    async with Client() as opener, Client() as watcher:
+        opened = await _open(opener, project)
+        stream = watcher.stream("subscribe", {"project": opened})
+        events = []
+
+        async def pump():
+            async for event in stream:
+                events.append(event)
+
+        pumping = asyncio.create_task(pump())
+        await _until(lambda: _any_anchored(events))
+        closed = await opener.request("project.close", {"project": opened})
+        assert closed == {"closed": True}
+        await asyncio.wait_for(pumping, 10)
+        assert stream.result == {"closed": True}
+
+
+async def _any_anchored(events: list[dict]) -> bool:
+    return any(e["event"] == "anchored" for e in events)

@@ -47,6 +47,8 @@ async def test_one_edit_one_review_same_content_none_move_none(home, project):
                 mark,
             )
             assert fresh["comments"] and fresh["revision"] == update["revision"]
+            # the section's own scores come with its comments (the hover shows them)
+            assert set(fresh["scores"]) == {"soundness", "clarity", "evidence"}
             after = (await _reviewed_all(watch))["counters"]
             assert after["section_reviews"] == before["section_reviews"] + 1
             assert after["section_cached"] == before["section_cached"]

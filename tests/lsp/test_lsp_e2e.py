@@ -178,6 +178,9 @@ async def test_hover_code_lens_and_actions(session, paper):
         types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(method_line, 3))
     )
     assert "Review of Section 2 Method" in heading.contents.value
+    assert all(
+        f"{name} " in heading.contents.value for name in ("soundness", "clarity", "evidence")
+    )
     diag = section_diags(session, uri)[0]
     on_comment = await session.client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri), diag.range.start)

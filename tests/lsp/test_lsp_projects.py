@@ -172,3 +172,25 @@ async def test_another_model_reopens_the_project_on_the_next_save(paper):
             assert requests("project.open")[1]["section_model"] == "other"
         finally:
             await stop_session(session)
+
+
+async def test_a_project_another_client_closes_is_opened_again(home, tmp_path):
+    """Real daemon: another client force-closes the project; the subscription ends with
+    `closed: true` and the server opens the project again at once (no save needed)."""
+    main, method = two_files(tmp_path)
+    session = await start_session(home, "vscode")
+    try:
+        method_uri = session.open(method)
+        await session.wait_for(lambda: session.review_diagnostics(method_uri), what="diagnostics")
+        assert str(main) in await open_projects(home)
+        async with Client(home.paths) as other:
+            closed = await other.request("project.close", {"project": str(main), "force": True})
+        assert closed == {"closed": True}
+
+        async def reopened():
+            while str(main) not in await open_projects(home):
+                await asyncio.sleep(0.1)
+
+        await asyncio.wait_for(reopened(), 30)
+    finally:
+        await stop_session(session)
