@@ -44,9 +44,20 @@ try {
   if (!worker) worker = await context.waitForEvent("serviceworker", { timeout: 30000 });
   const id = new URL(worker.url()).host;
   step("extension loaded");
-  // the options page, as a user fills it
+  // the options page, as a user fills it. The extension opens it by itself on install (no
+  // server URL yet), possibly in the very tab navigated here: then that navigation wins.
+  const optionsUrl = `chrome-extension://${id}/options.html`;
   const options = context.pages()[0] || (await context.newPage());
-  await options.goto(`chrome-extension://${id}/options.html`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await options.goto(optionsUrl);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/interrupted by another navigation/.test(String(error))) throw error;
+      await options.waitForLoadState();
+      if (options.url().startsWith(optionsUrl)) break;
+    }
+  }
   await options.fill("#url", process.env.PC_LSP_URL);
   await options.fill("#settings", process.env.PC_SETTINGS || "");
   await options.fill("#folder", process.env.PC_FOLDER || "");
