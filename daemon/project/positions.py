@@ -1,4 +1,5 @@
-"""Offsets, ranges and their conversion to LSP positions (line, UTF-16 character).
+"""Offsets, ranges and their conversion to LSP positions (line, character in UTF-16, or the
+encoding a client agreed on).
 
 Every range in the project model is a `Range(path, start, end)` of character offsets into the
 decoded text of one file; `LineIndex` turns an offset into the (line, UTF-16 column) pair that
@@ -53,18 +54,28 @@ class Range:
         return out
 
 
-def _utf16_len(s: str) -> int:
-    # Code points above the BMP take two UTF-16 code units.
-    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"  # LSP position encodings
+
+
+def _units(ch: str, encoding: str) -> int:
+    """Code units of one character in an LSP position encoding."""
+    code = ord(ch)
+    if encoding == UTF16:
+        return 2 if code > 0xFFFF else 1  # above the BMP: a surrogate pair
+    if encoding == UTF8:
+        return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+    return 1
 
 
 class LineIndex:
-    """Line starts of one text, for offset <-> (line, UTF-16 character) conversion."""
+    """Line starts of one text, for offset <-> (line, character) conversion; characters are
+    counted in an LSP position encoding (UTF-16 unless the client agreed on another)."""
 
-    __slots__ = ("_ascii", "_starts", "text")
+    __slots__ = ("_ascii", "_starts", "encoding", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
+        self.encoding = str(encoding)
         starts = [0]
         find = text.find
         pos = find("\n")
@@ -72,7 +83,8 @@ class LineIndex:
             starts.append(pos + 1)
             pos = find("\n", pos + 1)
         self._starts = starts
-        self._ascii = text.isascii()
+        # ASCII text (most LaTeX): every encoding counts one unit per character
+        self._ascii = text.isascii() or self.encoding == UTF32
 
     @property
     def line_count(self) -> int:
@@ -82,14 +94,26 @@ class LineIndex:
         offset = min(max(offset, 0), len(self.text))
         return bisect.bisect_right(self._starts, offset) - 1
 
+    def line_start(self, line: int) -> int:
+        return self._starts[min(max(line, 0), len(self._starts) - 1)]
+
+    def line_text(self, line: int) -> str:
+        if line < 0 or line >= len(self._starts):
+            return ""
+        return self.text[self._starts[line] : self._line_end(line)]
+
+    def _line_end(self, line: int) -> int:
+        return self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self.text)
+
     def position(self, offset: int) -> Position:
-        """Offset -> LSP position (UTF-16 column). Offsets are clamped to the text."""
+        """Offset -> LSP position. Offsets are clamped to the text."""
         offset = min(max(offset, 0), len(self.text))
         line = bisect.bisect_right(self._starts, offset) - 1
         start = self._starts[line]
         if self._ascii:
             return Position(line, offset - start)
-        return Position(line, _utf16_len(self.text[start:offset]))
+        encoding = self.encoding
+        return Position(line, sum(_units(ch, encoding) for ch in self.text[start:offset]))
 
     def lsp_range(self, start: int, end: int) -> LspRange:
         return LspRange(self.position(start), self.position(end))
@@ -100,23 +124,19 @@ class LineIndex:
         line = bisect.bisect_right(self._starts, offset) - 1
         return line + 1, offset - self._starts[line] + 1
 
-    def offset(self, position: Position) -> int:
-        """LSP position -> offset. A column past the line end clamps to the line end."""
+    def offset(self, position) -> int:
+        """LSP position (anything with `line` and `character`) -> offset. A column past the
+        line end clamps to the line end."""
         if position.line < 0:
             return 0
         if position.line >= len(self._starts):
             return len(self.text)
         start = self._starts[position.line]
-        end = (
-            self._starts[position.line + 1] - 1
-            if position.line + 1 < len(self._starts)
-            else len(self.text)
-        )
+        end = self._line_end(position.line)
         if self._ascii:
             return min(start + max(position.character, 0), end)
-        units = 0
-        pos = start
-        while pos < end and units < position.character:
-            units += 2 if ord(self.text[pos]) > 0xFFFF else 1
-            pos += 1
-        return pos
+        units, at, encoding = 0, start, self.encoding
+        while at < end and units < position.character:
+            units += _units(self.text[at], encoding)
+            at += 1
+        return at
