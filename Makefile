@@ -26,7 +26,6 @@ lint: $(INSTALLED)
 # packages: Debian's packages and the npm registry only; each script installs only what is
 # missing, and a test whose editor cannot be installed skips with the reason.
 editor-deps:
-	bash scripts/install-editors.sh
 	bash editors/install-test-deps.sh
 	bash editors/vscode/scripts/install-test-deps.sh
 	# the VS Code extension: strict tsc as lint, unit tests, the .vsix the end-to-end test installs

@@ -1,5 +1,5 @@
 """A real editor, headless: Debian's Neovim 0.7.2 (`vim.lsp.start_client`) runs the server,
-gets diagnostics and runs a code action end to end (install it with scripts/install-editors.sh)."""
+gets diagnostics and runs a code action end to end (install it with editors/install-test-deps.sh)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SCRIPT = Path(__file__).parent / "editors" / "neovim_e2e.lua"
 
 @pytest.mark.skipif(
     shutil.which("nvim") is None,
-    reason="nvim not installed (scripts/install-editors.sh installs Debian's neovim)",
+    reason="nvim not installed (editors/install-test-deps.sh installs Debian's neovim)",
 )
 def test_neovim_gets_diagnostics_and_runs_a_code_action(home, paper, tmp_path):
     out = tmp_path / "nvim.json"
