@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,3 +90,13 @@ def stop_daemon(paths) -> None:
         stop(paths, timeout=20)
     if info and pid_alive(int(info["pid"])):
         os.kill(int(info["pid"]), signal.SIGKILL)
+
+
+def stop_process(process: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds: a server a test started."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

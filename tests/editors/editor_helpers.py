@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent / "lsp"))
 
+from home_helpers import stop_process  # noqa: E402
 from lsp_helpers import Home  # noqa: E402
 
 ARTIFACTS = REPO / ".cache" / "artifacts" / "editors"
@@ -64,11 +65,7 @@ def serving(home: Home, tmp_path: Path, *args: str) -> Iterator[dict]:
         assert line, proc.stderr.read()[-3000:]
         yield json.loads(line)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def run_editor(command: list[str], env: dict, out: Path, artifacts: Path, **run) -> dict:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from home_helpers import stop_process
 from lsp_helpers import TIMEOUT
 from papercycle.lsp.transport import origin_allowed
 from websockets.asyncio.client import connect
@@ -60,12 +61,7 @@ def ws_server(home, tmp_path):
         assert info["url"].startswith("ws://127.0.0.1:")
         yield process, info
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
 
 
 class Rpc:
