@@ -41,12 +41,9 @@ from papercycle.lsp.reviews import ProjectReviews, SectionResult
 
 log = logging.getLogger("papercycle.lsp")
 
-POLL_S = 2.0
+POLL_S = 2.0  # how often a review job asks the daemon whether the project is idle
 # review modes the daemon's open projects do not have (they review the paper in "standard")
-OWN_PAPER_MODES = (
-    "fast",
-    "best",
-)  # how often a review job asks the daemon whether the project is idle
+OWN_PAPER_MODES = ("fast", "best")
 
 
 @dataclass

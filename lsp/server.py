@@ -253,10 +253,7 @@ class PapercycleServer(LanguageServer):
             for file, text in outline.texts.items():
                 if self.docs.by_path(file) is None:
                     self.disk_base[file] = text
-        params: dict[str, Any] = {"path": str(path), "buffers": buffers, "priority": priority}
-        if self.cursor is not None and self.root_of(self.cursor[0]) == self.root_of(path):
-            params["cursor"] = {"path": str(self.cursor[0]), "offset": self.cursor[1]}
-        return params
+        return {"path": str(path), "buffers": buffers, "priority": priority}
 
     def title_of(self, path: Path) -> tuple[Path, int, int] | None:
         """Where paper-review comments point: the title, else \\documentclass."""

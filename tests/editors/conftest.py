@@ -9,23 +9,9 @@ from pathlib import Path
 
 import pytest
 from editor_helpers import ARTIFACTS, REPO
-from lsp_helpers import PAPER, Home
+from lsp_helpers import home, paper
 
-
-@pytest.fixture(scope="module")
-def home(tiny_gguf):
-    h = Home(tiny_gguf)
-    yield h
-    h.stop()
-
-
-@pytest.fixture
-def paper(tmp_path) -> Path:
-    """A one-file paper with a hidden instruction and three sections."""
-    folder = tmp_path / "paper"
-    folder.mkdir()
-    (folder / "main.tex").write_text(PAPER)
-    return folder / "main.tex"
+__all__ = ["artifacts", "example_project", "home", "paper"]
 
 
 @pytest.fixture

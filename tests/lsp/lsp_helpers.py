@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from home_helpers import PAPER, make_home, stop_daemon, user_home
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
@@ -64,6 +65,24 @@ class Home:
     def stop(self) -> None:
         stop_daemon(self.paths)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# Fixtures shared by the language server and editor tests (their conftests import them).
+@pytest.fixture(scope="module")
+def home(tiny_gguf):
+    """An isolated PAPERCYCLE_HOME with the tiny models, per test module."""
+    h = Home(tiny_gguf)
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def paper(tmp_path) -> Path:
+    """A one-file paper with a hidden instruction and three sections."""
+    folder = tmp_path / "paper"
+    folder.mkdir()
+    (folder / "main.tex").write_text(PAPER)
+    return folder / "main.tex"
 
 
 def _patch_converter(client: LanguageClient) -> None:
