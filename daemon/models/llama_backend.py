@@ -121,25 +121,22 @@ class LlamaBackend:
         # create_completion then reuses the evaluated prefix and decodes the last token only.
         batch = max(1, int(self.llama.n_batch))
         for done in range(reused, len(tokens) - 1, batch):
-            if done > reused and cancel.yield_now():
-                # more urgent work waits: keep what was read, give the model back
-                if self.snapshots is not None:
+            # more urgent work waits (keep what was read, give the model back), or a cancel
+            halt = (
+                "yielded"
+                if done > reused and cancel.yield_now()
+                else "cancelled"
+                if cancel.cancelled
+                else None
+            )
+            if halt is not None:
+                if halt == "yielded" and self.snapshots is not None:
                     self.snapshots.save(self.llama)
                 return Generation(
                     "",
                     prompt_tokens,
                     0,
-                    "yielded",
-                    time.monotonic() - started,
-                    prompt_evaluated=int(self.llama.n_tokens) - reused,
-                    prompt_reused=reused,
-                )
-            if cancel.cancelled:
-                return Generation(
-                    "",
-                    prompt_tokens,
-                    0,
-                    "cancelled",
+                    halt,
                     time.monotonic() - started,
                     prompt_evaluated=int(self.llama.n_tokens) - reused,
                     prompt_reused=reused,
