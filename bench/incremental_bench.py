@@ -154,22 +154,19 @@ again = engine.prepare_paper(project("a2", paper_text(sections, sentences)), mod
 out["c_unchanged"] = {"same_cache_key": again.key == first.key, "prompt_evaluated": 0,
                       "output_tokens": 0, "model_work": "none (cache hit)"}
 _, out["c_unchanged_without_cache"] = review(a)
+def last_section_edited(edit):
+    # target (a): prompt tokens evaluated + output <= 1.2 x the edited section's tokens + output
+    p = project("a", paper_text(sections, sentences, {sections - 1: edit}))
+    _, r = review(p)
+    r["section_tokens"] = section_tokens(p, sections - 1)
+    r["limit"] = round(1.2 * r["section_tokens"] + r["output_tokens"], 1)
+    r["evaluated_plus_output"] = r["prompt_evaluated"] + r["output_tokens"]
+    r["meets_target"] = r["evaluated_plus_output"] <= r["limit"]
+    return r
 # (a) the last section edited
-last = project("a", paper_text(sections, sentences, {sections - 1: EDIT}))
-_, r = review(last)
-r["section_tokens"] = section_tokens(last, sections - 1)
-r["limit"] = round(1.2 * r["section_tokens"] + r["output_tokens"], 1)
-r["evaluated_plus_output"] = r["prompt_evaluated"] + r["output_tokens"]
-r["meets_target"] = r["evaluated_plus_output"] <= r["limit"]
-out["a_last_section_edited"] = r
+out["a_last_section_edited"] = last_section_edited(EDIT)
 # (a') its first sentence edited: the whole section is read again
-last0 = project("a", paper_text(sections, sentences, {sections - 1: (EDIT, 0)}))
-_, r = review(last0)
-r["section_tokens"] = section_tokens(last0, sections - 1)
-r["limit"] = round(1.2 * r["section_tokens"] + r["output_tokens"], 1)
-r["evaluated_plus_output"] = r["prompt_evaluated"] + r["output_tokens"]
-r["meets_target"] = r["evaluated_plus_output"] <= r["limit"]
-out["a_last_section_first_sentence_edited"] = r
+out["a_last_section_first_sentence_edited"] = last_section_edited((EDIT, 0))
 # (b) the first section edited
 firstp = project("a", paper_text(sections, sentences, {0: EDIT, sections - 1: EDIT}))
 _, r = review(firstp)
