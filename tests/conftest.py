@@ -55,7 +55,14 @@ def tiny_gguf(tiny_models) -> Path:
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tiny_models import MEASURED_FIDELITY
+    from tiny_models import MEASURED_FIDELITY, default_store
+
+    store = default_store()
+    digests = store.content_digests()
+    if digests:
+        terminalreporter.section(f"tiny test models in {store.root.relative_to(REPO_ROOT)}")
+        for name, digest in digests.items():
+            terminalreporter.write_line(f"{name:<24} sha256 {digest}")
 
     if MEASURED_FIDELITY:
         terminalreporter.section("HF -> GGUF fidelity (measured by tests/export)")

@@ -123,6 +123,20 @@ class TinyModels:
         folder = self._build(f"gguf-{name}", make)
         return folder / "model.gguf", json.loads((folder / "report.json").read_text())
 
+    def content_digests(self) -> dict[str, str]:
+        """sha256 of each model built so far, over its files' names and bytes: the builds are
+        deterministic, so two fresh clones print the same digests. A verification report is
+        left out: it names the folder it was written in."""
+        digests = {}
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and p.name[0] != "."):
+            digest = hashlib.sha256()
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and path.name != "report.json":
+                    digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digests[folder.name] = digest.hexdigest()
+        return digests
+
 
 def default_store() -> TinyModels:
     return TinyModels(REPO_ROOT / ".cache" / "test-models" / source_key())

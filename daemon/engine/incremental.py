@@ -82,12 +82,9 @@ def units(project: Project) -> list[Unit]:
     for node in project.structure.root.walk():
         if node.kind not in engine.REVIEWABLE:
             continue
-        start, end = node.prose_start, _own_end(node)
-        own = text[start:end]
-        head, sep, _rest = own.partition("\n\n")
-        label = f"{node.number} {node.title}".strip() if node.number else node.title.strip()
-        if sep and head.strip() in (label, node.title.strip(), node.display_name()):
-            start += len(head) + len(sep)
+        end = _own_end(node)
+        # the heading is left out: its number changes when a section is added above it
+        start = min(max(node.body_start, node.prose_start), end)
         # no surrounding whitespace: the last section of a paper is followed by nothing, the
         # others by a paragraph break, and a moved section must read the same
         body = text[start:end]

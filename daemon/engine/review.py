@@ -252,7 +252,9 @@ def prepare_section(
         else section.SectionLimits()
     )
     messages = section.build_messages(text, title, limits)
-    sentences = [s for s in section.quotable_sentences(text, limits) if REMOVED not in s]
+    # The heading is in the text the model reads, but it is no sentence to comment on.
+    body, _ = strip_instructions(project, part.body_start, part.prose_end)
+    sentences = [s for s in section.quotable_sentences(body, limits) if REMOVED not in s]
     # Quotes forced to be sentences of the section: every comment anchors exactly.
     grammar = section.grammar(limits, sentences or None, ascii_only=True)
     settings = model.settings()

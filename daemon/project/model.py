@@ -79,6 +79,11 @@ class SectionSlice:
     prose_end: int
     ranges: tuple[Range, ...]
 
+    @property
+    def body_start(self) -> int:
+        """Where the section's own words start in the visible text: after its heading."""
+        return min(max(self.node.body_start, self.prose_start), self.prose_end)
+
 
 class Project:
     """A LaTeX project. Build with `Project.build(path)`; never raises on file contents (only

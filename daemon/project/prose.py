@@ -582,6 +582,7 @@ def assemble(
             if tpiece.refs:
                 node.title = rich_text(tpiece, ref_text)
             out.breakline(f, e)
+            node.body_start = out.len
             headings.append(node)
         elif kind == "caption":
             fl = objs[idx]
@@ -644,6 +645,7 @@ def assemble(
             out.breakline(f, ev[1])
             abstract_node.prose_start = out.len
             out.add("Abstract\n\n", f, ev[1], ev[2])
+            abstract_node.body_start = out.len
         elif kind == "abstract_end":
             if abstract_node is not None:
                 abstract_node.prose_end = out.len
@@ -659,7 +661,13 @@ def assemble(
                         else None
                     )
                     node = SectionNode(
-                        "title", piece.text, -3, rng, prose_start=start, prose_end=out.len
+                        "title",
+                        piece.text,
+                        -3,
+                        rng,
+                        prose_start=start,
+                        prose_end=out.len,
+                        body_start=start,
                     )
                     doc_node.children.insert(0, node)
                 out.breakline(f, ev[2])
@@ -668,6 +676,7 @@ def assemble(
             out.breakline(f, ev[2])
             node.prose_start = out.len
             out.add("References\n\n", f, ev[2], ev[3])
+            node.body_start = out.len
             if ev[1] != "thebibliography":
                 for text, bpath, bs, be in bibliography_lines(cited):
                     out.add(text + "\n", fid(bpath), bs, be)

@@ -28,7 +28,8 @@ class SectionNode:
     """A node of the section tree. `kind` is "document", "title", "abstract", "part",
     "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph" or
     "bibliography". `range` is the heading command (or environment start); the section's text
-    is `prose[prose_start:prose_end]`."""
+    is `prose[prose_start:prose_end]`, its own words (after the rendered heading, which is not
+    a sentence to comment on) `prose[body_start:prose_end]`."""
 
     kind: str
     title: str
@@ -42,6 +43,7 @@ class SectionNode:
     label: str | None = None
     prose_start: int = 0
     prose_end: int = 0
+    body_start: int = 0
     children: list[SectionNode] = field(default_factory=list)
 
     def walk(self):

@@ -176,6 +176,29 @@ def test_injected_instructions_never_reach_the_model(tmp_path, tiny_gguf):
     assert any(h["injection"] for h in result["hidden"])
 
 
+def test_a_heading_is_never_offered_as_a_quote(tmp_path, tiny_gguf):
+    r"""The grammar forces quotes to be sentences of the section; the rendered heading ("2
+    Method", "B.1 Optimization") is in the text the model reads but is no sentence: a quote of
+    it would be anchored at the \section command, not at words of the section."""
+    text = SMALL_PAPER.replace(
+        r"\end{document}",
+        "\\appendix\n\\section{Details}\nWe tuned nothing.\n\\subsection{Optimization}\n"
+        "We use Adam with a learning rate of 0.001.\n\\end{document}",
+    )
+    (tmp_path / "main.tex").write_text(text)
+    project = Project.build(tmp_path / "main.tex")
+    model = ModelConfig(name="t", path=str(tiny_gguf), format="section", structured=True)
+    offered = {}
+    for name in ("Method", "Optimization"):
+        part = engine.find_section(project, name)
+        request = engine.prepare_section(project, model, part)
+        offered[name] = request.grammar
+    assert '"Each token picks one expert by a learned gate."' in offered["Method"].replace("\\", "")
+    assert "2 Method" not in offered["Method"]
+    assert "We use Adam" in offered["Optimization"]
+    assert "B.1 Optimization" not in offered["Optimization"]
+
+
 def test_unknown_section_lists_the_sections(tmp_path):
     project = Project.build(make_paper(tmp_path / "p"))
     with pytest.raises(engine.ReviewError, match=r"no section 'Results' \(sections: .*2 Method"):

@@ -36,9 +36,18 @@ class TinyModelSpec:
 
 
 def build_tiny_model(out_dir: Path, spec: TinyModelSpec, progress=None) -> Path:
-    """Write tokenizer, config and weights of a tiny model to `out_dir` and return it."""
+    """Write tokenizer, config and weights of a tiny model to `out_dir` and return it.
+
+    The build is deterministic: the same spec gives the same bytes on every machine of one
+    kind (seeded corpus, initialisation and batches; one thread and deterministic kernels, so
+    no reduction order depends on scheduling). Tests then measure one model everywhere instead
+    of a fresh, luckier or unluckier one per machine.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
 
     if spec.arch not in ARCHITECTURES:
         raise ValueError(
