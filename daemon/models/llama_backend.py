@@ -53,6 +53,10 @@ class LlamaBackend:
                 model_path=path,
                 n_ctx=n_ctx,
                 n_threads=n_threads or None,
+                # llama-cpp-python reads prompts with every core unless told otherwise; a
+                # configured thread count holds for both (more threads than asked for make
+                # each one wait on the others when the machine is busy)
+                n_threads_batch=n_threads or None,
                 n_gpu_layers=n_gpu_layers,
                 n_batch=n_batch,
                 verbose=False,

@@ -73,11 +73,12 @@ def serve_home(root: Path) -> Iterator[Home]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def wait_until(condition, timeout: float = 20.0, interval: float = 0.05):
+def wait_until(condition, what: str, seen=lambda: "", timeout: float = 20.0, interval=0.05):
+    """Until `condition()` is truthy; on time-out, fails naming `what` and what `seen()` says."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+    raise AssertionError(f"{what}: not met within {timeout} s; seen: {seen()}")

@@ -149,7 +149,12 @@ async def test_client_disconnect_cancels_its_job(home, paper):
             if event["event"] == "token":
                 break
         await leaving.close()  # the editor window closed mid-stream
-        wait_until(lambda: "client gone" in home.log(), timeout=30)
+        wait_until(
+            lambda: "client gone" in home.log(),
+            "the daemon logs the client gone",
+            lambda: home.log()[-500:],
+            timeout=30,
+        )
         status = await watcher.request("status")
         assert status["queue"]["running"] is None or status["queue"]["running"]["model"] != "tiny"
         assert (await watcher.request("cache.stats"))["entries"] == before
@@ -269,7 +274,12 @@ async def test_sigterm_cancels_running_jobs_and_cleans_up(isolated_home, paper):
                 if event["event"] == "token":
                     os.kill(pid, signal.SIGTERM)
         assert caught.value.code in ("shutdown", "gone")
-    wait_until(lambda: not isolated_home.paths.info_file.exists(), timeout=30)
+    wait_until(
+        lambda: not isolated_home.paths.info_file.exists(),
+        "daemon.json removed",
+        lambda: isolated_home.log()[-500:],
+        timeout=30,
+    )
     assert not isolated_home.paths.socket_file.exists()
     assert "stopped" in isolated_home.log()
 
@@ -327,5 +337,5 @@ def test_idle_daemon_exits_when_configured(isolated_home, tiny_gguf):
         "[daemon]\nexit_after_idle = 1\n" + model_entries(tiny_gguf)
     )
     pid = isolated_home.start()["pid"]
-    wait_until(lambda: not pid_alive(pid), timeout=30)
+    wait_until(lambda: not pid_alive(pid), f"daemon {pid} exited", timeout=30)
     assert "no request for 1s: stopping" in isolated_home.log()

@@ -93,7 +93,10 @@ def test_quotable_sentences_are_exact_excerpts() -> None:
 @pytest.fixture(scope="module")
 def tiny_llama(tiny_gguf: Path):
     llama_cpp = pytest.importorskip("llama_cpp")
-    return llama_cpp.Llama(model_path=str(tiny_gguf), n_ctx=2048, verbose=False)
+    # one thread: as fast for a tiny model, and no thread waits on a descheduled peer
+    return llama_cpp.Llama(
+        model_path=str(tiny_gguf), n_ctx=2048, n_threads=1, n_threads_batch=1, verbose=False
+    )
 
 
 def _generate(tiny_llama, grammar_text: str, seed: int) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import shutil
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -115,13 +117,46 @@ class Session:
         self.versions: dict[str, list[int | None]] = {}
 
     async def wait_for(self, condition, timeout: float = TIMEOUT, what: str = "condition"):
+        """Until `condition()` (or an awaitable it returns) is truthy; on time-out, fails with
+        what the client saw instead."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = condition()
+            if inspect.isawaitable(value):
+                value = await value
             if value:
                 return value
             await asyncio.sleep(0.05)
-        raise AssertionError(f"{what} not met within {timeout} s")
+        raise AssertionError(f"{what}: not met within {timeout} s; seen: {self.seen()}")
+
+    def seen(self) -> str:
+        """What the client has received: diagnostics by origin, progress, messages."""
+        parts = []
+        for uri, diags in self.client.diagnostics.items():
+            origins = Counter((d.data or {}).get("origin") or d.code for d in diags)
+            parts.append(
+                f"{uri.rsplit('/', 1)[-1]} v{self.versions.get(uri, [None])[-1]}: {dict(origins)}"
+            )
+        for token, reports in self.client.progress_reports.items():
+            last = reports[-1]
+            parts.append(
+                f"progress {token}: {type(last).__name__} {getattr(last, 'message', '')!r}"
+            )
+        parts += [f"message {m.message!r}" for m in self.client.messages[-3:]]
+        return "; ".join(parts) or "nothing"
+
+    async def server_jobs(self) -> list[str]:
+        """The server's running work, by name: its answer comes after every notification sent
+        before it was handled, so it is the event that says "the server did (not) start X"."""
+        status = await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams("papercycle.showStatus", [])
+        )
+        return status["jobs"]
+
+    async def review_settled(self) -> bool:
+        """No `review:ROOT` job: the daemon said every changed section and the paper are done
+        (call it after the notification that started the review)."""
+        return not any(job.startswith("review:") for job in await self.server_jobs())
 
     def diagnostics(self, uri: str) -> list[types.Diagnostic]:
         return list(self.client.diagnostics.get(uri, []))

@@ -104,7 +104,7 @@ async def test_cancel_a_draft_mid_stream(paper):
             assert daemon.drafts_finished == 0
             assert session.drafts[-1].get("cancelled") and session.drafts[-1]["done"]
             assert len(session.drafts) < len(DRAFT_CHUNKS)
-            await asyncio.sleep(0.3)
+            assert not await session.server_jobs()  # nothing left that could apply the draft
             assert not session.applied
         finally:
             await stop_session(session)

@@ -164,6 +164,8 @@ async def test_hover_code_lens_and_actions(session, paper):
         ),
         what="paper and section reviews",
     )
+    # the lens says "Reviewing…" while the review job runs, "Re-review" once it is done
+    await session.wait_for(session.review_settled, what="the review job done")
     title_line = next(i for i, line in enumerate(lines) if line.startswith("\\title"))
     hover = await session.client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(title_line, 3))
@@ -262,7 +264,7 @@ async def test_dismiss_survives_a_server_restart(home, paper):
     try:
         uri = again.open(paper)
         await again.wait_for(lambda: section_diags(again, uri), what="diagnostics after restart")
-        await asyncio.sleep(0.5)
+        await again.wait_for(again.review_settled, what="the review after restart done")
         assert all(d.data.get("key") != key for d in again.diagnostics(uri))
     finally:
         await stop_session(again)
@@ -459,7 +461,7 @@ async def test_manual_frequency_reviews_only_on_command(home, paper):
         session.client.text_document_did_save(
             types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
         )
-        await asyncio.sleep(1.0)
+        assert not [job for job in await session.server_jobs() if job.startswith("review:")]
         assert not session.review_diagnostics(uri)
         await asyncio.wait_for(
             session.client.workspace_execute_command_async(
@@ -600,7 +602,7 @@ async def test_cancel_a_draft_mid_stream(home, paper):
                     await asyncio.sleep(0.1)
 
             await asyncio.wait_for(idle(), 30)
-        await asyncio.sleep(0.3)
+        assert not await session.server_jobs()  # nothing left that could still apply the draft
         assert not session.applied
     finally:
         await stop_session(session)

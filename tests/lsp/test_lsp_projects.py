@@ -84,7 +84,7 @@ async def test_the_last_document_closed_closes_the_project(home, tmp_path):
         session.client.text_document_did_close(
             types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(method_uri))
         )
-        await asyncio.sleep(1.0)
+        await session.server_jobs()  # the server has handled the close
         assert str(main) in await open_projects(home)  # main.tex is still open
         session.client.text_document_did_close(
             types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(main_uri))

@@ -181,7 +181,7 @@ async def test_two_sessions_and_a_disconnect(ws_server, paper, tmp_path):
     first.reader.cancel()
     first.ws.transport.abort()
     await second.notify("exit", None)
-    await asyncio.sleep(0.5)
+    await asyncio.wait_for(second.ws.wait_closed(), 30)  # `exit` ended that session
     assert process.poll() is None, "the server stopped"
     third = Rpc(await connect(info["url"], origin=ORIGIN))
     await third.initialize()

@@ -94,7 +94,7 @@ try {
   await page.locator(".cm-content").click();
   await page.keyboard.press("Control+End");
   await page.keyboard.type("\n% typed in Overleaf");
-  await page.waitForTimeout(800); // the page bridge debounces (500 ms); not an assertion
+  await page.waitForFunction(() => window.mockView.state.doc.toString().includes("% typed in Overleaf"), null, { timeout: 30000 });
   result.editorText = await page.evaluate(() => window.mockView.state.doc.toString());
   step("typing");
 } catch (error) {

@@ -142,7 +142,8 @@ async function fullRun() {
   await page.keyboard.type("\n% typed while the server was away\n");
   await connected();
   result.reconnected = true;
-  await page.waitForTimeout(300); // let the re-opened document settle (not an assertion)
+  // every document opened on the server again, with the text typed while it was away
+  await page.waitForFunction(() => [...window.papercycle.docs.values()].every((d) => d.opened && d.sent === d.version), null, { timeout: 30000 });
   await page.keyboard.press("Control+s");
   await page.waitForFunction(() => !window.papercycle.isDirty(window.papercycle.docs.get(window.papercycle.active)), null, { timeout: 30000 });
   step("reconnected");
