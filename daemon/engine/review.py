@@ -83,7 +83,7 @@ def strip_instructions(
     """The visible text in [start, end) with instructions to reviewers taken out. Hidden text is
     never in the visible text; visible instructions are (a reader sees them), but the model must
     not: each sentence holding an instruction-like phrase inside a finding's span is replaced."""
-    from papercycle.daemon.project.hidden import injection_matches
+    from papercycle.daemon.project.injection import injection_matches
 
     visible = project.visible
     end = len(visible.text) if end is None else end
@@ -91,13 +91,14 @@ def strip_instructions(
     for finding in project.hidden:
         if not finding.injection:
             continue
-        a = visible.source_map.from_source(finding.range.path, finding.range.start)
-        b = visible.source_map.from_source(
-            finding.range.path, max(finding.range.start, finding.range.end - 1)
+        # the whole visible span of the finding: its source may end on a newline or markup
+        # that produces no character of its own
+        span = visible.source_map.from_source_span(
+            finding.range.path, finding.range.start, finding.range.end
         )
-        if a is None or b is None or b < start or a >= end:
+        if span is None or span[1] <= start or span[0] >= end:
             continue
-        b = min(b + 1, len(visible.text))
+        a, b = span
         segment = visible.text[a:b]
         for m_start, m_end in injection_matches(segment) or [(0, len(segment))]:
             s_from = max(segment.rfind(". ", 0, m_start) + 2, 0) if ". " in segment[:m_start] else 0
