@@ -1473,10 +1473,14 @@ def _scan_visible_instructions(piece: Piece, findings: list[RawFinding]) -> None
     text = piece.text
     windows: list[list[int]] = []
     for a, b in injection_matches(text, anywhere_only=True):
-        s = max(text.rfind("\n", 0, a) + 1, a - 200)
-        e = text.find("\n", b)
-        e = len(text) if e < 0 else min(e, b + 200)
-        if windows and s <= windows[-1][1]:
+        # the sentences holding the phrase: a finding points at them, not at its whole line
+        s = max(text.rfind("\n", 0, a), text.rfind(". ", 0, a) + 1) + 1
+        while s < a and text[s] == " ":
+            s += 1
+        s = max(s, a - 200)
+        ends = [i for i in (text.find(". ", b) + 1, text.find("\n", b)) if i > 0]
+        e = min(min(ends, default=len(text)), b + 200)
+        if windows and s <= windows[-1][1] + 1:  # the next sentence: one finding
             windows[-1][1] = max(windows[-1][1], e)
         else:
             windows.append([s, e])

@@ -27,7 +27,10 @@ def test_section_prompt_shows_the_marker_not_the_instruction(tmp_path, tiny_gguf
     assert DEMAND in text
     (tmp_path / "main.tex").write_text(text)
     project = Project.build(tmp_path / "main.tex")
-    assert [h.method for h in project.hidden if h.injection] == ["white-text", "visible-instruction"]
+    assert [h.method for h in project.hidden if h.injection] == [
+        "white-text",
+        "visible-instruction",
+    ]
     model = ModelConfig(name="t", path=str(tiny_gguf), format="cyclereviewer", n_ctx=2048)
     part = engine.find_section(project, "Method")
     request = engine.prepare_section(project, model, part, lambda *_: None)
