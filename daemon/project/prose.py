@@ -119,7 +119,15 @@ class SourceMap:
             ):
                 if self.out_end[i] - self.out_start[i] == self.src_end[i] - self.src_start[i]:
                     return self.out_start[i] + offset - self.src_start[i]
-                return self.out_start[i]
+                # one expansion may be several segments of the same span: its first one
+                first = self.out_start[i]
+                while k > 0 and (
+                    self.src_start[idxs[k - 1]] == self.src_start[i]
+                    and self.src_end[idxs[k - 1]] == self.src_end[i]
+                ):
+                    k -= 1
+                    first = min(first, self.out_start[idxs[k]])
+                return first
         if not nearest:
             return None
         if j < 0:
