@@ -20,6 +20,9 @@ from papercycle.daemon.formats.chat import ChatTemplate, Message
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review, SectionReview
 from papercycle.daemon.project import Project
+from papercycle.daemon.project.diagnostics import Severity
+from papercycle.daemon.project.hidden import hidden_severity
+from papercycle.daemon.project.injection import injection_matches
 from papercycle.daemon.project.model import SectionSlice
 from papercycle.daemon.store import cache_key
 
@@ -83,8 +86,6 @@ def strip_instructions(
     """The visible text in [start, end) with instructions to reviewers taken out. Hidden text is
     never in the visible text; visible instructions are (a reader sees them), but the model must
     not: each sentence holding an instruction-like phrase inside a finding's span is replaced."""
-    from papercycle.daemon.project.injection import injection_matches
-
     visible = project.visible
     end = len(visible.text) if end is None else end
     cuts: list[tuple[int, int]] = []
@@ -289,7 +290,8 @@ def hidden_findings(project: Project) -> list[dict[str, Any]]:
             "detail": f.detail,
             "text": f.text,
             "injection": f.injection,
-            "severity": "critical" if f.injection else "minor",
+            # source-only text (a comment quoting an attack) is minor even when it instructs
+            "severity": "critical" if hidden_severity(f) == Severity.ERROR else "minor",
             "range": project.range_dict(f.range),
         }
         for f in project.hidden
