@@ -423,6 +423,7 @@ _END_TAG = re.compile(r"\\end\s*\{([^{}\\\n]*)\}")
 _DEF_HEAD = re.compile(r"\s*(\\(?:[A-Za-z@]+|.))([^{]*)", re.S)
 _LET = re.compile(r"\s*\\(?:[A-Za-z@]+|.)\s*=?\s*(?:\\(?:[A-Za-z@]+|.)|.)?", re.S)
 MAX_DEPTH = 150  # deeper brace nesting is read as text (no recursion error on any input)
+_VERBATIM_BODY_ENVS = MATH_ENVS | RAW_ENVS  # bodies read up to their \end tag, not parsed
 _BRACE_SCAN = re.compile(r"\\.|%[^\n]*|[{}]", re.S)
 # only the escapes that matter for brackets (\[ \] \{ \} \% \\), not every macro: 5x fewer hits
 _BRACKET_SCAN = re.compile(r"\\[\[\]{}%\\]|%[^\n]*|[\[\]{}]")
@@ -802,7 +803,7 @@ class _Parser:
         self.pos = m.end()
         if name == "document" and self.begin_document is None and self.def_depth == 0:
             self.begin_document = start
-        if self.def_depth and name in MATH_ENVS | RAW_ENVS:
+        if self.def_depth and name in _VERBATIM_BODY_ENVS:
             # `\\newcommand{\\intertext}[1]{\\end{align}#1\\begin{align}}`: an environment
             # opened in a definition body and closed outside it is not one here; searching for
             # its \\end would swallow the document up to the next one
@@ -936,7 +937,9 @@ class _Parser:
         params = Arg("raw", m.start(2), m.end(2), m.start(2), m.end(2), [])
         self.pos = m.end()
         self.def_depth += 1
+        saved_envs, self.env_stack = self.env_stack, []  # a body closes nothing outside it
         body = self.parse_arg("{", allow_token=False)
+        self.env_stack = saved_envs
         self.def_depth -= 1
         node = Macro(start, self.pos, "def", False, [name_arg, params, body])
         self.recorded.append((node, self.def_depth > 0))

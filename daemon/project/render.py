@@ -392,7 +392,8 @@ class Renderer:
             for m in hid.CONTROL_CHARS.finditer(doc.text)
             if not (m.start() == 0 and doc.text[0] == "\ufeff" and m.end() == 1)
         ]
-        self.controls = controls
+        self.controls = controls  # reported once per file, from its whole text
+        self._has_controls: dict[int, bool] = {}  # id(source text) -> holds any
         if entry_hidden is not None:
             self.hide = _Hide(0, entry_hidden[0], entry_hidden[1])
 
@@ -597,14 +598,17 @@ class Renderer:
     # -- text ----------------------------------------------------------------------------------
 
     def _text(self, start: int, end: int) -> None:
-        if self.controls and self.repl is None:
-            # split around zero-width / bidi controls: they are findings, not prose
-            for cs, ce in self.controls:
-                if ce <= start or cs >= end:
-                    continue
-                if cs > start:
-                    self._text_plain(start, cs)
-                start = max(start, ce)
+        src = self.src
+        has = self._has_controls.get(id(src))
+        if has is None:
+            has = self._has_controls[id(src)] = hid.CONTROL_CHARS.search(src) is not None
+        if has:
+            # split around invisible characters: they are findings, not prose (also in macro
+            # bodies and arguments, whichever file they come from)
+            for m in hid.CONTROL_CHARS.finditer(src, start, end):
+                if m.start() > start:
+                    self._text_plain(start, m.start())
+                start = m.end()
             if start >= end:
                 return
         self._text_plain(start, end)
@@ -828,7 +832,8 @@ class Renderer:
         while k < len(children) and len(args) < begin.nargs:
             node = children[k]
             if type(node) is Group:
-                args[len(args) + 1] = (node.children, self.src, self.repl, {})
+                outer = self._bindings[-1] if self._bindings else {}
+                args[len(args) + 1] = (node.children, self.src, self.repl, outer)
             elif type(node) is not Text or self.src[node.start : node.end].strip():
                 break
             k += 1
@@ -843,8 +848,8 @@ class Renderer:
         if self.exp_depth >= MAX_EXPANSION_DEPTH or self.expansions >= MAX_EXPANSIONS:
             return
         self.expansions += 1
-        saved = (self.src, self.repl, self.controls)
-        self.src, self.repl, self.controls = d.doc.text, self.repl or span, []
+        saved = (self.src, self.repl)
+        self.src, self.repl = d.doc.text, self.repl or span
         self._bindings.append(args)
         self.exp_depth += 1
         try:
@@ -852,7 +857,7 @@ class Renderer:
         finally:
             self.exp_depth -= 1
             self._bindings.pop()
-            self.src, self.repl, self.controls = saved
+            self.src, self.repl = saved
 
     def _tikz(self, start: int, end: int) -> None:
         """TikZ pictures are not prose; nodes whose text is invisible are findings."""
@@ -1124,12 +1129,9 @@ class Renderer:
         self.src, self.repl = d.doc.text, span
         self._bindings.append(args)
         self.exp_depth += 1
-        saved_controls = self.controls
-        self.controls = []
         try:
             self.render_seq(d.body)
         finally:
-            self.controls = saved_controls
             self.exp_depth -= 1
             self._bindings.pop()
             self.src, self.repl = saved
