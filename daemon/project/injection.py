@@ -40,13 +40,13 @@ INSTRUCTION_PHRASES: tuple[InstructionPhrase, ...] = (
     ),
     InstructionPhrase(
         "en",
-        rf"\bgive\s+(?:{_PAPER}\s+|it\s+)?(?:a\s+|an\s+|only\s+)?(?:very\s+|highly\s+|strongly\s+|glowing(?:ly)?\s+)?positive\s+(?:review|evaluation|assessment)",
+        rf"\bgive\s+(?:{_PAPER}\s+)?(?:a\s+|an\s+|only\s+)?(?:very\s+|highly\s+|strongly\s+|glowing(?:ly)?\s+)?positive\s+review",
         True,
     ),
     InstructionPhrase("en", r"\bpositive\s+review\s+only\b", True),
     InstructionPhrase(
         "en",
-        r"\bnote\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:reviewing\s+|automated\s+)?(?:ai|llm|language\s+model|model|assistant)s?(?:\s+reviewers?)?\b",
+        r"\bnote\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:reviewing\s+(?:language\s+)?models?|(?:automated\s+)?(?:ai|llm|language\s+model|assistant)s?(?:\s+reviewers?)?)\b",
         True,
     ),
     InstructionPhrase("en", r"\bnote\s+(?:to|for)\s+(?:the\s+)?automated\s+reviewers?\b", True),
@@ -59,12 +59,20 @@ INSTRUCTION_PHRASES: tuple[InstructionPhrase, ...] = (
     ),
     InstructionPhrase(
         "en",
-        r"\b(?:give|assign|award)\s+(?:it\s+|"
-        + _PAPER
-        + r"\s+)?(?:a\s+|the\s+)?(?:rating|score)\s+of\s+(?:10|ten|5\s*/\s*5)\b",
+        rf"\b(?:give|assign|award)\s+{_PAPER}\s+(?:a\s+|the\s+)?(?:rating|score)\s+of\s+(?:10|ten|5\s*/\s*5)\b",
         True,
     ),
     # -- English: softer wording and reviewer framing, hidden text only ----------------------
+    InstructionPhrase(
+        "en",
+        r"\b(?:give|assign|award)\s+it\s+(?:a\s+|an\s+)?(?:(?:very\s+)?positive\s+(?:review|evaluation|assessment)|(?:rating|score)\s+of\s+(?:10|ten|9|nine))\b",
+        False,
+    ),
+    InstructionPhrase(
+        "en",
+        r"\bgive\s+(?:a\s+|an\s+)?(?:very\s+|highly\s+)?positive\s+(?:evaluation|assessment)",
+        False,
+    ),
     InstructionPhrase(
         "en",
         r"\bdo\s+not\s+(?:highlight|mention|point\s+out|discuss)\s+(?:any\s+)?(?:negatives|weaknesses|flaws|limitations)",

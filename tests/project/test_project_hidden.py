@@ -315,7 +315,8 @@ def test_ordinary_prose_about_reviewing_models_is_not_flagged(make_project, doc)
     body = (
         "We study language models as reviewers. An AI reviewer gives a score of 6 on average; "
         "human reviewers accept 30\\% of papers. As an AI assistant, the "
-        "model is asked to rate each paper."
+        "model is asked to rate each paper. We note for the model with dropout that judges "
+        "assign a score of 10 to correct answers and give a positive assessment to 40\\%."
     )
     p = _project(make_project, doc, body)
     assert p.hidden == [], [h.to_dict() for h in p.hidden]
