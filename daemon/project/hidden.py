@@ -230,7 +230,8 @@ def describe_controls(chars: str) -> tuple[str, str]:
 
 # -- TikZ ------------------------------------------------------------------------------------
 
-_TIKZ_NODE = re.compile(r"\\node\b|(?<![\\\w])node\b")
+# `\\node ...` or a path's `node[...] {...}` (not `every node/.style`)
+_TIKZ_NODE = re.compile(r"\\node\b|(?<![\\\w])node\b(?=\s*[\[({]|\s+at\b)")
 _TIKZ_OPACITY = re.compile(
     r"\b(text\s+opacity|fill\s+opacity|draw\s+opacity|opacity)\s*=\s*\{?\s*([0-9]*\.?[0-9]+)"
     r"|\b(transparent)\b(?!\s*=)"
@@ -257,12 +258,34 @@ def _node_text_opacity(options: str) -> float:
     return fill if text_opacity is None else text_opacity
 
 
+_TIKZ_SCOPE = re.compile(
+    r"\\(begin|end)\s*\{(?:tikzpicture|scope)\}(\s*\[[^\]]*\])?|\\tikz\s*(\[[^\]]*\])"
+)
+
+
+def _scope_options(src: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """(start, end, options) of the pictures and scopes in src[start:end], outermost first:
+    `\\begin{scope}[opacity=0]` hides every node inside it."""
+    spans, stack = [], []
+    for m in _TIKZ_SCOPE.finditer(src, start, end):
+        if m.group(3) is not None:  # \tikz[...]: the rest of this inline picture
+            spans.append((m.start(), end, m.group(3)))
+        elif m.group(1) == "begin":
+            stack.append((m.start(), m.group(2) or ""))
+        elif stack:
+            open_at, options = stack.pop()
+            spans.append((open_at, m.end(), options))
+    spans.extend((open_at, end, options) for open_at, options in stack)
+    return sorted(spans)
+
+
 def tikz_hidden_nodes(
     src: str, start: int, end: int, defined: dict[str, RGB], page: RGB
 ) -> list[tuple[int, int, str, str]]:
     """(start, end, detail, text) of TikZ nodes in src[start:end] whose text cannot be seen:
     opacity (or text/fill opacity) under 0.1, or a text color equal to the page."""
     found = []
+    scopes = _scope_options(src, start, end)
     for m in _TIKZ_NODE.finditer(src, start, end):
         p, depth = m.end(), 0
         while p < end:  # the node's head: options, name, position, up to its text group
@@ -276,7 +299,8 @@ def tikz_hidden_nodes(
             p += 1
         if p >= end or src[p] != "{":
             continue
-        head = src[m.end() : p]
+        inherited = [o for s, e, o in scopes if s <= m.start() < e]
+        head = ",".join([*inherited, src[m.end() : p]])
         q, depth = p, 0
         while q < end:
             if src[q] == "\\":

@@ -58,6 +58,10 @@ HIDING = {
     "tikz-fill-opacity": r"\begin{tikzpicture}\draw (0,0) node[fill opacity=0]{SECRET};\end{tikzpicture}",
     "tikz-white": r"\begin{tikzpicture}\node[text=white] {SECRET};\end{tikzpicture}",
     "tikz-inline": r"\tikz \node[opacity=0] {SECRET};",
+    "tikz-scope": r"\begin{tikzpicture}\begin{scope}[opacity=0]\node {SECRET};\end{scope}"
+    r"\node {Box};\end{tikzpicture}",
+    "tikz-picture-style": r"\begin{tikzpicture}[every node/.style={text opacity=0}]\node "
+    r"{SECRET};\end{tikzpicture}",
     "transparent": r"{\transparent{0} SECRET}",
     "texttransparent": r"\texttransparent{0.05}{SECRET}",
 }
