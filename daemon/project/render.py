@@ -1256,15 +1256,17 @@ def _h_phantom(r: Renderer, m: Macro, nodes, i):
 def _h_transparent(r: Renderer, m: Macro, nodes, i):
     """transparent's `\\transparent{0}` (a switch) and `\\texttransparent{0}{text}`."""
     spec = r.doc_arg(m.arg(0)).strip()
+    body = m.arg(1) if m.name == "texttransparent" else None
     try:
         opacity = float(spec)
-    except ValueError:
+    except ValueError:  # an opacity we cannot read: the text stays as it is
+        if body is not None:
+            r.render_seq(body.children)
         return
     st = r.state.copy()
     st.transparent = (
         f"\\{m.name}{{{spec}}}: fully transparent text" if opacity < hid.INVISIBLE_OPACITY else None
     )
-    body = m.arg(1) if m.name == "texttransparent" else None
     if body is not None:
         r._with_state(st, m, body.children)
     elif m.name == "transparent":
@@ -1275,7 +1277,7 @@ def _h_tikz(r: Renderer, m: Macro, nodes, i):
     """`\\tikz[...]{...}` or `\\tikz ... ;` inline: a picture, not prose (its hidden nodes are
     findings); returns the last sibling it consumes."""
     j = i + 1
-    while j < len(nodes):
+    while j < min(len(nodes), i + 200):  # an inline picture is short; never scan a whole file
         node = nodes[j]
         head = r.src[m.end : node.start].strip()
         if type(node) is Group and (not head or (head[0] == "[" and head[-1] == "]")):

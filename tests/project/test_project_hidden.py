@@ -396,3 +396,8 @@ def test_invisible_characters_in_macro_bodies_and_arguments_never_reach_the_mode
     assert "We use AcmeCo and boldword here." in p.visible.text
     found = sorted((h.method, h.injection) for h in p.hidden)
     assert found == [("control-chars", False), ("control-chars", True)]
+
+
+def test_unreadable_opacity_keeps_the_text(make_project, doc):
+    p = _project(make_project, doc, r"A \texttransparent{\opacityvalue}{kept text} B.")
+    assert "kept text" in p.visible.text and p.hidden == []
