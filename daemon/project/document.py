@@ -463,11 +463,13 @@ def swallowed_content(doc: Document) -> list[tuple[int, int, str]]:
     stack = list(doc.nodes)
     while stack:
         node = stack.pop()
+        if (node.end - node.start) / size < SWALLOW_SHARE:
+            continue  # nor can anything inside it: only large nodes are walked
         t = type(node)
-        if t is Env and (node.closed or not node.raw):  # its children are still parsed
+        if t is Group or (t is Env and (node.closed or not node.raw)):  # children are parsed
             stack.extend(node.children)
             continue
-        if t not in (Math, Env) or (node.end - node.start) / size < SWALLOW_SHARE:
+        if t not in (Math, Env):
             continue
         inner = doc.text[node.start + 1 : node.end]
         if not _STRUCTURE_COMMANDS.search(inner):

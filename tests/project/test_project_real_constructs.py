@@ -37,9 +37,10 @@ def test_half_environments_in_macro_bodies_are_not_structure(make_project, doc):
     assert not [d for d in p.diagnostics if d.code in ("content-lost", "latex-syntax")]
 
 
-def test_a_document_that_loses_most_of_its_content_says_so(make_project, doc):
+@pytest.mark.parametrize("opening", ["", "{\\small "], ids=["top-level", "in-a-group"])
+def test_a_document_that_loses_most_of_its_content_says_so(make_project, doc, opening):
     # an align opened and never closed: everything after it is math, not sections
-    body = "\\section{Intro}\nShort.\n\\begin{align} x = 1\n" + "".join(
+    body = f"\\section{{Intro}}\nShort.\n{opening}\\begin{{align}} x = 1\n" + "".join(
         f"\\section{{S{i}}}\nParagraph {i} with enough words to matter here.\n" for i in range(30)
     )
     p = Project.build(make_project({"main.tex": doc(body)}))
