@@ -1248,9 +1248,15 @@ def _h_phantom(r: Renderer, m: Macro, nodes, i):
     before = len(r.findings)
     r._hidden_call("phantom", f"\\{m.name} typesets nothing visible", m, arg.children)
     found = r.findings[before:]
-    if len(found) == 1 and len(found[0].text.replace(" ", "")) <= PHANTOM_PADDING_CHARS:
-        # `\\phantom{0}` aligning digits in a table: padding, and too short to carry anything
+    if len(found) == 1 and _is_padding(found[0].text):
         del r.findings[before:]
+
+
+def _is_padding(text: str) -> bool:
+    """`\\phantom{0}`, `\\phantom{00.0}`, `\\hphantom{$-$}` aligning a table's numbers: too short,
+    or without a letter, to carry a message."""
+    text = text.replace(" ", "")
+    return len(text) <= PHANTOM_PADDING_CHARS or not any(c.isalpha() for c in text)
 
 
 def _h_transparent(r: Renderer, m: Macro, nodes, i):

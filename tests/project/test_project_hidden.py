@@ -329,7 +329,8 @@ def test_ordinary_prose_about_reviewing_models_is_not_flagged(make_project, doc)
 def test_phantom_padding_in_tables_is_not_a_finding(make_project, doc):
     body = (
         "\\begin{table}\\begin{tabular}{rr}\n\\phantom{0}9.5 & \\hphantom{00}7 \\\\\n"
-        "\\phantom{$-$}1.0 & \\phantom{0.0}2 \\\\\n\\end{tabular}\\caption{Scores.}\\end{table}\n"
+        "\\phantom{$-$}1.0 & \\phantom{0.0}2 \\\\\n\\phantom{100.00}3 & \\phantom{$-$0.00}4 \\\\\n"
+        "\\end{tabular}\\caption{Scores.}\\end{table}\n"
         "Text with \\phantom{a hidden sentence} in it."
     )
     p = _project(make_project, doc, body)
