@@ -151,36 +151,51 @@ INSTRUCTION_PHRASES: tuple[InstructionPhrase, ...] = (
 )
 
 
-def _alternation(rows) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{row.pattern})" for row in rows), re.I)
+class _Row(NamedTuple):
+    fast: re.Pattern[str]  # the pattern without its leading \b, for lower-cased text
+    word_start: bool  # the pattern began with \b: checked by hand after a match
+    any_case: re.Pattern[str]  # the whole pattern, case-insensitive (the slow path)
 
 
-_ANY = _alternation(INSTRUCTION_PHRASES)
-_ANYWHERE = _alternation([row for row in INSTRUCTION_PHRASES if row.anywhere])
-# Every `anywhere` phrase holds one of these words: a cheap test before the regex on long text.
-_ANYWHERE_KEYS = (
-    "ignore",
-    "disregard",
-    "forget",
-    "positive",
-    "note",
-    "review",
-    "phrases",
-    "rating",
-    "score",
-)
+def _compile(row: InstructionPhrase) -> _Row:
+    # Python's re scans fast for a pattern that starts with a literal and has no IGNORECASE:
+    # one pattern per row on lower-cased text is ~7x faster than one case-insensitive
+    # alternation of \b-led rows (350 ms -> 47 ms on a 376 KB paper).
+    word_start = row.pattern.startswith(r"\b")
+    fast = re.compile(row.pattern[2:] if word_start else row.pattern)
+    return _Row(fast, word_start, re.compile(row.pattern, re.I))
+
+
+_ALL_ROWS = [_compile(row) for row in INSTRUCTION_PHRASES]
+_ANYWHERE_ROWS = [r for r, row in zip(_ALL_ROWS, INSTRUCTION_PHRASES, strict=True) if row.anywhere]
+
+
+def _spans(text: str, rows: list[_Row], first_only: bool) -> list[tuple[int, int]]:
+    low = text.lower()
+    # a character whose lower case is longer (U+0130) shifts offsets: search the original
+    exact = len(low) == len(text)
+    found: list[tuple[int, int]] = []
+    for row in rows:
+        for m in row.fast.finditer(low) if exact else row.any_case.finditer(text):
+            at = m.start()
+            if exact and row.word_start and at and (low[at - 1].isalnum() or low[at - 1] == "_"):
+                continue
+            found.append(m.span())
+            if first_only:
+                return found
+    found.sort()
+    kept: list[tuple[int, int]] = []
+    for a, b in found:  # like one alternation: leftmost, never overlapping
+        if not kept or a >= kept[-1][1]:
+            kept.append((a, b))
+    return kept
 
 
 def injection_matches(text: str, anywhere_only: bool = False) -> list[tuple[int, int]]:
     """Spans of instruction-like phrases aimed at an AI reviewer. `anywhere_only` keeps the
     phrases that are instructions anywhere (checked on visible text too)."""
-    if anywhere_only:
-        low = text.lower()
-        if not any(k in low for k in _ANYWHERE_KEYS):  # most text has none
-            return []
-        return [m.span() for m in _ANYWHERE.finditer(text)]
-    return [m.span() for m in _ANY.finditer(text)]
+    return _spans(text, _ANYWHERE_ROWS if anywhere_only else _ALL_ROWS, first_only=False)
 
 
 def looks_like_injection(text: str) -> bool:
-    return _ANY.search(text) is not None
+    return bool(_spans(text, _ALL_ROWS, first_only=True))
