@@ -23,11 +23,16 @@ SOURCE = "papercycle"
 
 
 def severity_of(finding: Finding, settings: Settings) -> types.DiagnosticSeverity:
-    level = settings.severities.get(finding.category) or DEFAULT_SEVERITIES.get(finding.category)
+    chosen = settings.severities.get(finding.category)
+    if chosen:
+        return LEVELS[chosen]
+    if finding.origin == "project":
+        # the project model's own level: a comment quoting an attack (source only) is
+        # information, though its category's default is an error
+        return LEVELS.get(finding.severity, types.DiagnosticSeverity.Warning)
+    level = DEFAULT_SEVERITIES.get(finding.category)
     if level:
         return LEVELS[level]
-    if finding.origin == "project":
-        return LEVELS.get(finding.severity, types.DiagnosticSeverity.Warning)
     if finding.category == "question" or finding.severity == "minor":
         return types.DiagnosticSeverity.Information
     return types.DiagnosticSeverity.Warning

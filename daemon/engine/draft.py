@@ -208,7 +208,7 @@ def safe_entries(entries) -> list:
     model reads abstracts, so a planted one must not steer it."""
     from dataclasses import replace
 
-    from papercycle.daemon.project.hidden import looks_like_injection
+    from papercycle.daemon.project.injection import looks_like_injection
 
     out = []
     for e in entries:

@@ -20,6 +20,9 @@ from papercycle.daemon.formats.chat import ChatTemplate, Message
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review, SectionReview
 from papercycle.daemon.project import Project
+from papercycle.daemon.project.diagnostics import Severity
+from papercycle.daemon.project.hidden import hidden_severity
+from papercycle.daemon.project.injection import injection_matches
 from papercycle.daemon.project.model import SectionSlice
 from papercycle.daemon.store import cache_key
 
@@ -83,21 +86,20 @@ def strip_instructions(
     """The visible text in [start, end) with instructions to reviewers taken out. Hidden text is
     never in the visible text; visible instructions are (a reader sees them), but the model must
     not: each sentence holding an instruction-like phrase inside a finding's span is replaced."""
-    from papercycle.daemon.project.hidden import injection_matches
-
     visible = project.visible
     end = len(visible.text) if end is None else end
     cuts: list[tuple[int, int]] = []
     for finding in project.hidden:
         if not finding.injection:
             continue
-        a = visible.source_map.from_source(finding.range.path, finding.range.start)
-        b = visible.source_map.from_source(
-            finding.range.path, max(finding.range.start, finding.range.end - 1)
+        # the whole visible span of the finding: its source may end on a newline or markup
+        # that produces no character of its own
+        span = visible.source_map.from_source_span(
+            finding.range.path, finding.range.start, finding.range.end
         )
-        if a is None or b is None or b < start or a >= end:
+        if span is None or span[1] <= start or span[0] >= end:
             continue
-        b = min(b + 1, len(visible.text))
+        a, b = span
         segment = visible.text[a:b]
         for m_start, m_end in injection_matches(segment) or [(0, len(segment))]:
             s_from = max(segment.rfind(". ", 0, m_start) + 2, 0) if ". " in segment[:m_start] else 0
@@ -290,7 +292,8 @@ def hidden_findings(project: Project) -> list[dict[str, Any]]:
             "detail": f.detail,
             "text": f.text,
             "injection": f.injection,
-            "severity": "critical" if f.injection else "minor",
+            # source-only text (a comment quoting an attack) is minor even when it instructs
+            "severity": "critical" if hidden_severity(f) == Severity.ERROR else "minor",
             "range": project.range_dict(f.range),
         }
         for f in project.hidden

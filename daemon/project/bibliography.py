@@ -173,7 +173,9 @@ def parse_bib(
     return BibSource(path, entries, diags)
 
 
-_BBL_BIBITEM = re.compile(r"\\bibitem\s*(?:\[((?:[^\[\]{}]|\{[^{}]*\})*)\])?\s*\{([^{}]*)\}")
+# natbib labels nest braces: `\\bibitem[Li et~al.(2023{\\natexlab{a}})Li]{li2023a}`
+_BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"  # three levels deep
+_BBL_BIBITEM = re.compile(rf"\\bibitem\s*(?:\[((?:[^\[\]{{}}]|{_BRACED})*)\])?\s*\{{([^{{}}]*)\}}")
 _BBL_ENTRY = re.compile(r"\\entry\{([^{}]*)\}\{([^{}]*)\}")
 _BBL_FIELD = re.compile(
     r"\\field\{(title|year|journaltitle|booktitle|abstract)\}\{((?:[^{}]|\{[^{}]*\})*)\}"

@@ -149,11 +149,48 @@ SECTION_LEVELS: dict[str, int] = {
     "subparagraph": 5,
 }
 
-CITE_MACROS = frozenset(
-    words("""cite citep citet citealp citealt citeauthor citeyear citeyearpar citenum parencite
-    textcite autocite footcite smartcite supercite nocite Cite Citep Citet Parencite Textcite
-    Autocite Smartcite fullcite footfullcite citetitle""")
-)
+# Citation commands (LaTeX, natbib, biblatex, ACL's acl_natbib) and what a reader sees of
+# each: "keys" the citation, "author"/"year"/"title" one part of it, "none" nothing (\\nocite).
+# All take `*[[{keys}` arguments.
+CITE_COMMANDS: dict[str, str] = {
+    "cite": "keys",
+    "citep": "keys",
+    "citet": "keys",
+    "citealp": "keys",
+    "citealt": "keys",
+    "citenum": "keys",
+    "Citep": "keys",
+    "Citet": "keys",
+    "Citealp": "keys",
+    "Citealt": "keys",
+    "newcite": "keys",  # ACL: \\citet
+    "shortcite": "year",  # ACL: \\citeyearpar
+    "shortcites": "keys",
+    "citeposs": "author",  # ACL: Author's (year)
+    "citeauthor": "author",
+    "Citeauthor": "author",
+    "citefullauthor": "author",
+    "citeyear": "year",
+    "citeyearpar": "year",
+    "citetitle": "title",
+    "parencite": "keys",
+    "Parencite": "keys",
+    "textcite": "keys",
+    "Textcite": "keys",
+    "autocite": "keys",
+    "Autocite": "keys",
+    "footcite": "keys",
+    "footcitetext": "keys",
+    "smartcite": "keys",
+    "Smartcite": "keys",
+    "supercite": "keys",
+    "Cite": "keys",
+    "fullcite": "keys",
+    "footfullcite": "keys",
+    "citeurl": "none",
+    "nocite": "none",
+}
+CITE_MACROS = frozenset(CITE_COMMANDS)
 REF_MACROS = frozenset(
     words("ref cref Cref autoref Autoref eqref pageref nameref vref Vref cpageref labelcref")
 )
@@ -241,6 +278,8 @@ MACRO_SPECS: dict[str, str] = {
     "fcolorbox": "[{[{{",
     "pagecolor": "[{",
     "fontsize": "{{",
+    "transparent": "{",
+    "texttransparent": "{{",
     "phantom": "{",
     "hphantom": "{",
     "vphantom": "{",
@@ -384,6 +423,8 @@ _END_TAG = re.compile(r"\\end\s*\{([^{}\\\n]*)\}")
 _DEF_HEAD = re.compile(r"\s*(\\(?:[A-Za-z@]+|.))([^{]*)", re.S)
 _LET = re.compile(r"\s*\\(?:[A-Za-z@]+|.)\s*=?\s*(?:\\(?:[A-Za-z@]+|.)|.)?", re.S)
 MAX_DEPTH = 150  # deeper brace nesting is read as text (no recursion error on any input)
+_VERBATIM_BODY_ENVS = MATH_ENVS | RAW_ENVS  # bodies read up to their \end tag, not parsed
+_BRACE_SCAN = re.compile(r"\\.|%[^\n]*|[{}]", re.S)
 # only the escapes that matter for brackets (\[ \] \{ \} \% \\), not every macro: 5x fewer hits
 _BRACKET_SCAN = re.compile(r"\\[\[\]{}%\\]|%[^\n]*|[\[\]{}]")
 
@@ -405,6 +446,47 @@ class Document:
         if arg is None:
             return ""
         return self.text[arg.inner_start : arg.inner_end]
+
+
+SWALLOW_SHARE = 0.5
+_STRUCTURE_COMMANDS = re.compile(
+    r"\\(?:(?:sub)*section|chapter|input|include|begin\s*\{document\}|end\s*\{document\})\b"
+)
+
+
+def swallowed_content(doc: Document) -> list[tuple[int, int, str]]:
+    """(start, end, message) for a math or unclosed environment that runs over most of the
+    file and through its sections or includes: an unbalanced \\begin/\\end (often in a macro
+    body) that makes the rest of the paper vanish from the structure and the prose."""
+    found = []
+    size = max(1, len(doc.text))
+    stack = list(doc.nodes)
+    while stack:
+        node = stack.pop()
+        if (node.end - node.start) / size < SWALLOW_SHARE:
+            continue  # nor can anything inside it: only large nodes are walked
+        t = type(node)
+        if t is Group or (t is Env and (node.closed or not node.raw)):  # children are parsed
+            stack.extend(node.children)
+            continue
+        if t not in (Math, Env):
+            continue
+        inner = doc.text[node.start + 1 : node.end]
+        if not _STRUCTURE_COMMANDS.search(inner):
+            continue
+        name = node.env if t is Math else node.name
+        what = f"\\begin{{{name}}}" if name else "math"
+        share = round(100 * (node.end - node.start) / size)
+        found.append(
+            (
+                node.start,
+                node.start + len(what),
+                f"{what} runs over {share}% of the file, through its sections and includes: "
+                "they are lost from the structure and the prose (an unbalanced \\begin/\\end "
+                "or math delimiter?)",
+            )
+        )
+    return found
 
 
 def content_digest(text: str) -> str:
@@ -543,7 +625,8 @@ class _Parser:
             return self.parse_env(start)
         if name == "end":  # stray \end{x} that matches nothing open
             ename_arg = self.parse_arg("{", allow_token=True)
-            self.problems.append((start, self.pos, "\\end without matching \\begin"))
+            if not self.def_depth:  # half an environment is normal in a macro body
+                self.problems.append((start, self.pos, "\\end without matching \\begin"))
             return Macro(start, self.pos, "end", False, [ename_arg])
         if name == "iffalse":
             return self.parse_iffalse(start)
@@ -564,8 +647,11 @@ class _Parser:
         if spec is None:
             return Macro(start, end, name, False, [])
         in_def = name in DEF_MACROS
+        saved_envs = self.env_stack
         if in_def:
+            # a definition body is not structure: an \\end{align} in it closes nothing outside
             self.def_depth += 1
+            self.env_stack = []
         star = False
         args: list[Arg | None] = []
         for ch in spec:
@@ -577,6 +663,7 @@ class _Parser:
                 args.append(self.parse_arg(ch, allow_token=True))
         if in_def:
             self.def_depth -= 1
+            self.env_stack = saved_envs
         node = Macro(start, self.pos, name, star, args)
         if name in _RECORDED:
             self.recorded.append((node, self.def_depth > 0))
@@ -718,6 +805,14 @@ class _Parser:
         self.pos = m.end()
         if name == "document" and self.begin_document is None and self.def_depth == 0:
             self.begin_document = start
+        if self.def_depth and name in _VERBATIM_BODY_ENVS:
+            # `\\newcommand{\\intertext}[1]{\\end{align}#1\\begin{align}}`: an environment
+            # opened in a definition body and closed outside it is not one here; searching for
+            # its \\end would swallow the document up to the next one
+            body_end = self._group_close(self.pos)
+            stop = text.find("\\end{" + name + "}", self.pos)
+            if stop < 0 or (body_end >= 0 and stop > body_end):
+                return Macro(start, self.pos, "begin", False, [])
         if name in MATH_ENVS:
             end_tag = "\\end{" + name + "}"
             stop = text.find(end_tag, self.pos)
@@ -771,9 +866,23 @@ class _Parser:
                 self.problems.append(
                     (start, body_start, f"\\begin{{{name}}} closed by a different \\end")
                 )
-        else:
+        elif not self.def_depth:
             self.problems.append((start, body_start, f"\\begin{{{name}}} is never closed"))
         return Env(start, self.pos, name, args, children, body_start, body_end, False, closed)
+
+    def _group_close(self, p: int) -> int:
+        """Offset of the "}" closing the group p is in, -1 when none (escapes and comments
+        skipped)."""
+        depth = 0
+        for m in _BRACE_SCAN.finditer(self.text, p):
+            c = m.group(0)
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                if depth == 0:
+                    return m.start()
+                depth -= 1
+        return -1
 
     def parse_iffalse(self, start: int) -> Node:
         depth = 1
@@ -830,7 +939,9 @@ class _Parser:
         params = Arg("raw", m.start(2), m.end(2), m.start(2), m.end(2), [])
         self.pos = m.end()
         self.def_depth += 1
+        saved_envs, self.env_stack = self.env_stack, []  # a body closes nothing outside it
         body = self.parse_arg("{", allow_token=False)
+        self.env_stack = saved_envs
         self.def_depth -= 1
         node = Macro(start, self.pos, "def", False, [name_arg, params, body])
         self.recorded.append((node, self.def_depth > 0))

@@ -3,7 +3,7 @@
 The renderer in `prose.py` asks this module whether a color is invisible on its background,
 whether a font size is too small to read, and where zero-width / bidi control characters
 are; findings are collected there (each with its source range) and never reach the model's
-input. `injection_matches` flags instruction-like content aimed at an AI reviewer.
+input. `injection.py` flags instruction-like content aimed at an AI reviewer.
 
 Written by hand: xcolor's color models and mixing syntax (`red!20!white`) are small and no
 maintained Python library parses LaTeX color specifications.
@@ -12,8 +12,10 @@ maintained Python library parses LaTeX color specifications.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+from papercycle.daemon.project.diagnostics import Severity
 from papercycle.daemon.project.positions import Range
 
 RGB = tuple[float, float, float]
@@ -169,10 +171,15 @@ def invisible_on(fg: RGB, bg: RGB) -> bool:
 
 # -- control characters ----------------------------------------------------------------------
 
-# Zero-width and bidirectional control characters (Unicode general category Cf, the ones used to
-# hide or reorder text). U+FEFF is reported except as the first character of a file (BOM).
+# Invisible format characters (Unicode category Cf and the fillers that render as nothing):
+# zero-width, bidi embeddings/overrides/isolates, Unicode tag characters U+E0000-E007F (each
+# carries one ASCII character invisibly: a whole instruction fits in them), the deprecated
+# format controls, interlinear annotation marks and the supplementary variation selectors used
+# to smuggle bytes. U+FEFF is reported except as the first character of a file (BOM).
 CONTROL_CHARS = re.compile(
-    "[\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\u061c]+"
+    "[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u180e\u061c\u034f\u115f\u1160"
+    "\u3164\uffa0\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e007f"
+    "\U000e0100-\U000e01ef]+"
 )
 
 CONTROL_NAMES = {
@@ -199,52 +206,127 @@ CONTROL_NAMES = {
     "\u180e": "MONGOLIAN VOWEL SEPARATOR",
     "\u061c": "ARABIC LETTER MARK",
 }
+_TAGS = range(0xE0000, 0xE0080)
+_VARIATION_SELECTORS = range(0xE0100, 0xE01F0)
 
 
-# -- injected instructions -------------------------------------------------------------------
+def describe_controls(chars: str) -> tuple[str, str]:
+    """(detail, hidden text) for a run of invisible characters. Tag characters spell ASCII
+    (U+E0041 is "A"): their decoded text is what a model reading the source receives."""
+    names: set[str] = set()
+    decoded = []
+    for c in chars:
+        code = ord(c)
+        if code in _TAGS:
+            names.add("Unicode tag characters")
+            if 0xE0020 <= code <= 0xE007E:
+                decoded.append(chr(code - 0xE0000))
+        elif code in _VARIATION_SELECTORS:
+            names.add("variation selectors")
+        else:
+            names.add(CONTROL_NAMES.get(c) or unicodedata.name(c, f"U+{code:04X}"))
+    return "invisible control characters: " + ", ".join(sorted(names)), "".join(decoded)
 
-_INJECTION_PATTERNS = [
-    r"\bignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|other)\s+(?:instructions|prompts|directions|rules)",
-    r"\bdisregard\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier)\s+(?:instructions|prompts)",
-    r"\bforget\s+(?:all\s+|your\s+)?(?:previous|prior)\s+instructions",
-    r"\bgive\s+(?:a\s+|an\s+|only\s+)?(?:very\s+|highly\s+|strongly\s+)?positive\s+review",
-    r"\bpositive\s+review\s+only\b",
-    r"\bdo\s+not\s+(?:highlight|mention|point\s+out|discuss)\s+(?:any\s+)?(?:negatives|weaknesses|flaws|limitations)",
-    r"\bas\s+an?\s+(?:large\s+)?language\s+model\b",
-    r"\bas\s+an?\s+ai\b(?:\s+(?:reviewer|assistant|model))?",
-    r"\brecommend\s+(?:accepting|acceptance\s+of|to\s+accept)\s+(?:this|the)\s+(?:paper|submission|manuscript)",
-    r"\b(?:you\s+should|you\s+must|please)\s+(?:recommend|accept|rate|score)\b",
-    r"\bnote\s+(?:to|for)\s+(?:the\s+)?(?:ai|llm|language\s+model|automated)\s+reviewers?\b",
-    r"\b(?:for|to)\s+(?:ai|llm)\s+reviewers?\b",
-    r"\binclude\s+both\s+the\s+phrases\b",
-    r"\bin\s+your\s+review\b",
-    r"\byou\s+are\s+(?:an?\s+)?(?:ai|llm|language\s+model|assistant|reviewer)\b",
-    r"\bnew\s+instructions?\s*:",
-    r"\bsystem\s+prompt\b",
-    r"\b(?:rate|score)\s+this\s+paper\s+(?:as\s+)?(?:highly|\d)",
-]
-_INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.I)
-# Phrases that are instructions to a model wherever they appear, visible or not; every one of
-# them contains one of _STRONG_KEYS.
-_STRONG_KEYS = ("ignore", "disregard", "forget", "positive", "reviewer", "phrases")
-_STRONG = re.compile(
-    "|".join(f"(?:{p})" for p in _INJECTION_PATTERNS[:5] + _INJECTION_PATTERNS[10:13]), re.I
+
+# -- TikZ ------------------------------------------------------------------------------------
+
+# `\\node ...` or a path's `node[...] {...}` (not `every node/.style`)
+_TIKZ_NODE = re.compile(r"\\node\b|(?<![\\\w])node\b(?=\s*[\[({]|\s+at\b)")
+_TIKZ_OPACITY = re.compile(
+    r"\b(text\s+opacity|fill\s+opacity|draw\s+opacity|opacity)\s*=\s*\{?\s*([0-9]*\.?[0-9]+)"
+    r"|\b(transparent)\b(?!\s*=)"
+)
+_TIKZ_TEXT_COLOR = re.compile(r"\b(?:text|color)\s*=\s*\{?\s*([A-Za-z][\w!.-]*)")
+INVISIBLE_OPACITY = 0.1
+
+
+def _node_text_opacity(options: str) -> float:
+    """TikZ: `text opacity` wins; otherwise the last of `opacity` and `fill opacity` (text is
+    filled, so fill opacity applies to it); `transparent` is opacity 0."""
+    text_opacity = None
+    fill = 1.0
+    for m in _TIKZ_OPACITY.finditer(options):
+        if m.group(3):
+            fill = 0.0
+            continue
+        value = float(m.group(2))
+        key = m.group(1).split()[0]
+        if key == "text":
+            text_opacity = value
+        elif key in ("opacity", "fill"):
+            fill = value
+    return fill if text_opacity is None else text_opacity
+
+
+_TIKZ_SCOPE = re.compile(
+    r"\\(begin|end)\s*\{(?:tikzpicture|scope)\}(\s*\[[^\]]*\])?|\\tikz\s*(\[[^\]]*\])"
 )
 
 
-def injection_matches(text: str, strong_only: bool = False) -> list[tuple[int, int]]:
-    """Spans of instruction-like phrases aimed at an AI reviewer. `strong_only` keeps the
-    phrases that are instructions anywhere (checked on visible text too)."""
-    if strong_only:
-        low = text.lower()
-        if not any(k in low for k in _STRONG_KEYS):  # cheap test first: most text has none
-            return []
-        return [m.span() for m in _STRONG.finditer(text)]
-    return [m.span() for m in _INJECTION.finditer(text)]
+def _scope_options(src: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """(start, end, options) of the pictures and scopes in src[start:end], outermost first:
+    `\\begin{scope}[opacity=0]` hides every node inside it."""
+    spans, stack = [], []
+    for m in _TIKZ_SCOPE.finditer(src, start, end):
+        if m.group(3) is not None:  # \tikz[...]: the rest of this inline picture
+            spans.append((m.start(), end, m.group(3)))
+        elif m.group(1) == "begin":
+            stack.append((m.start(), m.group(2) or ""))
+        elif stack:
+            open_at, options = stack.pop()
+            spans.append((open_at, m.end(), options))
+    spans.extend((open_at, end, options) for open_at, options in stack)
+    return sorted(spans)
 
 
-def looks_like_injection(text: str) -> bool:
-    return _INJECTION.search(text) is not None
+def tikz_hidden_nodes(
+    src: str, start: int, end: int, defined: dict[str, RGB], page: RGB
+) -> list[tuple[int, int, str, str]]:
+    """(start, end, detail, text) of TikZ nodes in src[start:end] whose text cannot be seen:
+    opacity (or text/fill opacity) under 0.1, or a text color equal to the page."""
+    found = []
+    scopes = _scope_options(src, start, end)
+    for m in _TIKZ_NODE.finditer(src, start, end):
+        p, depth = m.end(), 0
+        while p < end:  # the node's head: options, name, position, up to its text group
+            c = src[p]
+            if c == "[":
+                depth += 1
+            elif c == "]":
+                depth -= 1
+            elif depth <= 0 and c in "{;":
+                break
+            p += 1
+        if p >= end or src[p] != "{":
+            continue
+        inherited = [o for s, e, o in scopes if s <= m.start() < e]
+        head = ",".join([*inherited, src[m.end() : p]])
+        q, depth = p, 0
+        while q < end:
+            if src[q] == "\\":
+                q += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(src[q], 0)
+            q += 1
+            if depth == 0:
+                break
+        text = " ".join(re.sub(r"\\[A-Za-z@]+\*?|[{}$]", " ", src[p + 1 : q - 1]).split())
+        if not text:
+            continue
+        opacity = _node_text_opacity(head)
+        color = next(
+            (parse_color_expr(c.group(1), defined) for c in _TIKZ_TEXT_COLOR.finditer(head)),
+            None,
+        )
+        if opacity < INVISIBLE_OPACITY:
+            found.append((m.start(), q, f"TikZ node with text opacity {opacity:g}", text))
+        elif color is not None and invisible_on(color, page):
+            found.append((m.start(), q, "TikZ node text in the page color", text))
+    return found
+
+
+SOURCE_ONLY_METHODS = frozenset(["comment", "iffalse", "comment-environment"])
+"""Findings only in the source (never typeset, never sent to a model): information level."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +350,11 @@ class HiddenFinding:
             "text": self.text,
             "injection": self.injection,
         }
+
+
+def hidden_severity(finding: HiddenFinding) -> Severity:
+    """Source-only text is information (the PDF and the model never hold it), an instruction
+    to a model is an error, other text a reader cannot see a warning."""
+    if finding.method in SOURCE_ONLY_METHODS:
+        return Severity.INFORMATION
+    return Severity.ERROR if finding.injection else Severity.WARNING

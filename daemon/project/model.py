@@ -16,10 +16,10 @@ and re-stitches the rest from cache.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from papercycle.daemon.project import hidden as hid
 from papercycle.daemon.project.anchor import (
     DEFAULT_MIN_SCORE,
     NormalizedText,
@@ -36,7 +36,14 @@ from papercycle.daemon.project.bibliography import (
     parse_bib,
 )
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
-from papercycle.daemon.project.document import BIB_MACROS, Document, Env, content_digest, parse
+from papercycle.daemon.project.document import (
+    BIB_MACROS,
+    Document,
+    Env,
+    content_digest,
+    parse,
+    swallowed_content,
+)
 from papercycle.daemon.project.files import (
     IncludeEdge,
     ProjectConfig,
@@ -51,7 +58,12 @@ from papercycle.daemon.project.files import (
     is_within,
     read_source,
 )
-from papercycle.daemon.project.hidden import HiddenFinding
+from papercycle.daemon.project.hidden import (
+    SOURCE_ONLY_METHODS,
+    HiddenFinding,
+    hidden_severity,
+)
+from papercycle.daemon.project.injection import injection_matches, looks_like_injection
 from papercycle.daemon.project.positions import LineIndex, LspRange, Range
 from papercycle.daemon.project.prose import Assembly, VisibleText, assemble
 from papercycle.daemon.project.render import (
@@ -83,6 +95,10 @@ class SectionSlice:
     def body_start(self) -> int:
         """Where the section's own words start in the visible text: after its heading."""
         return min(max(self.node.body_start, self.prose_start), self.prose_end)
+
+
+# a % that starts a comment (not \\%) before a position on the same line
+_COMMENT_START = re.compile(r"(?:[^%\\\n]|\\.)*%")
 
 
 class Project:
@@ -388,6 +404,12 @@ class Project:
             doc = self._docs.get(path)
             if doc is None:
                 continue
+            for s, e, msg in swallowed_content(doc):
+                diags.append(
+                    Diagnostic(
+                        Severity.ERROR, "content-lost", f"{path.name}: {msg}", Range(path, s, e)
+                    )
+                )
             for s, e, msg in doc.problems[:50]:
                 diags.append(
                     Diagnostic(
@@ -472,8 +494,10 @@ class Project:
         asm.findings.extend(front_findings)
         self.hidden = self._hidden_findings(asm)
         for h in self.hidden:
-            sev = Severity.ERROR if h.injection else Severity.WARNING
+            sev = hidden_severity(h)
             what = "instructions to an AI reviewer" if h.injection else "text a reader cannot see"
+            if h.method in SOURCE_ONLY_METHODS:
+                what += ", only in the source (never typeset, never sent to a model)"
             preview = (h.text[:80] + "...") if len(h.text) > 80 else h.text
             diags.append(
                 Diagnostic(
@@ -628,12 +652,9 @@ class Project:
 
     def _link_citations(self, bib: Bibliography, asm: Assembly) -> None:
         cited: set[str] = set()
-        cite_all = False
+        cite_all = any(c.every_entry for _, c in asm.citations)  # \nocite{*}
         undefined: dict[str, list[Range]] = {}
         for c in self.structure.citations:
-            if c.key == "*":
-                cite_all = True
-                continue
             cited.add(c.key)
             if c.key not in bib.entries:
                 undefined.setdefault(c.key, []).append(c.range)
@@ -678,7 +699,7 @@ class Project:
             if k in seen:
                 continue
             seen.add(k)
-            injection = hid.looks_like_injection(f.text)
+            injection = looks_like_injection(f.text)
             out.append(
                 HiddenFinding(Range(path, f.start, f.end), f.method, f.detail, f.text, injection)
             )
@@ -690,24 +711,28 @@ class Project:
                 continue
             preamble = doc.text[: doc.begin_document]
             lines: dict[int, int] = {}
-            for a, b in hid.injection_matches(preamble):
+            typeset: set[int] = set()  # lines with a phrase outside a % comment
+            for a, b in injection_matches(preamble):
                 ls = preamble.rfind("\n", 0, a) + 1
                 le = preamble.find("\n", b)
                 lines[ls] = max(lines.get(ls, 0), len(preamble) if le < 0 else le)
+                comment = _COMMENT_START.match(preamble, ls, a)
+                if comment is None:
+                    typeset.add(ls)
             reported = [(h.range.start, h.range.end) for h in out if h.range.path == path]
             for ls, le in sorted(lines.items()):
                 if any(a < le and ls < b for a, b in reported):
                     continue  # already reported as hidden text (a white \\title, ...)
-                out.append(
-                    HiddenFinding(
-                        Range(path, ls, le),
+                line = preamble[ls:le]
+                if ls not in typeset:
+                    finding = ("comment", "instruction-like text in a comment")
+                else:
+                    finding = (
                         "preamble",
-                        "instruction-like text in the preamble (watermark, PDF metadata or a "
-                        "comment): never typeset as prose",
-                        preamble[ls:le].strip(),
-                        True,
+                        "instruction-like text in the preamble (watermark or PDF metadata): "
+                        "never typeset as prose",
                     )
-                )
+                out.append(HiddenFinding(Range(path, ls, le), *finding, line.strip(), True))
         # bibliography fields reach models too (the reference list, the researcher's abstracts)
         for entry in self.bibliography.entries.values():
             cached = self._bib_scan.get(id(entry))
@@ -715,7 +740,7 @@ class Project:
                 hits = [
                     (name, value)
                     for name, value in entry.fields.items()
-                    if hid.injection_matches(value, strong_only=True)
+                    if injection_matches(value, anywhere_only=True)
                 ]
                 cached = self._bib_scan[id(entry)] = (entry, hits)
             for name, value in cached[1]:

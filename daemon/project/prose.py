@@ -119,12 +119,42 @@ class SourceMap:
             ):
                 if self.out_end[i] - self.out_start[i] == self.src_end[i] - self.src_start[i]:
                     return self.out_start[i] + offset - self.src_start[i]
-                return self.out_start[i]
+                # one expansion may be several segments of the same span: its first one
+                first = self.out_start[i]
+                while k > 0 and (
+                    self.src_start[idxs[k - 1]] == self.src_start[i]
+                    and self.src_end[idxs[k - 1]] == self.src_end[i]
+                ):
+                    k -= 1
+                    first = min(first, self.out_start[idxs[k]])
+                return first
         if not nearest:
             return None
         if j < 0:
             return self.out_start[idxs[0]]
         return self.out_start[idxs[j + 1]] if j + 1 < len(idxs) else self.out_end[idxs[j]]
+
+    def from_source_span(self, path: Path, start: int, end: int) -> tuple[int, int] | None:
+        """The visible text [a, b) produced by the source [start, end) of `path`: from the first
+        to the last visible character any of its segments produce, whatever the source holds at
+        either end (a newline, a comment, markup). None when it produces nothing visible."""
+        try:
+            fidx = self.files.index(path)
+        except ValueError:
+            return None
+        a = b = None
+        for i, f in enumerate(self.src_file):
+            if f != fidx or self.out_end[i] <= self.out_start[i]:
+                continue
+            ss, se = self.src_start[i], self.src_end[i]
+            if se <= start or ss >= end:
+                continue
+            os_, oe = self.out_start[i], self.out_end[i]
+            if oe - os_ == se - ss:  # character by character: clip to the span
+                os_, oe = os_ + max(0, start - ss), oe - max(0, se - end)
+            a = os_ if a is None else min(a, os_)
+            b = oe if b is None else max(b, oe)
+        return None if a is None else (a, b)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from papercycle.daemon.project import hidden as hid
 from papercycle.daemon.project.document import (
+    CITE_COMMANDS,
     CITE_MACROS,
     INCLUDE_MACROS,
     REF_MACROS,
@@ -36,6 +37,7 @@ from papercycle.daemon.project.document import (
     Verbatim,
     words,
 )
+from papercycle.daemon.project.injection import injection_matches, looks_like_injection
 
 # ---------------------------------------------------------------------------------------------
 # Output pieces and events
@@ -77,6 +79,7 @@ class Citation:
     keys: list[tuple[str, int, int]]  # (key, start, end) in the file
     start: int
     end: int
+    every_entry: bool = False  # \nocite{*}
 
 
 @dataclass(slots=True)
@@ -114,6 +117,8 @@ class RenderContext:
     macros: dict[str, MacroDef] = field(default_factory=dict)
     # \newtheorem: environment -> (printed name, counter or None when unnumbered, within)
     theorems: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    # \newenvironment: name -> (begin code, end code)
+    environments: dict[str, tuple[MacroDef, MacroDef]] = field(default_factory=dict)
     page_color: hid.RGB = hid.WHITE  # \pagecolor in the preamble
     signature: str = ""
 
@@ -324,21 +329,26 @@ class _Hide:
 
 
 class _State:
-    __slots__ = ("bg", "boxed", "fg", "reason", "tiny")
+    __slots__ = ("bg", "boxed", "fg", "reason", "tiny", "transparent")
 
-    def __init__(self, fg=None, bg=hid.WHITE, tiny=None, reason=None, boxed=False) -> None:
+    def __init__(
+        self, fg=None, bg=hid.WHITE, tiny=None, reason=None, boxed=False, transparent=None
+    ) -> None:
         self.fg = fg  # None: default (black)
         self.bg = bg
         self.tiny = tiny  # detail string when the font is unreadably small
         self.reason = reason  # ("phantom", detail) etc. for explicitly invisible content
         self.boxed = boxed  # inside a \colorbox
+        self.transparent = transparent  # detail string under \transparent{0}
 
     def copy(self) -> _State:
-        return _State(self.fg, self.bg, self.tiny, self.reason, self.boxed)
+        return _State(self.fg, self.bg, self.tiny, self.reason, self.boxed, self.transparent)
 
     def hidden(self) -> tuple[str, str] | None:
         if self.reason is not None:
             return self.reason
+        if self.transparent is not None:
+            return ("transparent", self.transparent)
         if self.tiny is not None:
             return ("tiny-font", self.tiny)
         fg = self.fg if self.fg is not None else hid.BLACK
@@ -382,7 +392,8 @@ class Renderer:
             for m in hid.CONTROL_CHARS.finditer(doc.text)
             if not (m.start() == 0 and doc.text[0] == "\ufeff" and m.end() == 1)
         ]
-        self.controls = controls
+        self.controls = controls  # reported once per file, from its whole text
+        self._has_controls: dict[int, bool] = {}  # id(source text) -> holds any
         if entry_hidden is not None:
             self.hide = _Hide(0, entry_hidden[0], entry_hidden[1])
 
@@ -400,14 +411,8 @@ class Renderer:
             self.hide.parts.append(s)
             return
         if self.repl is not None:
-            start, end = self.repl
-            segs = self._segs
-            if segs and segs[-1][2] == start and segs[-1][3] == end and segs[-1][1] == self._len:
-                segs[-1][1] += len(s)
-                self._parts.append(s)
-                self._len += len(s)
-                self._last = s[-1]
-                return
+            self._out_replaced(s)
+            return
         n = len(s)
         segs = self._segs
         if segs and n == end - start:
@@ -420,6 +425,31 @@ class Renderer:
                 self._last = s[-1]
                 return
         segs.append([self._len, self._len + n, start, end])
+        self._parts.append(s)
+        self._len += n
+        self._last = s[-1]
+
+    def _out_replaced(self, s: str) -> None:
+        """Output of a macro expansion: every character maps to the whole invocation. A segment
+        whose lengths are equal reads as a character-by-character map (`\\method` expanding to
+        "ATLAS-T", 7 for 7), so such a run is cut in two segments of unequal lengths."""
+        start, end = self.repl
+        width = end - start
+        segs = self._segs
+        n = len(s)
+        last = segs[-1] if segs else None
+        if last is not None and not (last[1] == self._len and last[2] == start and last[3] == end):
+            last = None
+        if last is not None and last[1] - last[0] + n != width:
+            last[1] += n
+        elif last is None and n != width:
+            segs.append([self._len, self._len + n, start, end])
+        else:  # the lengths would match: all but the last character, then the last one
+            if last is not None:
+                last[1] += n - 1
+            elif n > 1:
+                segs.append([self._len, self._len + n - 1, start, end])
+            segs.append([self._len + n - 1, self._len + n, start, end])
         self._parts.append(s)
         self._len += n
         self._last = s[-1]
@@ -530,7 +560,7 @@ class Renderer:
         self.state = new
         now = new.hidden()
         if was is None and now is not None and self.hide is None:
-            self.hide = _Hide(at, now[0], now[1])
+            self.hide = _Hide(self._s(at), now[0], now[1])
         elif was is not None and now is None and self.hide is not None:
             self._close_hide(at)
 
@@ -568,14 +598,17 @@ class Renderer:
     # -- text ----------------------------------------------------------------------------------
 
     def _text(self, start: int, end: int) -> None:
-        if self.controls and self.repl is None:
-            # split around zero-width / bidi controls: they are findings, not prose
-            for cs, ce in self.controls:
-                if ce <= start or cs >= end:
-                    continue
-                if cs > start:
-                    self._text_plain(start, cs)
-                start = max(start, ce)
+        src = self.src
+        has = self._has_controls.get(id(src))
+        if has is None:
+            has = self._has_controls[id(src)] = hid.CONTROL_CHARS.search(src) is not None
+        if has:
+            # split around invisible characters: they are findings, not prose (also in macro
+            # bodies and arguments, whichever file they come from)
+            for m in hid.CONTROL_CHARS.finditer(src, start, end):
+                if m.start() > start:
+                    self._text_plain(start, m.start())
+                start = m.end()
             if start >= end:
                 return
         self._text_plain(start, end)
@@ -624,7 +657,9 @@ class Renderer:
 
     # -- sequences ---------------------------------------------------------------------------
 
-    def render_seq(self, nodes: list[Node]) -> None:
+    def render_seq(self, nodes: list[Node], scoped: bool = True) -> None:
+        """Render nodes; a switch inside (`\\color`, `\\fontsize`) ends with them unless
+        `scoped` is False (the begin code of a user environment sets the state for its body)."""
         if self.exp_depth:
             # inside macro expansions: a budget, so `\\def\\a#1{#1#1}`-style doubling cannot
             # blow up time or memory
@@ -657,7 +692,7 @@ class Renderer:
             elif t is Param:
                 self._param(node)
             i += 1
-        if self.state is not saved:
+        if scoped and self.state is not saved:
             # \color or \fontsize inside this sequence ends with it
             self._set_state(saved, nodes[-1].end if nodes else 0)
 
@@ -675,7 +710,7 @@ class Renderer:
 
     def _comment(self, node: Comment) -> None:
         body = self.src[node.start : node.end]
-        if hid.looks_like_injection(body):
+        if looks_like_injection(body):
             text = body.lstrip("%").strip()
             self.findings.append(
                 RawFinding(*self._span(node), "comment", "instruction-like text in a comment", text)
@@ -685,7 +720,7 @@ class Renderer:
         """Content present only in the source (\\iffalse, comment environment): never prose;
         reported only when it reads like an instruction to a model."""
         body = self.src[node.start : node.end]
-        if hid.looks_like_injection(body):
+        if looks_like_injection(body):
             self.findings.append(
                 RawFinding(
                     *self._span(node),
@@ -725,6 +760,8 @@ class Renderer:
                 self._source_only(env, "comment-environment")
             return
         if name in _SKIP_ENVS:
+            if name == "tikzpicture":
+                self._tikz(env.start, env.end)
             return
         self.env_stack.append(name)
         try:
@@ -778,10 +815,57 @@ class Renderer:
                 self._parbreak(env.start, env.start)
                 self.render_seq(env.children)
                 self._parbreak(env.end, env.end)
+            elif name in self.ctx.environments:
+                self._user_env(env, *self.ctx.environments[name])
             else:
                 self.render_seq(env.children)
         finally:
             self.env_stack.pop()
+
+    def _user_env(self, env: Env, begin: MacroDef, end: MacroDef) -> None:
+        """A `\\newenvironment`: its begin code sets the state its body is rendered in
+        (`\\newenvironment{x}{\\color{white}}{}` hides the body), mapped to `\\begin{x}`;
+        `#n` take the groups right after `\\begin{x}`."""
+        children = env.children
+        args: dict[int, tuple] = {}
+        k = 0
+        while k < len(children) and len(args) < begin.nargs:
+            node = children[k]
+            if type(node) is Group:
+                outer = self._bindings[-1] if self._bindings else {}
+                args[len(args) + 1] = (node.children, self.src, self.repl, outer)
+            elif type(node) is not Text or self.src[node.start : node.end].strip():
+                break
+            k += 1
+        saved = self.state
+        self._definition_body(begin, (env.start, env.body_start), args)
+        self.render_seq(children[k:] if args else children)
+        self._definition_body(end, (env.body_end, env.end), {})
+        self._set_state(saved, env.end)
+
+    def _definition_body(self, d: MacroDef, span: tuple[int, int], args: dict) -> None:
+        """Render a definition's body mapped to `span`, keeping the state it sets."""
+        if self.exp_depth >= MAX_EXPANSION_DEPTH or self.expansions >= MAX_EXPANSIONS:
+            return
+        self.expansions += 1
+        saved = (self.src, self.repl)
+        self.src, self.repl = d.doc.text, self.repl or span
+        self._bindings.append(args)
+        self.exp_depth += 1
+        try:
+            self.render_seq(d.body, scoped=False)
+        finally:
+            self.exp_depth -= 1
+            self._bindings.pop()
+            self.src, self.repl = saved
+
+    def _tikz(self, start: int, end: int) -> None:
+        """TikZ pictures are not prose; nodes whose text is invisible are findings."""
+        for s, e, detail, text in hid.tikz_hidden_nodes(
+            self.src, start, end, self.ctx.colors, self.state.bg
+        ):
+            span = self.repl or (s, e)
+            self.findings.append(RawFinding(span[0], span[1], "tikz", detail, text))
 
     # -- macros --------------------------------------------------------------------------------
 
@@ -938,6 +1022,7 @@ class Renderer:
     def _cite(self, m: Macro) -> None:
         arg = m.arg(2)
         keys: list[tuple[str, int, int]] = []
+        every_entry = False
         if arg is not None:
             raw = (
                 self.doc_arg(arg)
@@ -945,6 +1030,9 @@ class Renderer:
                 else self.src[arg.inner_start : arg.inner_end]
             )
             for km in re.finditer(r"[^,\s]+", raw):
+                if km.group(0) == "*":
+                    every_entry = True  # \nocite{*}: every entry, not a key
+                    continue
                 if self.repl is None:
                     keys.append(
                         (km.group(0), arg.inner_start + km.start(), arg.inner_start + km.end())
@@ -952,12 +1040,13 @@ class Renderer:
                 else:
                     keys.append((km.group(0), *self.repl))
         start, end = self._span(m)
-        self.citations.append(Citation(m.name, keys, start, end))
-        if m.name == "nocite" or not keys:
+        self.citations.append(Citation(m.name, keys, start, end, every_entry))
+        shows = CITE_COMMANDS[m.name]
+        if shows == "none" or not keys:
             return
         shown = "[" + "; ".join(k for k, _, _ in keys) + "]"
-        if m.name in ("citeauthor", "citeyear", "citetitle"):
-            shown = "[" + m.name[4:] + ": " + shown[1:]
+        if shows != "keys":
+            shown = "[" + shows + ": " + shown[1:]
         self._out(shown, m.start, m.end)
 
     def _param(self, p: Param) -> None:
@@ -1040,12 +1129,9 @@ class Renderer:
         self.src, self.repl = d.doc.text, span
         self._bindings.append(args)
         self.exp_depth += 1
-        saved_controls = self.controls
-        self.controls = []
         try:
             self.render_seq(d.body)
         finally:
-            self.controls = saved_controls
             self.exp_depth -= 1
             self._bindings.pop()
             self.src, self.repl = saved
@@ -1152,10 +1238,64 @@ def _h_fontsize(r: Renderer, m: Macro, nodes, i):
     r._set_state(st, m.start)
 
 
+PHANTOM_PADDING_CHARS = 3
+
+
 def _h_phantom(r: Renderer, m: Macro, nodes, i):
     arg = m.arg(0)
-    if arg is not None:
-        r._hidden_call("phantom", f"\\{m.name} typesets nothing visible", m, arg.children)
+    if arg is None:
+        return
+    before = len(r.findings)
+    r._hidden_call("phantom", f"\\{m.name} typesets nothing visible", m, arg.children)
+    found = r.findings[before:]
+    if len(found) == 1 and _is_padding(found[0].text):
+        del r.findings[before:]
+
+
+def _is_padding(text: str) -> bool:
+    """`\\phantom{0}`, `\\phantom{00.0}`, `\\hphantom{$-$}` aligning a table's numbers: too short,
+    or without a letter, to carry a message."""
+    text = text.replace(" ", "")
+    return len(text) <= PHANTOM_PADDING_CHARS or not any(c.isalpha() for c in text)
+
+
+def _h_transparent(r: Renderer, m: Macro, nodes, i):
+    """transparent's `\\transparent{0}` (a switch) and `\\texttransparent{0}{text}`."""
+    spec = r.doc_arg(m.arg(0)).strip()
+    body = m.arg(1) if m.name == "texttransparent" else None
+    try:
+        opacity = float(spec)
+    except ValueError:  # an opacity we cannot read: the text stays as it is
+        if body is not None:
+            r.render_seq(body.children)
+        return
+    st = r.state.copy()
+    st.transparent = (
+        f"\\{m.name}{{{spec}}}: fully transparent text" if opacity < hid.INVISIBLE_OPACITY else None
+    )
+    if body is not None:
+        r._with_state(st, m, body.children)
+    elif m.name == "transparent":
+        r._set_state(st, m.start)
+
+
+def _h_tikz(r: Renderer, m: Macro, nodes, i):
+    """`\\tikz[...]{...}` or `\\tikz ... ;` inline: a picture, not prose (its hidden nodes are
+    findings); returns the last sibling it consumes."""
+    j = i + 1
+    while j < min(len(nodes), i + 200):  # an inline picture is short; never scan a whole file
+        node = nodes[j]
+        head = r.src[m.end : node.start].strip()
+        if type(node) is Group and (not head or (head[0] == "[" and head[-1] == "]")):
+            r._tikz(m.start, node.end)
+            return j
+        if type(node) is Text and ";" in r.src[node.start : node.end]:
+            stop = r.src.index(";", node.start, node.end) + 1
+            r._tikz(m.start, stop)
+            r._text(stop, node.end)
+            return j
+        j += 1
+    return i
 
 
 def _h_scalebox(r: Renderer, m: Macro, nodes, i):
@@ -1261,6 +1401,9 @@ _HANDLERS = {
     "pagecolor": _h_pagecolor,
     "fontsize": _h_fontsize,
     "phantom": _h_phantom,
+    "transparent": _h_transparent,
+    "texttransparent": _h_transparent,
+    "tikz": _h_tikz,
     "hphantom": _h_phantom,
     "vphantom": _h_phantom,
     "scalebox": _h_scalebox,
@@ -1317,12 +1460,8 @@ def render_document(
         if ev[0] == "text":
             _scan_visible_instructions(ev[1], r.findings)
     for cs, ce in r.controls:
-        names = sorted({hid.CONTROL_NAMES.get(c, f"U+{ord(c):04X}") for c in doc.text[cs:ce]})
-        r.findings.append(
-            RawFinding(
-                cs, ce, "control-chars", "invisible control characters: " + ", ".join(names), ""
-            )
-        )
+        detail, text = hid.describe_controls(doc.text[cs:ce])
+        r.findings.append(RawFinding(cs, ce, "control-chars", detail, text))
     return Fragment(r.events, r.citations, r.findings)
 
 
@@ -1343,11 +1482,15 @@ def _piece_source(piece: Piece, a: int, b: int) -> tuple[int, int] | None:
 def _scan_visible_instructions(piece: Piece, findings: list[RawFinding]) -> None:
     text = piece.text
     windows: list[list[int]] = []
-    for a, b in hid.injection_matches(text, strong_only=True):
-        s = max(text.rfind("\n", 0, a) + 1, a - 200)
-        e = text.find("\n", b)
-        e = len(text) if e < 0 else min(e, b + 200)
-        if windows and s <= windows[-1][1]:
+    for a, b in injection_matches(text, anywhere_only=True):
+        # the sentences holding the phrase: a finding points at them, not at its whole line
+        s = max(text.rfind("\n", 0, a), text.rfind(". ", 0, a) + 1) + 1
+        while s < a and text[s] == " ":
+            s += 1
+        s = max(s, a - 200)
+        ends = [i for i in (text.find(". ", b) + 1, text.find("\n", b)) if i > 0]
+        e = min(min(ends, default=len(text)), b + 200)
+        if windows and s <= windows[-1][1] + 1:  # the next sentence: one finding
             windows[-1][1] = max(windows[-1][1], e)
         else:
             windows.append([s, e])
@@ -1431,6 +1574,18 @@ def build_context(docs: list[Document]) -> RenderContext:
                     nargs = int(nargs_s) if nargs_s.isdigit() else 0
                     default = doc.arg_text(macro.arg(2)) if macro.arg(2) is not None else None
                     ctx.macros[mname] = _make_def(mname, nargs, default, body.children, doc, macro)
+                    sig_parts.append(doc.text[macro.start : macro.end])
+                elif name in ("newenvironment", "renewenvironment"):
+                    ename = doc.arg_text(macro.arg(0)).strip()
+                    begin, end = macro.arg(3), macro.arg(4)
+                    if not ename or begin is None or end is None:
+                        continue
+                    nargs_s = doc.arg_text(macro.arg(1)).strip()
+                    nargs = int(nargs_s) if nargs_s.isdigit() else 0
+                    ctx.environments[ename] = (
+                        MacroDef(ename, nargs, None, begin.children, doc, macro.start),
+                        MacroDef(ename, 0, None, end.children, doc, macro.start),
+                    )
                     sig_parts.append(doc.text[macro.start : macro.end])
                 elif name == "pagecolor":
                     preamble = doc.begin_document is not None and macro.start < doc.begin_document

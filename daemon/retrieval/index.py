@@ -141,7 +141,7 @@ class Index:
     @classmethod
     def from_bibliography(cls, entries: Iterable) -> Index:
         """One passage per BibEntry: its title, and its abstract when it has one."""
-        from papercycle.daemon.project.hidden import looks_like_injection
+        from papercycle.daemon.project.injection import looks_like_injection
 
         index = cls()
         for e in entries:
@@ -185,7 +185,7 @@ class Index:
         self._bm25 = None
 
     def add_text(self, title: str, text: str, source: str) -> None:
-        from papercycle.daemon.project.hidden import looks_like_injection
+        from papercycle.daemon.project.injection import looks_like_injection
 
         words = text.split()
         for n, start in enumerate(range(0, len(words), PASSAGE_WORDS)):
