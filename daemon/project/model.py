@@ -276,6 +276,7 @@ class Project:
         diags: list[Diagnostic] = []
         if self._config_diag is not None:
             diags.append(self._config_diag)
+        diags.extend(self.root.refused)
         order: list[Path] = []
         in_order: set[Path] = set()
         self._round: dict[Path, SourceFile | Diagnostic] = {}  # one stat per file per rebuild
