@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from papercycle.cli.main import cli
 from papercycle.daemon.client import Client
 from papercycle.daemon.config import Config, ConfigError
+from papercycle.daemon.engine.coauthor import retrieval_settings
+from papercycle.daemon.project import Project
 
 USER_MODEL = '[[models]]\nname = "mine"\npath = "/models/mine.gguf"\nformat = "section"\n'
 PROJECT_MODELS = (
@@ -121,3 +123,21 @@ async def test_daemon_review_of_an_untrusted_project_never_contacts_its_endpoint
             listener.accept()  # nobody knocked
     finally:
         listener.close()
+
+
+def test_retrieval_folder_outside_an_untrusted_project_is_not_read(tmp_path):
+    paper = tmp_path / "clones" / "paper"
+    (paper / "literature").mkdir(parents=True)
+    (paper / "main.tex").write_text("\\documentclass{article}\\begin{document}x\\end{document}")
+    toml = paper / ".papercycle.toml"
+    toml.write_text('[retrieval]\nfolder = "../../private"\n')
+    project = Project.build(paper)
+    settings = retrieval_settings(project)
+    assert "folder" not in settings
+    assert settings["refused"] == (
+        f"{toml}: [retrieval] folder {tmp_path / 'private'} is outside the project and not "
+        f"read; if you trust this folder, run `papercycle trust {paper}`"
+    )
+    assert retrieval_settings(project, trusted=True)["folder"] == str(tmp_path / "private")
+    toml.write_text('[retrieval]\nfolder = "literature"\n')
+    assert retrieval_settings(project) == {"folder": str(paper / "literature")}
