@@ -360,6 +360,7 @@ _RECORDED = (
             "bibitem",
             "newtheorem",
             "pagecolor",
+            "includegraphics",
         ]
     )
 )

@@ -10,18 +10,25 @@ The folder is the directory the user opened (or the directory of the file opened
 file may name a main file above it (`% !TEX root = ../main.tex`, subfiles), but only one that
 includes it, at most `MAX_PARENT_LEVELS` up, never past a `.git`, and never in the user's home
 or the filesystem's root (those hold everything). Every comparison resolves symlinks, so
-`main.tex -> /etc/passwd` is outside too.
+`main.tex -> /etc/passwd` is outside too. Graphics are never read, but one outside the root's
+folder is reported: a PDF built from the project would embed it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
 from papercycle.daemon.project.positions import Range
 
+if TYPE_CHECKING:
+    from papercycle.daemon.project.document import Document
+
 MAX_PARENT_LEVELS = 3  # a part file looks this far up for the main file that includes it
 TEX_SUFFIXES = (".tex", ".ltx", ".latex")
+GRAPHICS_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \includegraphics tries
 
 
 def _resolved(p: Path) -> Path:
@@ -69,3 +76,28 @@ def root_refusal(candidate: Path, folder: Path, where: Path, setting: str) -> Di
         f"{where}: {setting} names {candidate}, which {problem}; not used as the root",
         Range(where, 0, 0),
     )
+
+
+def graphics_outside(doc: Document | None, path: Path, root_dir: Path) -> list[Diagnostic]:
+    """A warning per `\\includegraphics` of `doc` whose file lies outside `root_dir` (LaTeX
+    resolves it against the root's folder; symlinks resolved)."""
+    out: list[Diagnostic] = []
+    for macro, in_definition in doc.recorded if doc is not None else ():
+        if macro.name != "includegraphics" or in_definition or not macro.args:
+            continue
+        name = doc.arg_text(macro.args[-1]).strip()
+        if not name:
+            continue
+        target = Path(os.path.normpath(root_dir / name))
+        files = [target.with_name(target.name + ext) for ext in GRAPHICS_SUFFIXES]
+        if not all(is_within(f, root_dir) for f in (target, *files) if f == target or f.exists()):
+            out.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "graphics-outside-root",
+                    f"\\includegraphics{{{name}}}: {target} is outside the project root "
+                    f"{root_dir}; a PDF built from this project would embed it",
+                    Range(path, macro.start, macro.end),
+                )
+            )
+    return out

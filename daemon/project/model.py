@@ -51,6 +51,7 @@ from papercycle.daemon.project.files import (
     is_within,
     read_source,
 )
+from papercycle.daemon.project.folder import graphics_outside
 from papercycle.daemon.project.hidden import HiddenFinding
 from papercycle.daemon.project.positions import LineIndex, LspRange, Range
 from papercycle.daemon.project.prose import Assembly, VisibleText, assemble
@@ -393,6 +394,8 @@ class Project:
                         Range(path, s, e),
                     )
                 )
+        for path in order:  # never read, but a PDF built from the project would embed them
+            diags.extend(graphics_outside(self._docs.get(path), path, self.root_dir))
 
         bib = self._bibliography(order)
         self.bibliography = bib

@@ -171,3 +171,21 @@ def test_cli_project_text_never_prints_passwd(make_project, doc):
     [line] = result.stderr.splitlines()
     assert line.startswith(f"papercycle: {root / '.papercycle.toml'}: root = ")
     assert line.endswith("is outside the project folder " + str(root) + "; not used as the root")
+
+
+def test_graphics_outside_the_root_are_reported_symlinks_resolved(make_project, doc, outside):
+    (outside / "photo.png").write_bytes(b"\x89PNG")
+    body = "\\includegraphics[width=2cm]{../outside/photo.png}\n\\includegraphics{fig/linked}\n"
+    root = make_project({"main.tex": doc(body + "\\includegraphics{fig/own}"), "fig/own.png": ""})
+    (root / "fig" / "linked.png").symlink_to(outside / "photo.png")
+    project = Project.build(root)
+    found = [d for d in project.diagnostics if d.code == "graphics-outside-root"]
+    assert [d.message.split(":")[0] for d in found] == [
+        "\\includegraphics{../outside/photo.png}",
+        "\\includegraphics{fig/linked}",
+    ]
+    assert found[0].message == (
+        f"\\includegraphics{{../outside/photo.png}}: {outside / 'photo.png'} is outside the "
+        f"project root {root}; a PDF built from this project would embed it"
+    )
+    assert all(d.range.path == root / "main.tex" for d in found)
