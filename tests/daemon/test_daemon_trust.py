@@ -141,3 +141,15 @@ def test_retrieval_folder_outside_an_untrusted_project_is_not_read(tmp_path):
     assert retrieval_settings(project, trusted=True)["folder"] == str(tmp_path / "private")
     toml.write_text('[retrieval]\nfolder = "literature"\n')
     assert retrieval_settings(project) == {"folder": str(paper / "literature")}
+
+
+async def test_opening_an_untrusted_project_says_its_models_are_ignored(shared_home, paper):
+    (paper.parent / ".papercycle.toml").write_text(PROJECT_MODELS)
+    async with Client(shared_home.paths) as client:
+        status = await client.request(
+            "project.open", {"path": str(paper), "paper": "off"}, timeout=60
+        )
+        await client.request("project.close", {"project": status["project"]}, timeout=30)
+    [warning] = status["warnings"]
+    assert warning.startswith(f"{paper.parent / '.papercycle.toml'}: [[models]] exfil, planted")
+    assert warning.endswith(f"run `papercycle trust {paper.parent}`")
