@@ -67,12 +67,13 @@ def apply_edit(
     new = text[:start] + with_newlines(insert, newline_of(text)) + text[end:]
     backup = backups / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.bak"
     write_private(backup, data)
-    _replace(path, (BOM if data.startswith(BOM) else b"") + new.encode("utf-8"), mode)
+    replace_atomically(path, (BOM if data.startswith(BOM) else b"") + new.encode("utf-8"), mode)
     return backup
 
 
-def _replace(path: Path, data: bytes, mode: int) -> None:
-    """Atomically: a crash leaves the old file or the new one, never half of one."""
+def replace_atomically(path: Path, data: bytes, mode: int) -> None:
+    """Replace `path` with `data`, mode `mode`: a crash leaves the old file or the new one,
+    never half of one."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".papercycle-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
