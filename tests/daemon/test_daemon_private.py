@@ -8,6 +8,8 @@ import logging
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,15 @@ def test_existing_world_readable_directories_and_log_are_tightened(tmp_path, uma
 def test_dismissals_file_in_the_project_is_owner_only(tmp_path, umask_022):
     Dismissals(tmp_path).dismiss("key", message="a reviewer's finding")
     assert _shared(tmp_path / ".papercycle") == []
+
+
+def test_language_server_log_file_is_owner_only(tmp_path, umask_022):
+    log_file = tmp_path / "logs" / "lsp.log"
+    run = subprocess.run(  # stdin at its end: the server starts, logs and exits
+        [sys.executable, "-m", "papercycle.cli", "lsp", "--stdio", "--log-file", str(log_file)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert _shared(tmp_path / "logs") == []
