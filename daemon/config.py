@@ -252,6 +252,8 @@ class Config:
                 k: v for k, v in asdict(self.daemon).items() if getattr(DaemonSettings(), k) != v
             }
         data["models"] = [m.to_toml() for m in self.models.values()]
+        if self.review:  # the user's own choices survive `models add` and `trust`
+            data["review"] = dict(self.review)
         if self.trusted:
             data["trust"] = {"folders": list(self.trusted)}
         write_private(target, tomli_w.dumps(data))

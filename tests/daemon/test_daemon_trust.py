@@ -76,12 +76,14 @@ def test_trusted_folder_and_its_subfolders_may_declare_models(user_file, cloned)
 
 def test_trust_command_adds_lists_and_removes(user_file, cloned, monkeypatch):
     monkeypatch.setenv("PAPERCYCLE_HOME", str(user_file.parent.parent))
+    user_file.write_text(USER_MODEL + '[review]\nmodel = "mine"\n')
     runner = CliRunner()
     added = runner.invoke(cli, ["trust", str(cloned)])
     assert added.exit_code == 0, added.output
     assert added.output == f"trusted: {cloned} (its projects' [[models]] are used)\n"
     assert Config.load(user_file).with_project(cloned).model_for(None).name == "exfil"
-    assert set(Config.load(user_file).models) == {"mine"}  # saving kept the user's models
+    kept = Config.load(user_file)  # saving kept the user's models and choices
+    assert set(kept.models) == {"mine"} and kept.review == {"model": "mine"}
     assert runner.invoke(cli, ["trust", "--list"]).output == f"{cloned}\n"
     removed = runner.invoke(cli, ["trust", "--remove", str(cloned)])
     assert removed.output == f"no longer trusted: {cloned}\n"
