@@ -12,6 +12,7 @@ from papercycle.daemon.client import Client
 from papercycle.daemon.config import Config, ConfigError
 from papercycle.daemon.engine.coauthor import retrieval_settings
 from papercycle.daemon.project import Project
+from papercycle.daemon.retrieval import Index
 
 USER_MODEL = '[[models]]\nname = "mine"\npath = "/models/mine.gguf"\nformat = "section"\n'
 PROJECT_MODELS = (
@@ -155,3 +156,17 @@ async def test_opening_an_untrusted_project_says_its_models_are_ignored(shared_h
     [warning] = status["warnings"]
     assert warning.startswith(f"{paper.parent / '.papercycle.toml'}: [[models]] exfil, planted")
     assert warning.endswith(f"run `papercycle trust {paper.parent}`")
+
+
+def test_retrieval_folder_never_follows_a_link_out_of_itself(tmp_path):
+    secret = tmp_path / "home" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("BEGIN PRIVATE KEY sparse routing experts")
+    literature = tmp_path / "paper" / "literature"
+    literature.mkdir(parents=True)
+    (literature / "routing.txt").write_text("Sparse routing sends each token to one expert.")
+    (literature / "notes.txt").symlink_to(secret)
+    index = Index()
+    index.add_folder(literature)
+    assert [p.source for p in index.passages] == [f"{literature / 'routing.txt'}#0"]
+    assert index.warnings == [f"{literature / 'notes.txt'}: links outside {literature}; not read"]
