@@ -586,7 +586,16 @@ class Project:
                 bib.kind = "biblatex" if biblatex else "bibtex"
         else:
             bbl = self.root_path.with_suffix(".bbl")
-            if self._file_exists(bbl):
+            if self._file_exists(bbl) and not is_within(bbl, self.root_dir):
+                bib.diagnostics.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "bib-outside-root",
+                        f"{bbl.name}: links outside the project root; not read",
+                        Range(self.root_path, 0, 0),
+                    )
+                )
+            elif self._file_exists(bbl):
                 src = self._source(bbl)
                 if isinstance(src, SourceFile):
                     sources.append(self._bib_source(bbl, src.text, "bbl"))

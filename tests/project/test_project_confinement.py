@@ -189,3 +189,16 @@ def test_graphics_outside_the_root_are_reported_symlinks_resolved(make_project, 
         f"project root {root}; a PDF built from this project would embed it"
     )
     assert all(d.range.path == root / "main.tex" for d in found)
+
+
+def test_a_bbl_linking_outside_is_not_read(make_project, doc, tmp_path):
+    (tmp_path / "other.bbl").write_text(
+        "\\begin{thebibliography}{1}\n\\bibitem{leak} Leaked Author. Leaked title.\n"
+        "\\end{thebibliography}\n"
+    )
+    root = make_project({"main.tex": doc("Inside \\cite{leak}.")})
+    (root / "main.bbl").symlink_to(tmp_path / "other.bbl")
+    project = Project.build(root)
+    assert "leak" not in project.bibliography.entries
+    [refused] = [d for d in project.diagnostics if d.code == "bib-outside-root"]
+    assert refused.message == "main.bbl: links outside the project root; not read"
