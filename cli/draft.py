@@ -7,7 +7,8 @@ papercycle draft --paper --bib refs.bib [--topic T] [--results results.json] -o 
 ```
 
 A section draft is printed (or, with `--apply`, written into the section's file at the range
-the daemon chose). A paper is written as a compilable project: `main.tex`, `refs.bib`,
+the daemon chose: line endings, mode and BOM kept, refused when the file changed since the
+draft was asked for, the previous text kept in the cache's `backups/` folder and named). A paper is written as a compilable project: `main.tex`, `refs.bib`,
 `idea.json`. On both paths invented citation keys are removed (or marked) and simulated
 results carry their markers: the text is checked again (`simulated.ensure_marked`) right
 before it is written. `papercycle check` fails until the author has replaced them.
@@ -136,18 +137,26 @@ def draft(
 
 def _apply(result: dict) -> None:
     from papercycle.daemon.engine import simulated
+    from papercycle.daemon.paths import Paths
+    from papercycle.daemon.project.file_edit import EditRefused, apply_edit
 
     where = result["range"]
     target = Path(where["path"])
-    text = target.read_text(encoding="utf-8")
     insert = result["text"]
     if result.get("simulated", {}).get("results"):
         simulated.ensure_marked(insert)
-    new = text[: where["start"]] + insert + text[where["end"] :]
-    tmp = target.with_suffix(target.suffix + ".papercycle-tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(target)
-    click.echo(f"papercycle: wrote the draft into {target}", err=True)
+    try:
+        backup = apply_edit(
+            target,
+            where["start"],
+            where["end"],
+            insert,
+            where.get("sha256"),
+            Paths.for_user().cache / "backups",
+        )
+    except EditRefused as error:
+        raise UserError(str(error)) from None
+    click.echo(f"papercycle: wrote the draft into {target} (previous text: {backup})", err=True)
 
 
 def _paper(bib, topic, results, outdir, model, as_json, quiet, timeout) -> None:

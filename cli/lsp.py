@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
 
@@ -25,7 +26,11 @@ import click
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def lsp(stdio, client_process_id, ws, port, allow_origins, token_file, log_file, verbose) -> None:
     """Run the papercycle language server (one per editor window)."""
-    handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler()
+    from papercycle.daemon.private import private_file
+
+    handler = (
+        logging.FileHandler(private_file(Path(log_file))) if log_file else logging.StreamHandler()
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("papercycle")
     root.addHandler(handler)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "plan": "plan:plan",
     "rubric": "rubric:rubric",
     "web": "web:web",
+    "trust": "trust:trust",
 }
 
 

@@ -26,6 +26,9 @@ def project(path: str, as_json: bool, as_text: bool, root: str | None) -> None:
     except OSError as exc:
         raise UserError(f"{path}: {exc.strerror or exc}") from None
     if as_text:
+        # --text prints no diagnostics: a root the project named outside itself is said here
+        for refusal in proj.root.refused:
+            click.echo(f"papercycle: {refusal.message}", err=True)
         click.echo(proj.visible.text)
         return
     if as_json:

@@ -23,12 +23,13 @@ import json
 import mimetypes
 import os
 import secrets
-import tempfile
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from papercycle.daemon.project.file_edit import replace_atomically
 
 HOST = "127.0.0.1"
 TEXT_SUFFIXES = {".tex", ".bib", ".sty", ".cls", ".bst", ".txt", ".md", ".ltx", ".bbx", ".cbx"}
@@ -103,16 +104,7 @@ class WebApp:
         """Atomically, keeping the file's mode: a crash never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        replace_atomically(path, text.encode("utf-8"), mode)
 
     # -- running -------------------------------------------------------------------------
 

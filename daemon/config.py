@@ -1,7 +1,10 @@
 """The daemon's TOML configuration: settings and the models it may serve, by name.
 
-User file: `<config dir>/config.toml`. A project's `.papercycle.toml` may add or override
-models (same `[[models]]` tables) and pick the ones its reviews use (`[review]`).
+User file: `<config dir>/config.toml`. A project's `.papercycle.toml` picks among the user's
+models the ones its reviews use (`[review]`). Its own `[[models]]` tables (a GGUF path to load,
+an HTTP endpoint to send the paper to) count only in a folder the user trusts (`[trust]
+folders`, `papercycle trust PATH`, as VS Code's workspace trust): a cloned project is
+untrusted input, and elsewhere they are ignored with a warning that says how to trust it.
 
 ```toml
 [daemon]
@@ -10,6 +13,9 @@ memory_budget_mb = 8192   # loaded models (weights + KV cache) must fit
 max_queue = 16            # jobs waiting beyond this get a "busy" answer
 transport = "ipc"         # "ipc" or "tcp" (127.0.0.1 with a token)
 listen = ""               # e.g. "tcp://0.0.0.0:5555": other interfaces, only when asked (warns)
+
+[trust]
+folders = ["/home/me/papers"]   # projects in these folders may declare their own [[models]]
 
 [[models]]
 name = "deepreviewer-7b"
@@ -28,12 +34,14 @@ max_tokens = 4096
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+from papercycle.daemon.private import write_private
 
 ROLES = ("reviewer", "researcher", "grader")
 FORMATS = ("cyclereviewer", "deepreviewer", "aiscientist", "section")
@@ -48,6 +56,9 @@ SAMPLING_KEYS = {
     "seed": int,
 }
 DEFAULT_SAMPLING = {"temperature": 0.4, "top_p": 0.95, "max_tokens": 2048, "seed": 0}
+
+log = logging.getLogger(__name__)
+_logged: set[str] = set()
 
 
 class ConfigError(ValueError):
@@ -143,23 +154,48 @@ class Config:
     models: dict[str, ModelConfig] = field(default_factory=dict)
     review: dict[str, Any] = field(default_factory=dict)  # project: default model per role
     path: Path | None = None
+    trusted: list[str] = field(default_factory=list)  # [trust] folders (user file only)
+    warnings: list[str] = field(default_factory=list)  # a project's settings that were ignored
 
     @classmethod
     def load(cls, path: Path) -> Config:
         config = cls(path=path)
         if path.is_file():
-            config.merge(_read(path), str(path), allow_daemon=True)
+            data = _read(path)
+            config.merge(data, str(path), allow_daemon=True)
+            config.trusted = _trusted_folders(data.get("trust"), path)
         return config
 
+    def trusts(self, folder: Path) -> bool:
+        """`folder` is one the user trusts, or inside one (symlinks resolved)."""
+        real = folder.resolve()
+        return any(real.is_relative_to(Path(t).resolve()) for t in self.trusted)
+
     def with_project(self, project_dir: Path | None) -> Config:
-        """This configuration with a project's `.papercycle.toml` models and choices on top."""
+        """This configuration with a project's `.papercycle.toml` choices on top (and its own
+        models when the user trusts the folder); `warnings` says what was ignored."""
         if project_dir is None:
             return self
         file = project_dir / ".papercycle.toml"
         if not file.is_file():
             return self
-        merged = Config(self.daemon, dict(self.models), dict(self.review), self.path)
-        merged.merge(_read(file), str(file), allow_daemon=False)
+        merged = Config(
+            self.daemon, dict(self.models), dict(self.review), self.path, list(self.trusted)
+        )
+        data = _read(file)
+        declared = data.get("models")
+        if declared and not self.trusts(project_dir):
+            data = {key: value for key, value in data.items() if key != "models"}
+            names = [m.get("name", "?") for m in declared if isinstance(m, dict)]
+            merged.warnings.append(
+                f"{file}: [[models]] {', '.join(map(str, names)) or '(unnamed)'} ignored: an "
+                "untrusted project may only choose among your configured models; if you "
+                f"trust this folder, run `papercycle trust {project_dir}`"
+            )
+            if merged.warnings[-1] not in _logged:  # once per daemon, not once per review
+                _logged.add(merged.warnings[-1])
+                log.warning("%s", merged.warnings[-1])
+        merged.merge(data, str(file), allow_daemon=False)
         return merged
 
     def merge(self, data: dict[str, Any], where: str, *, allow_daemon: bool) -> None:
@@ -216,10 +252,20 @@ class Config:
                 k: v for k, v in asdict(self.daemon).items() if getattr(DaemonSettings(), k) != v
             }
         data["models"] = [m.to_toml() for m in self.models.values()]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
-        tmp.replace(target)
+        if self.review:  # the user's own choices survive `models add` and `trust`
+            data["review"] = dict(self.review)
+        if self.trusted:
+            data["trust"] = {"folders": list(self.trusted)}
+        write_private(target, tomli_w.dumps(data))
+
+
+def _trusted_folders(table: Any, where: Path) -> list[str]:
+    if table is None:
+        return []
+    folders = table.get("folders") if isinstance(table, dict) else None
+    if not isinstance(folders, list) or not all(isinstance(f, str) and f for f in folders):
+        raise ConfigError(f"{where}: [trust] folders must be a list of folder paths")
+    return [str(Path(f).expanduser().absolute()) for f in folders]
 
 
 def _read(path: Path) -> dict[str, Any]:

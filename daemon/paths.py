@@ -1,8 +1,9 @@
 """Where the daemon keeps per-user state: config, state (logs), runtime (socket, lock) and cache.
 
 `PAPERCYCLE_HOME` puts all four under one directory (tests, and users who want everything in
-one place); otherwise platformdirs gives the platform's usual places. The runtime directory is
-created 0700 because the socket inside it is the daemon's only access control on ipc://.
+one place); otherwise platformdirs gives the platform's usual places. All four are created 0700
+(private.py): the runtime directory because the socket inside it is the daemon's only access
+control on ipc://, the others because they hold reviews of unpublished papers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from papercycle.daemon.private import private_dir
 
 APP = "papercycle"
 
@@ -77,7 +79,7 @@ class Paths:
     def ensure_runtime(self) -> Path:
         """Create the runtime directory 0700 (and tighten it if it exists); refuse one owned by
         another user."""
-        self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.runtime)
         info = self.runtime.stat()
         if info.st_uid != os.getuid():
             raise UnsafeDirectoryError(
@@ -90,4 +92,4 @@ class Paths:
     def ensure_all(self) -> None:
         self.ensure_runtime()
         for directory in (self.config, self.state, self.cache):
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)

@@ -22,6 +22,7 @@ import zmq
 from papercycle.daemon import protocol
 from papercycle.daemon.config import Config
 from papercycle.daemon.paths import Paths
+from papercycle.daemon.private import PROCESS_UMASK, private_file, write_private
 
 log = logging.getLogger("papercycle.daemon")
 
@@ -67,14 +68,6 @@ def read_info(paths: Paths) -> dict[str, Any] | None:
     return info
 
 
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    tmp.replace(path)
-
-
 def acquire_lock(paths: Paths) -> int:
     """Hold the per-user lock for this process's lifetime (released by the kernel on exit,
     kill -9 included); AlreadyRunning names the daemon that holds it."""
@@ -116,6 +109,7 @@ def run_foreground(paths: Paths | None = None) -> int:
     from papercycle.daemon.server import Server
 
     paths = paths or Paths.for_user()
+    os.umask(PROCESS_UMASK)
     paths.ensure_all()
     lock = acquire_lock(paths)
     config = Config.load(paths.config_file)
@@ -126,7 +120,7 @@ def run_foreground(paths: Paths | None = None) -> int:
     server = Server(paths, endpoint, token)
     bound = server.bind()
     if token is not None:
-        _write_private(paths.token_file, token)
+        write_private(paths.token_file, token)
     info = {
         "pid": os.getpid(),
         "endpoint": bound,
@@ -135,7 +129,7 @@ def run_foreground(paths: Paths | None = None) -> int:
         "version": version("papercycle"),
         "started": time.time(),
     }
-    _write_private(paths.info_file, json.dumps(info))
+    write_private(paths.info_file, json.dumps(info))
     log.info("papercycle daemon %s listening on %s (pid %d)", info["version"], bound, os.getpid())
 
     async def main() -> None:
@@ -169,7 +163,7 @@ def start_background(paths: Paths | None = None, timeout: float = 30.0) -> dict[
     if info is not None:
         return info
     paths.ensure_all()
-    log_handle = paths.log_file.open("ab")
+    log_handle = private_file(paths.log_file).open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "papercycle.daemon", "--log-file", str(paths.log_file)],
         stdin=subprocess.DEVNULL,
@@ -214,7 +208,11 @@ def stop(paths: Paths | None = None, timeout: float = 30.0) -> int | None:
 
 
 def configure_logging(log_file: str | None) -> None:
-    handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    handler = (
+        logging.FileHandler(private_file(Path(log_file)))
+        if log_file
+        else logging.StreamHandler(sys.stderr)
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("papercycle")
     root.addHandler(handler)

@@ -344,6 +344,7 @@ class Server:
             else:
                 self.config.models = fresh.models
                 self.config.review = fresh.review
+                self.config.trusted = fresh.trusted
                 self._config_mtime = mtime
         return self.config
 
@@ -369,6 +370,14 @@ class Server:
                 model = config.model_for(wanted, "reviewer", fmt="section")
         except ConfigError as error:
             raise RequestFailed("model", str(error)) from None
+        result = await self._review_with(
+            peer, request_id, kind, params, project, model, priority_name
+        )
+        # a project's own [[models]] ignored (an untrusted folder): the user hears it here
+        return {**result, "warnings": [*config.warnings, *result.get("warnings", [])]}
+
+    async def _review_with(self, peer, request_id, kind, params, project, model, priority_name):
+        """The review itself, once the project and its model are known."""
         priority = PRIORITIES[priority_name]
         if (
             kind == "review.paper"

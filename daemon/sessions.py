@@ -346,6 +346,14 @@ class Session:
     def paper_model(self) -> ModelConfig:
         return self._model(self.model_name, fmt=None)
 
+    def config_warnings(self) -> list[str]:
+        """What of the project's `.papercycle.toml` is ignored (its own models in a folder the
+        user does not trust): the editor shows it when it opens the project."""
+        try:
+            return self.server.current_config().with_project(self.root_dir).warnings
+        except ConfigError as error:
+            return [str(error)]
+
     def _model(self, name: str | None, fmt: str | None) -> ModelConfig:
         try:
             config = self.server.current_config().with_project(self.root_dir)
@@ -557,6 +565,7 @@ class Session:
                 for u in self.units
             ],
             "errors": dict(self.errors),
+            "warnings": self.config_warnings(),
             "pending": sorted(self.todo) + ([current] if current else []),
             "paper": None
             if self.paper is None

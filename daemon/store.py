@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from papercycle.daemon.private import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outputs (
     key TEXT PRIMARY KEY,
@@ -47,7 +49,8 @@ def cache_key(
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600 before SQLite opens it: its -wal and -shm files take the database's mode
+        private_file(path)
         # One connection shared by threads, guarded by a lock: writes are rare and small.
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()

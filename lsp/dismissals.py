@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
+
+from papercycle.daemon.private import write_private
 
 FILE = Path(".papercycle") / "dismissed.json"
 
@@ -59,14 +60,13 @@ class Dismissals:
         self._save()
 
     def _save(self) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "version": 1,
             "comments": sorted(self.comments.values(), key=lambda c: c.get("at", "")),
             "disabledCategories": sorted(self.categories),
         }
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(self.file)
+        # owner-only like everything papercycle keeps for a user (what was dismissed says what
+        # a reviewer found in an unpublished paper)
+        write_private(self.file, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         with contextlib.suppress(OSError):
             self._mtime = self.file.stat().st_mtime

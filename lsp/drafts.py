@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from papercycle.daemon.project.file_edit import newline_of, with_newlines
+
 REQUEST = (
     "draft.section"  # the engine exists (daemon/engine/draft.py); the request is not wired yet
 )
@@ -60,12 +62,12 @@ def place(draft: Draft, result: dict[str, Any]) -> Path | None:
     return Path(str(where["path"])).resolve()
 
 
-def insertion_text(draft: Draft) -> str:
-    """The daemon's text goes in as it is (it carries its own newlines) where it named the
-    place; otherwise the draft becomes the lines after the heading."""
-    if draft.replace_end is not None:
-        return draft.text
-    return draft.text.rstrip("\n") + "\n"
+def insertion_text(draft: Draft, document: str = "") -> str:
+    """The daemon's text goes in as it is where it named the place; otherwise the draft becomes
+    the lines after the heading. Its newlines take the `document`'s line ending (a CRLF file
+    stays CRLF)."""
+    text = draft.text if draft.replace_end is not None else draft.text.rstrip("\n") + "\n"
+    return with_newlines(text, newline_of(document))
 
 
 def chunk_message(draft: Draft, chunk: str, done: bool = False) -> dict[str, Any]:

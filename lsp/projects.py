@@ -134,6 +134,8 @@ class Projects:
         opened = op.client is not client
         if opened:
             status = await client.request("project.open", params, timeout=60.0)
+            for warning in status.get("warnings") or []:  # its own models ignored (untrusted)
+                self.ls.message(f"papercycle: {warning}", types.MessageType.Warning, once=True)
             op.ident = str(status.get("project") or op.root)
             op.client = client
             op.settings = wanted

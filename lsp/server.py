@@ -438,7 +438,7 @@ class PapercycleServer(LanguageServer):
             doc.uri,
             doc.version,
             lines.range(*placed),
-            drafts.insertion_text(draft),
+            drafts.insertion_text(draft, doc.text),
             self._doc_changes(),
         )
         answer = await self.workspace_apply_edit_async(
@@ -640,7 +640,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
                     doc.uri,
                     doc.version,
                     lines.range(*placed),
-                    drafts.insertion_text(d),
+                    drafts.insertion_text(d, doc.text),
                     ls._doc_changes(),
                 )
                 pending.append((d.id, d.section, edit))

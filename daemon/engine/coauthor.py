@@ -34,6 +34,7 @@ from papercycle.daemon.engine.review import GenerationRequest, ReviewError
 from papercycle.daemon.formats import deepreviewer, gbnf
 from papercycle.daemon.formats import rubric as rg
 from papercycle.daemon.project import Project
+from papercycle.daemon.project.folder import is_within
 from papercycle.daemon.retrieval import Index, answer_questions, resolver
 from papercycle.daemon.store import cache_key
 
@@ -250,8 +251,11 @@ def finish_review(project: Project, request: GenerationRequest, output: str) -> 
     return result
 
 
-def retrieval_settings(project: Project) -> dict[str, Any]:
-    """`[retrieval]` of the project's `.papercycle.toml` (folder relative to it)."""
+def retrieval_settings(project: Project, trusted: bool = False) -> dict[str, Any]:
+    """`[retrieval]` of the project's `.papercycle.toml` (folder relative to it). A folder
+    outside the project is read only when the user trusts the project's folder (config.py):
+    otherwise a cloned paper could index any of the user's files into the model's prompt;
+    `refused` then says so."""
     root = project.root_dir
     file = None if root is None else root / ".papercycle.toml"
     if file is None or not file.is_file():
@@ -263,6 +267,11 @@ def retrieval_settings(project: Project) -> dict[str, Any]:
     out = dict(data) if isinstance(data, dict) else {}
     if out.get("folder"):
         out["folder"] = str((root / str(out["folder"])).resolve())
+        if not trusted and not is_within(Path(out["folder"]), root):
+            out["refused"] = (
+                f"{file}: [retrieval] folder {out.pop('folder')} is outside the project and "
+                f"not read; if you trust this folder, run `papercycle trust {root}`"
+            )
     return out
 
 
@@ -325,7 +334,7 @@ async def best_mode(server, peer, request_id, project: Project, model, priority:
     if end != -1:
         output1 = output1[: end + len(BEST_TURN1_END)]
     questions = deepreviewer.extract_questions(output1)[:3]
-    settings = retrieval_settings(project)
+    settings = retrieval_settings(project, server.current_config().trusts(project.root_dir))
     index = await asyncio.to_thread(Index.for_project, project, settings.get("folder"))
     try:
         online = resolver(settings.get("online"))
@@ -358,6 +367,7 @@ async def best_mode(server, peer, request_id, project: Project, model, priority:
     )
     return {
         **result,
+        "warnings": [*result.get("warnings", []), *filter(None, [settings.get("refused")])],
         "mode": "best",
         "best": {
             "questions": questions,

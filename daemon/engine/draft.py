@@ -26,6 +26,7 @@ from papercycle.daemon.engine import citations, simulated
 from papercycle.daemon.engine.review import GenerationRequest, ReviewError, _identity, _render
 from papercycle.daemon.formats import draft as fmt
 from papercycle.daemon.project import Project
+from papercycle.daemon.project.file_edit import text_digest
 from papercycle.daemon.project.model import SectionSlice
 from papercycle.daemon.project.positions import Range
 from papercycle.daemon.store import cache_key
@@ -44,6 +45,7 @@ _STRUCTURE_LINE = re.compile(
 )
 _ANY_HEADING = re.compile(r"\\(?:section|subsection|subsubsection|paragraph)\*?\{([^{}]*)\}")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SPACE = " \t\r\n"
 
 
 DRAFTABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}
@@ -61,6 +63,7 @@ class DraftTarget:
     mode: str  # "insert" | "replace"
     before: str = ""  # text put before the draft (a newline where needed)
     after: str = ""
+    source_digest: str = ""  # of the file's text the offsets count in (file_edit.text_digest)
 
 
 @dataclass
@@ -142,15 +145,16 @@ def _body_span(project: Project, part: SectionSlice) -> tuple[Path, int, int, st
     start = len(text) if line_end == -1 else line_end + 1
     m = _HEADING.search(text, start)
     end = m.start() if m else len(text)
-    # Back over the whitespace before the next heading.
-    while end > start and text[end - 1] in " \t\n":
+    # Back over the whitespace before the next heading (a CRLF's \r too: a draft never goes
+    # between \r and \n)
+    while end > start and text[end - 1] in _SPACE:
         end -= 1
     return r.path, start, end, text, False
 
 
 def _paragraph_at(text: str, offset: int) -> tuple[int, int]:
     """The paragraph (between blank lines) holding `offset`, without its surrounding space."""
-    breaks = [m for m in re.finditer(r"\n[ \t]*\n", text)]
+    breaks = [m for m in re.finditer(r"\n[ \t\r]*\n", text)]
     start, end = 0, len(text)
     for m in breaks:
         if m.end() <= offset:
@@ -164,9 +168,9 @@ def _paragraph_at(text: str, offset: int) -> tuple[int, int]:
         elif m.start() > offset:
             end = m.start()
             break
-    while start < end and text[start] in " \t\n":
+    while start < end and text[start] in _SPACE:
         start += 1
-    while end > start and text[end - 1] in " \t\n":
+    while end > start and text[end - 1] in _SPACE:
         end -= 1
     return start, end
 
@@ -259,6 +263,8 @@ def prepare_draft(
         raise DraftError("bad-request", f"citations must be one of {citations.MODES}")
     cursor = _cursor_offset(project, selector) if isinstance(selector, dict) else None
     target, notes, paragraph = _target(project, part, kind, cursor)
+    # what the file was when asked: a writer refuses the draft if it changed meanwhile
+    target.source_digest = text_digest(project.file_text(target.path) or "")
     ctx = draft_context(project, part)
     # The bibliography gets about half of the context left after the answer (~3 characters a
     # token); keys left out of the prompt stay citable.
@@ -395,7 +401,7 @@ def finish_draft(project: Project, request: DraftRequest, output: str) -> dict[s
         "text": insert,
         "draft": body,
         "mode": target.mode,
-        "range": project.range_dict(rng),
+        "range": {**project.range_dict(rng), "sha256": target.source_digest},
         "citations": report.to_dict(),
         "simulated": {"markers": markers, "results": request.results},
         "warnings": warnings,

@@ -399,6 +399,7 @@ _RECORDED = (
             "bibitem",
             "newtheorem",
             "pagecolor",
+            "includegraphics",
         ]
     )
 )

@@ -17,15 +17,19 @@ from pathlib import Path
 
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
 from papercycle.daemon.project.document import INCLUDE_MACROS, Document, Macro
+from papercycle.daemon.project.folder import (
+    TEX_SUFFIXES,
+    is_within,
+    parent_folders,
+    root_refusal,
+)
 from papercycle.daemon.project.positions import Range
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
-TEX_SUFFIXES = (".tex", ".ltx", ".latex")
 _SKIP_DIRS = frozenset([".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__"])
 MAX_SCAN_FILES = 3000
 MAX_SCAN_DEPTH = 8
 MAX_SCAN_DIRS = 2000
-MAX_PARENT_LEVELS = 3  # a part file looks this far up for the main file that includes it
 
 
 def clean_path(p: str | Path) -> Path:
@@ -195,13 +199,6 @@ def include_targets(
     return out
 
 
-def is_within(path: Path, root_dir: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root_dir.resolve())
-    except (OSError, RuntimeError):
-        return False
-
-
 # ---------------------------------------------------------------------------------------------
 # Root detection
 
@@ -215,6 +212,7 @@ class RootChoice:
     method: str
     reason: str
     candidates: tuple[Path, ...] = ()
+    refused: tuple[Diagnostic, ...] = ()  # roots the project's files named outside its folder
 
 
 @dataclass(slots=True)
@@ -249,6 +247,14 @@ class ProjectConfig:
 _LATEXMK_DEFAULT = re.compile(r"@default_files\s*=\s*\(([^)]*)\)")
 _QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 _SUBFILES_CLASS = "subfiles"
+
+
+def lm_file(directory: Path) -> Path:
+    """The latexmkrc of `directory` (the one latexmk reads first)."""
+    return next(
+        (directory / n for n in (".latexmkrc", "latexmkrc") if is_file(directory / n)),
+        directory / "latexmkrc",
+    )
 
 
 def latexmkrc_default(directory: Path) -> str | None:
@@ -324,7 +330,9 @@ def choose_root(
 ) -> RootChoice:
     """Pick the main file for `path` (a file or directory). `load` parses a file (None when it
     cannot be read), `reach` gives the files a candidate includes (transitively).
-    Raises ProjectError when there is no LaTeX project."""
+    Raises ProjectError when there is no LaTeX project. Only `override` (the user's own
+    choice) may name a file outside the project folder (folder.py); a root the project's
+    files name outside it is refused with a diagnostic in `RootChoice.refused`."""
     path = clean_path(path)
     if not exists(path):
         raise ProjectError(f"{path}: no such file or directory")
@@ -337,30 +345,64 @@ def choose_root(
         if not is_file(p):
             raise ProjectError(f"{p}: root file given as override does not exist")
         return RootChoice(p, "override", f"{p.name} was given explicitly")
+    refused: list[Diagnostic] = []
+    a_file = is_file(path)
+    widest = ([directory, *parent_folders(directory)])[-1] if a_file else directory
+
+    def usable(candidate: Path, where: Path, setting: str) -> bool:
+        # a part may name a main file above its folder, but only one that includes it
+        including = a_file and is_within(candidate, widest) and path.resolve() in reach(candidate)
+        folder = widest if including else directory
+        refusal = root_refusal(candidate, folder, where, setting)
+        if refusal is not None and refusal not in refused:
+            refused.append(refusal)
+        return refusal is None
+
+    choice = _choose_root(path, directory, load, reach, config, usable)
+    if choice is None:
+        raise ProjectError("; ".join([d.message for d in refused] + [_no_project(path, a_file)]))
+    return RootChoice(choice.path, choice.method, choice.reason, choice.candidates, tuple(refused))
+
+
+def _no_project(path: Path, a_file: bool) -> str:
+    if a_file:
+        return f"{path}: not a main LaTeX file and no main file includes it"
+    return f"{path}: no LaTeX project here (no file has \\documentclass and \\begin{{document}})"
+
+
+def _choose_root(
+    path: Path,
+    directory: Path,
+    load: Callable[[Path], Document | None],
+    reach: Callable[[Path], set[Path]],
+    config: ProjectConfig | None,
+    usable: Callable[[Path, Path, str], bool],
+) -> RootChoice | None:
     cfg = config or ProjectConfig.load(directory)[0]
+    toml = directory / ".papercycle.toml"
     if cfg.root:
         p = clean_path(directory / cfg.root)
-        if not is_file(p):
-            raise ProjectError(
-                f"{directory / '.papercycle.toml'}: root = {cfg.root!r} does not exist"
-            )
-        return RootChoice(p, "papercycle.toml", f"root = {cfg.root!r} in .papercycle.toml")
+        setting = f"root = {cfg.root!r}"
+        if usable(p, toml, setting):
+            if not is_file(p):
+                raise ProjectError(f"{toml}: {setting} does not exist")
+            return RootChoice(p, "papercycle.toml", f"{setting} in .papercycle.toml")
     lm = latexmkrc_default(directory)
     if lm:
         p = clean_path(directory / lm)
         if not p.suffix:
             p = p.with_name(p.name + ".tex")
-        if is_file(p):
+        if is_file(p) and usable(p, lm_file(directory), f"@default_files = {lm!r}"):
             return RootChoice(p, "latexmkrc", f"@default_files = {lm!r} in latexmkrc")
     if is_file(path):
         doc = load(path)
         if doc is None:
             raise ProjectError(f"{path}: cannot be read as a LaTeX file")
         mr = magic_root(doc, path)
-        if mr is not None and is_file(mr):
+        if mr is not None and is_file(mr) and usable(mr, path, "% !TEX root"):
             return RootChoice(mr, "magic-comment", f"% !TEX root in {path.name}")
         sm = subfiles_main(doc, path)
-        if sm is not None and is_file(sm):
+        if sm is not None and is_file(sm) and usable(sm, path, "\\documentclass[main]{subfiles}"):
             return RootChoice(sm, "subfiles", f"{path.name} is a subfile of {sm.name}")
         if is_main_candidate(doc):
             return RootChoice(
@@ -368,13 +410,11 @@ def choose_root(
             )
         # a part of a project: find the main file that includes it, here or in a parent
         # directory (sections/intro.tex with main.tex one level up)
-        files = scan_tex_files(directory)
-        parent = directory
-        for _ in range(MAX_PARENT_LEVELS):
-            if parent.parent == parent or exists(parent / ".git"):
-                break
-            parent = parent.parent
-            files += sorted(f for f in parent.glob("*") if f.suffix.lower() in TEX_SUFFIXES)
+        files = _inside(scan_tex_files(directory), directory)
+        for parent in parent_folders(directory):
+            files += _inside(
+                sorted(f for f in parent.glob("*") if f.suffix.lower() in TEX_SUFFIXES), parent
+            )
         cands = [f for f in files if (d := load(f)) is not None and is_main_candidate(d)]
         owning = [c for c in cands if path.resolve() in reach(c)]
         if owning:
@@ -382,8 +422,8 @@ def choose_root(
             return RootChoice(
                 best, "include-graph", f"{best.name} includes {path.name}", tuple(owning)
             )
-        raise ProjectError(f"{path}: not a main LaTeX file and no main file includes it")
-    files = scan_tex_files(directory)
+        return None
+    files = _inside(scan_tex_files(directory), directory)
     if not files:
         raise ProjectError(f"{path}: no LaTeX project here (no .tex files)")
     docs = {f: load(f) for f in files}
@@ -392,16 +432,15 @@ def choose_root(
         if d is None:
             continue
         mr = magic_root(d, f)
-        if mr is not None and is_file(mr) and mr.resolve() != f.resolve():
+        usable_root = mr is not None and is_file(mr) and mr.resolve() != f.resolve()
+        if usable_root and usable(mr, f, "% !TEX root"):
             votes[mr.resolve()] = votes.get(mr.resolve(), 0) + 1
     cands = [f for f, d in docs.items() if d is not None and is_main_candidate(d)]
     if not cands:
         if votes:
             best = max(votes, key=lambda p: votes[p])
             return RootChoice(best, "magic-comment", f"% !TEX root in {votes[best]} file(s)")
-        raise ProjectError(
-            f"{path}: no LaTeX project here (no file has \\documentclass and \\begin{{document}})"
-        )
+        return None
     if len(cands) == 1:
         return RootChoice(
             cands[0],
@@ -424,6 +463,12 @@ def choose_root(
         f"includes the most files; others: {others}); override with --root",
         tuple(cands),
     )
+
+
+def _inside(files: list[Path], directory: Path) -> list[Path]:
+    """The files that are in `directory` once symlinks are resolved (a `main.tex` linked to a
+    file elsewhere is not a candidate root)."""
+    return [f for f in files if is_within(f, directory)]
 
 
 def _rel(p: Path, base: Path) -> str:

@@ -58,6 +58,7 @@ from papercycle.daemon.project.files import (
     is_within,
     read_source,
 )
+from papercycle.daemon.project.folder import graphics_outside
 from papercycle.daemon.project.hidden import (
     SOURCE_ONLY_METHODS,
     HiddenFinding,
@@ -297,6 +298,7 @@ class Project:
         diags: list[Diagnostic] = []
         if self._config_diag is not None:
             diags.append(self._config_diag)
+        diags.extend(self.root.refused)
         order: list[Path] = []
         in_order: set[Path] = set()
         self._round: dict[Path, SourceFile | Diagnostic] = {}  # one stat per file per rebuild
@@ -419,6 +421,8 @@ class Project:
                         Range(path, s, e),
                     )
                 )
+        for path in order:  # never read, but a PDF built from the project would embed them
+            diags.extend(graphics_outside(self._docs.get(path), path, self.root_dir))
 
         bib = self._bibliography(order)
         self.bibliography = bib
@@ -611,7 +615,16 @@ class Project:
                 bib.kind = "biblatex" if biblatex else "bibtex"
         else:
             bbl = self.root_path.with_suffix(".bbl")
-            if self._file_exists(bbl):
+            if self._file_exists(bbl) and not is_within(bbl, self.root_dir):
+                bib.diagnostics.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "bib-outside-root",
+                        f"{bbl.name}: links outside the project root; not read",
+                        Range(self.root_path, 0, 0),
+                    )
+                )
+            elif self._file_exists(bbl):
                 src = self._source(bbl)
                 if isinstance(src, SourceFile):
                     sources.append(self._bib_source(bbl, src.text, "bbl"))

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from papercycle.daemon.project.folder import is_within
+
 log = logging.getLogger("papercycle.daemon.retrieval")
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -172,6 +174,9 @@ class Index:
                 continue
             suffix = path.suffix.lower()
             if suffix not in (*TEXT_SUFFIXES, ".pdf"):
+                continue
+            if not is_within(path, root):  # a link named notes.txt to ~/.ssh/id_rsa
+                self.warnings.append(f"{path}: links outside {root}; not read")
                 continue
             try:
                 if path.stat().st_size > MAX_FILE_BYTES:

@@ -59,6 +59,7 @@ def test_project_file_overrides_models_and_choice(tmp_path, tiny_gguf):
         f'[review]\nmodel = "b"\n[[models]]\nname = "b"\npath = "{tiny_gguf}"\nn_ctx = 1024\n'
         'format = "deepreviewer"\n'
     )
+    user.write_text(user.read_text() + f'[trust]\nfolders = ["{project}"]\n')  # its own models
     config = Config.load(user).with_project(project)
     assert config.model_for(None).name == "b"
     assert config.model_for("a").format == "cyclereviewer"
