@@ -45,6 +45,7 @@ def review(path, mode, section, model, output, fail_on, timeout) -> None:
     starting the daemon if needed."""
     from papercycle.daemon.client import DaemonError
 
+    _first_run_model()
     params: dict[str, Any] = {"path": os.path.abspath(path), "priority": "interactive"}
     if model:
         params["model"] = model
@@ -75,6 +76,20 @@ def review(path, mode, section, model, output, fail_on, timeout) -> None:
         SEVERITY_RANK.get(f["severity"], 0) >= SEVERITY_RANK[fail_on] for f in findings(result)
     ):
         sys.exit(1)
+
+
+def _first_run_model() -> None:
+    """A first run with no model: the catalogue's default is registered, and the user told."""
+    from papercycle.daemon.config import Config, ConfigError
+    from papercycle.daemon.models.catalogue import register_default
+    from papercycle.daemon.paths import Paths
+
+    try:
+        notice = register_default(Config.load(Paths.for_user().config_file))
+    except ConfigError:
+        return  # the daemon names the broken file
+    if notice:
+        click.echo(f"papercycle: {notice}", err=True)
 
 
 async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
