@@ -18,6 +18,7 @@ from papercycle.daemon.models.backend import (
     GenerationError,
     TokenSink,
 )
+from papercycle.daemon.models.bos import prompt_tokens as prompt_ids
 from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
@@ -61,7 +62,7 @@ class LlamaBackend:
             raise GenerationError(f"llama.cpp could not load {path}: {error}") from None
 
     def count_tokens(self, prompt: str) -> int:
-        return len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+        return len(prompt_ids(self.llama, prompt))
 
     def generate(
         self,
@@ -79,7 +80,7 @@ class LlamaBackend:
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
         started = time.monotonic()
-        prompt_tokens = self.count_tokens(prompt)
+        prompt_tokens = len(prompt_ids(self.llama, prompt))
         room = self.n_ctx - prompt_tokens
         if room <= 0:
             raise GenerationError(
@@ -106,7 +107,7 @@ class LlamaBackend:
         finish = "stop"
         if cancel.cancelled:
             return Generation("", prompt_tokens, 0, "cancelled", 0.0)
-        tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        tokens = prompt_ids(self.llama, prompt)
         if written:
             tokens += self.llama.tokenize(written.encode("utf-8"), add_bos=False, special=False)
             max_tokens = max(1, min(max_tokens, self.n_ctx - len(tokens)))
@@ -200,4 +201,4 @@ class Tokenizer:
         self.llama = Llama(model_path=path, vocab_only=True, n_ctx=256, verbose=False)
 
     def count(self, text: str) -> int:
-        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+        return len(prompt_ids(self.llama, text))
