@@ -37,7 +37,7 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
     type=click.Choice(["none", "minor", "major", "critical"]),
     default="none",
     show_default=True,
-    help="Exit 1 when a comment or finding is at least this severe.",
+    help="Exit 1 when a comment or finding is at least this severe, or the review is incomplete.",
 )
 @click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 def review(path, mode, section, model, output, fail_on, timeout) -> None:
@@ -72,10 +72,21 @@ def review(path, mode, section, model, output, fail_on, timeout) -> None:
         click.echo(json.dumps(to_sarif(result), indent=2, ensure_ascii=False))
     else:
         _print_text(result)
-    if fail_on != "none" and any(
-        SEVERITY_RANK.get(f["severity"], 0) >= SEVERITY_RANK[fail_on] for f in findings(result)
+    incomplete = result.get("complete") is False
+    if incomplete and output != "text":  # the text output prints it with the warnings
+        click.echo(f"warning: {_incomplete_line(result)}", err=True)
+    if fail_on != "none" and (
+        incomplete
+        or any(
+            SEVERITY_RANK.get(f["severity"], 0) >= SEVERITY_RANK[fail_on] for f in findings(result)
+        )
     ):
         sys.exit(1)
+
+
+def _incomplete_line(result: dict[str, Any]) -> str:
+    cut = result.get("incomplete") or {}
+    return cut.get("message") or "review incomplete: the model's answer was cut off"
 
 
 def _first_run_model() -> None:
@@ -169,6 +180,8 @@ def _print_text(result: dict[str, Any]) -> None:
     header = f"model {result['model']} ({result['format']})"
     if result.get("cached"):
         header += ", from cache"
+    if result.get("complete") is False:
+        header += ", INCOMPLETE"
     click.echo(header)
     for part in result.get("sections", [result] if result["kind"] == "section" else []):
         scores = ", ".join(f"{k} {v}" for k, v in part["scores"].items())
@@ -184,8 +197,12 @@ def _print_text(result: dict[str, Any]) -> None:
             f"{path}:{line}:{col}: {LEVEL.get(finding['severity'], 'note')}: "
             f"[{finding['category']}] {message}"
         )
+    cut = (result.get("incomplete") or {}).get("message")
     for warning in result.get("warnings", []):
-        click.echo(f"parse warning: {warning}", err=True)
+        # the cut is the first warning, said as a warning of the review, not of the parser
+        click.echo(
+            f"warning: {warning}" if warning == cut else f"parse warning: {warning}", err=True
+        )
 
 
 def to_sarif(result: dict[str, Any]) -> dict[str, Any]:
