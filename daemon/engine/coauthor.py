@@ -25,11 +25,11 @@ from typing import Any
 
 from papercycle.daemon import protocol
 from papercycle.daemon.config import ConfigError, ModelConfig
+from papercycle.daemon.engine import budgets, simulated, skeleton
 from papercycle.daemon.engine import draft as draft_engine
 from papercycle.daemon.engine import paper as paper_engine
 from papercycle.daemon.engine import plan as plan_engine
 from papercycle.daemon.engine import review as review_engine
-from papercycle.daemon.engine import simulated, skeleton
 from papercycle.daemon.engine.review import GenerationRequest, ReviewError
 from papercycle.daemon.formats import deepreviewer, gbnf
 from papercycle.daemon.formats import rubric as rg
@@ -290,7 +290,7 @@ def turn1_grammar(project: Project) -> str:
 
 
 def _turn(kind: str, model: ModelConfig, messages, grammar, mode: str) -> GenerationRequest:
-    settings = model.settings()
+    settings = budgets.settings_for(model, "deepreviewer", mode)
     prompt = review_engine._render(model, messages)
     version = deepreviewer.PROMPT_VERSION + "-best"
     key = cache_key(

@@ -22,7 +22,6 @@ def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str,
         return None
     tokens = int(info.get("tokens") or 0)
     prompt = int(info.get("prompt_tokens") or 0)
-    budget = int(model.settings().get("max_tokens", 0))
     if prompt and prompt + tokens >= model.n_ctx:
         cause = "context"
         advice = (
@@ -32,7 +31,7 @@ def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str,
     else:
         cause = "max_tokens"
         advice = (
-            f"the answer reached the budget of {budget} tokens of model {model.name!r}: raise "
+            f"the answer reached its budget of {tokens} tokens (model {model.name!r}): raise "
             "max_tokens ([models.sampling] in the configuration)"
         )
     return {
@@ -40,7 +39,6 @@ def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str,
         "cause": cause,
         "tokens": tokens,
         "prompt_tokens": prompt or None,
-        "max_tokens": budget,
         "n_ctx": model.n_ctx,
         "message": f"review incomplete: the model was cut off after {tokens} tokens; {advice}",
     }

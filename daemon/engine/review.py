@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine import skeleton
+from papercycle.daemon.engine import budgets, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
 from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, section
 from papercycle.daemon.formats.chat import ChatTemplate, Message
@@ -73,7 +73,7 @@ def check_context(request: GenerationRequest, count: TokenCounter) -> None:
         else f"section {request.section.node.display_name()!r}"
     )
     request.prompt_tokens = _check_context(
-        request.model, what, request.prompt, request.settings, count
+        request.model, what, request.prompt, request.settings, count, request.mode
     )
 
 
@@ -144,19 +144,21 @@ def _render(model: ModelConfig, messages: list[Message]) -> str:
 
 
 def _check_context(
-    model: ModelConfig, what: str, prompt: str, settings: dict[str, Any], count: TokenCounter
+    model: ModelConfig,
+    what: str,
+    prompt: str,
+    settings: dict[str, Any],
+    count: TokenCounter,
+    mode: str,
 ) -> int | None:
+    """The prompt's tokens; settings' max_tokens bounded by the room it leaves (budgets.py)."""
     tokens = count(model, prompt)
     if tokens is None:
         return None
-    answer = int(settings.get("max_tokens", 512))
-    if tokens + answer > model.n_ctx:
-        raise ReviewError(
-            "model",
-            f"model {model.name!r}: {what} needs {tokens + answer} tokens ({tokens} of prompt + "
-            f"{answer} for the answer) but its context holds {model.n_ctx} (n_ctx); use a model "
-            "with a longer context, raise n_ctx, lower max_tokens, or review by section",
-        )
+    try:
+        budgets.fit(model, what, mode, tokens, settings)
+    except budgets.BudgetError as error:
+        raise ReviewError("model", str(error)) from None
     return tokens
 
 
@@ -186,12 +188,15 @@ def prepare_paper(
             "bad-request",
             f"model {model.name!r} writes section reviews (format section): use mode 'sections'",
         )
-    settings = model.settings()
+    settings = budgets.settings_for(model, fmt, mode)
     grammar = skeleton.grammar_for(fmt) if model.structured else None
     prompt = _render(model, messages)
-    tokens = None if count is None else _check_context(model, "the paper", prompt, settings, count)
     version = PROMPT_VERSIONS[fmt]
+    # the key holds the unbounded budget: the bound follows from the prompt, also in the key
     key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
+    tokens = (
+        None if count is None else _check_context(model, "the paper", prompt, settings, count, mode)
+    )
     return GenerationRequest(
         "paper",
         model,
@@ -255,15 +260,15 @@ def prepare_section(
     sentences = [s for s in section.quotable_sentences(text, limits) if REMOVED not in s]
     # Quotes forced to be sentences of the section: every comment anchors exactly.
     grammar = section.grammar(limits, sentences or None, ascii_only=True)
-    settings = model.settings()
+    settings = budgets.settings_for(model, "section", "section")
     prompt = _render(model, messages)
+    key = cache_key(
+        _identity(model), section.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
+    )
     tokens = (
         None
         if count is None
-        else _check_context(model, f"section {title!r}", prompt, settings, count)
-    )
-    key = cache_key(
-        _identity(model), section.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
+        else _check_context(model, f"section {title!r}", prompt, settings, count, "section")
     )
     return GenerationRequest(
         "section",
