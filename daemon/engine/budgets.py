@@ -55,11 +55,11 @@ def fit(
     # a default is cut to the room, down to a quarter of a typical answer (at least 512)
     need = answer if own else min(answer, max(512, answer // 4))
     if room < need:
-        why = "its max_tokens" if own else f"a {mode} answer is typically {answer}"
+        why = f"its max_tokens is {answer}" if own else f"a {mode} answer is typically {answer}"
         raise BudgetError(
             f"model {model.name!r}: {what} needs {prompt_tokens + need} tokens ({prompt_tokens} "
-            f"of prompt + {need} for the answer) but its context holds {model.n_ctx} (n_ctx; "
-            f"{why}); use a model with a longer context, raise n_ctx, lower max_tokens, or "
+            f"of prompt + {need} for the answer) but its context holds {model.n_ctx} (n_ctx) "
+            f"and {why}; use a model with a longer context, raise n_ctx, lower max_tokens, or "
             "review by section"
         )
     settings["max_tokens"] = min(answer, room)

@@ -53,7 +53,7 @@ def test_a_default_is_bounded_by_the_room_the_prompt_leaves() -> None:
         budgets.fit(model, "the paper", "standard", 12000, dict(settings, max_tokens=20480))
     message = str(refused.value)
     assert "(12000 of prompt + 5120 for the answer)" in message
-    assert "holds 16384 (n_ctx; a standard answer is typically 20480)" in message
+    assert "holds 16384 (n_ctx) and a standard answer is typically 20480" in message
 
 
 def test_the_real_paper_prompt_is_bounded_or_refused(tmp_path: Path, smollm2_gguf: Path) -> None:
