@@ -25,6 +25,14 @@ ANSWER_TOKENS: dict[str, dict[str, int]] = {
     "cycleresearcher": {"*": 19456},
 }
 FALLBACK = 2048  # formats and modes not in the table (drafts, plans, rubrics)
+# Sampling defaults of real (unconstrained) models per format, under the model's own: a mild
+# repeat penalty over llama.cpp's last 64 tokens. What the real outputs repeat (the headings
+# and score lines of four reviewers) lies hundreds of tokens apart, outside that window; the
+# loops that get past it are caught while decoding (models/loops.py).
+FORMAT_SAMPLING: dict[str, dict[str, Any]] = {
+    fmt: {"repeat_penalty": 1.05}
+    for fmt in ("deepreviewer", "cyclereviewer", "aiscientist", "cycleresearcher")
+}
 
 
 class BudgetError(ValueError):
@@ -37,9 +45,11 @@ def default_budget(fmt: str, mode: str) -> int:
 
 
 def settings_for(model: ModelConfig, fmt: str, mode: str) -> dict[str, Any]:
-    """The model's generation settings with the answer budget of this format and mode (the
-    model's own max_tokens wins). Part of the cache key: not bounded by the prompt yet."""
+    """The model's generation settings with the answer budget and sampling defaults of this
+    format and mode (the model's own settings win). Part of the cache key: not bounded by the prompt yet."""
     settings = model.settings()
+    if not model.structured:  # a grammar-forced model keeps the package's defaults
+        settings = {**settings, **FORMAT_SAMPLING.get(fmt, {}), **model.sampling}
     if "max_tokens" not in model.sampling:
         settings["max_tokens"] = default_budget(fmt, mode)
     return settings

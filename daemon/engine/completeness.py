@@ -11,8 +11,9 @@ from typing import Any
 
 from papercycle.daemon.config import ModelConfig
 
-# finish reasons of answers that stopped before the model ended them
-INCOMPLETE = ("length",)
+# finish reasons of answers that stopped before the model ended them: the token budget or
+# the context ("length"), or a loop caught while decoding ("loop": models/loops.py)
+INCOMPLETE = ("length", "loop")
 
 
 def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str, Any] | None:
@@ -22,6 +23,20 @@ def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str,
         return None
     tokens = int(info.get("tokens") or 0)
     prompt = int(info.get("prompt_tokens") or 0)
+    loop = info.get("loop") or {}
+    if finish == "loop":
+        return {
+            "reason": finish,
+            "cause": "loop",
+            "tokens": tokens,
+            "prompt_tokens": prompt or None,
+            "n_ctx": model.n_ctx,
+            "loop": loop,
+            "message": f"review incomplete: model {model.name!r} repeated itself (a block of "
+            f"{loop.get('period', '?')} tokens, {loop.get('repeats', '?')} times) and was "
+            f"stopped after {tokens} tokens; what it wrote before the loop is kept. Use a "
+            "stronger model, or raise repeat_penalty ([models.sampling])",
+        }
     if prompt and prompt + tokens >= model.n_ctx:
         cause = "context"
         advice = (

@@ -72,3 +72,12 @@ def test_the_real_paper_prompt_is_bounded_or_refused(tmp_path: Path, smollm2_ggu
     with pytest.raises(engine.ReviewError, match=r"for the answer\) but its context holds 2048"):
         engine.check_context(small, registry.count_tokens)
     registry.unload_all()
+
+
+def test_sampling_defaults_per_format_for_real_models_only() -> None:
+    real = ModelConfig(name="m", path="/m.gguf", format="cyclereviewer")
+    assert budgets.settings_for(real, "cyclereviewer", "standard")["repeat_penalty"] == 1.05
+    own = ModelConfig(name="m", path="/m.gguf", sampling={"repeat_penalty": 1.2})
+    assert budgets.settings_for(own, "deepreviewer", "fast")["repeat_penalty"] == 1.2
+    forced = ModelConfig(name="m", path="/m.gguf", structured=True)
+    assert "repeat_penalty" not in budgets.settings_for(forced, "deepreviewer", "fast")
