@@ -178,6 +178,8 @@ def _where(r: dict[str, Any] | None) -> tuple[str, int, int]:
 
 def _print_text(result: dict[str, Any]) -> None:
     header = f"model {result['model']} ({result['format']})"
+    if result.get("mode_asked"):
+        header += f", {result['mode']} mode ({result['mode_asked']} asked: the format has none)"
     if result.get("cached"):
         header += ", from cache"
     if result.get("complete") is False:
@@ -197,12 +199,9 @@ def _print_text(result: dict[str, Any]) -> None:
             f"{path}:{line}:{col}: {LEVEL.get(finding['severity'], 'note')}: "
             f"[{finding['category']}] {message}"
         )
-    cut = (result.get("incomplete") or {}).get("message")
     for warning in result.get("warnings", []):
-        # the cut is the first warning, said as a warning of the review, not of the parser
-        click.echo(
-            f"warning: {warning}" if warning == cut else f"parse warning: {warning}", err=True
-        )
+        # the parser's, and the review's own: a cut answer, a mode the format does not have
+        click.echo(f"warning: {warning}", err=True)
 
 
 def to_sarif(result: dict[str, Any]) -> dict[str, Any]:

@@ -78,7 +78,9 @@ def notices(result: dict[str, Any], what: str) -> list[str]:
     )
     if cut:
         out.append(f"papercycle: {what}: {cut['message']}")
-    warnings = [w for w in result.get("warnings") or [] if not cut or w != cut["message"]]
+    if result.get("mode_note"):
+        out.append(f"papercycle: {what}: {result['mode_note']}")
+    warnings = [w for w in result.get("warnings") or [] if w not in " ".join(out)]
     if warnings and not result.get("comments") and not result.get("scores"):
         model = result.get("model") or "the model"
         out.append(

@@ -24,6 +24,13 @@ from papercycle.daemon.project.model import SectionSlice
 from papercycle.daemon.store import cache_key
 
 MODES = ("fast", "standard", "best", "sections")
+# The whole-paper modes each format has; another mode asked of it is reviewed in its one
+# mode and the result says so (mode_asked and a warning), never labelled with the mode asked.
+FORMAT_MODES = {
+    "deepreviewer": ("fast", "standard", "best"),
+    "cyclereviewer": ("standard",),
+    "aiscientist": ("standard",),
+}
 PROMPT_VERSIONS = {
     "cyclereviewer": cyclereviewer.PROMPT_VERSION,
     "deepreviewer": deepreviewer.PROMPT_VERSION,
@@ -59,6 +66,7 @@ class GenerationRequest:
     prompt_tokens: int | None = None
     section: SectionSlice | None = None
     removed_instructions: list[str] = field(default_factory=list)
+    mode_asked: str | None = None  # a mode the format does not have, mapped to `mode`
 
 
 TokenCounter = Callable[[ModelConfig, str], int | None]
@@ -175,6 +183,9 @@ def prepare_paper(
         raise ReviewError("bad-request", f"mode {mode!r} is not one of fast, standard, best")
     text, removed = paper_input(project)
     fmt = model.format
+    asked = None
+    if fmt in FORMAT_MODES and mode not in FORMAT_MODES[fmt]:
+        asked, mode = mode, FORMAT_MODES[fmt][0]
     if fmt == "cyclereviewer":
         messages = cyclereviewer.build_messages(text)
     elif fmt == "deepreviewer":
@@ -209,6 +220,7 @@ def prepare_paper(
         key,
         tokens,
         removed_instructions=removed,
+        mode_asked=asked,
     )
 
 
@@ -247,6 +259,10 @@ def prepare_section(
 ) -> GenerationRequest:
     text, removed = strip_instructions(project, part.prose_start, part.prose_end)
     title = part.node.display_name()
+    if model.format != "section":
+        from papercycle.daemon.engine.section_in_own_format import prepare
+
+        return prepare(project, model, part, text, removed, count)
     # A structured (tiny/untrained) model is made to write at least one comment, so the
     # anchoring path always runs; a real model may find nothing to say.
     limits = (
@@ -258,8 +274,9 @@ def prepare_section(
     )
     messages = section.build_messages(text, title, limits)
     sentences = [s for s in section.quotable_sentences(text, limits) if REMOVED not in s]
-    # Quotes forced to be sentences of the section: every comment anchors exactly.
-    grammar = section.grammar(limits, sentences or None, ascii_only=True)
+    # Quotes forced to be sentences of the section: every comment anchors exactly. Free text
+    # is any Unicode a paper holds; ASCII only for random-weight models (gbnf.py says why).
+    grammar = section.grammar(limits, sentences or None, ascii_only=model.structured)
     settings = budgets.settings_for(model, "section", "section")
     prompt = _render(model, messages)
     key = cache_key(
@@ -338,17 +355,27 @@ def finish(project: Project, request: GenerationRequest, output: str) -> dict[st
                     "anchor": anchorer.anchor(text).to_dict(project),
                 }
             )
+    warnings = list(review.warnings)
+    mode_note = (
+        f"model {request.model.name!r} ({request.model.format}) has no {request.mode_asked} "
+        f"mode: reviewed in its {request.mode} mode"
+        if request.mode_asked
+        else None
+    )
+    if mode_note:
+        warnings.insert(0, mode_note)
     return {
         "kind": "paper",
         "model": request.model.name,
         "format": request.model.format,
         "mode": request.mode,
+        **({"mode_asked": request.mode_asked, "mode_note": mode_note} if mode_note else {}),
         "scores": _scores(review),
         "decision": review.decision.verdict if review.decision else None,
         "comments": comments,
         "hidden": hidden_findings(project),
         "removed_instructions": request.removed_instructions,
-        "warnings": review.warnings,
+        "warnings": warnings,
         "review": review.to_dict(),
     }
 
@@ -371,8 +398,12 @@ def _finish_section(
 ) -> dict[str, Any]:
     part = request.section
     assert part is not None
-    review = section.parse(output, part.text)
     heading = part.node.range
+    if request.model.format != "section":
+        from papercycle.daemon.engine.section_in_own_format import finish
+
+        return finish(project, anchorer, request, output)
+    review = section.parse(output, part.text)
     comments = []
     for item in review.comments:
         anchor = anchorer.anchor(
