@@ -237,7 +237,10 @@ async def _grade(server, peer, request_id, params, priority) -> dict:
                 peer, request_id, None, request, priority, finish=plan_engine.finish_grade(rubric)
             )
         )
-    return {**plan_engine.combine_grades(goals), "model": model.name}
+    combined = {**plan_engine.combine_grades(goals), "model": model.name}
+    # a grade read from a cut answer is not a whole grade
+    combined["complete"] = all(goal.get("complete", True) for goal in goals)
+    return combined
 
 
 # --- reviews: simulated-result findings and Best Mode ---------------------------------------
@@ -356,6 +359,11 @@ async def best_mode(server, peer, request_id, project: Project, model, priority:
     result = await server._generate(
         peer, request_id, project, turn2, priority, finish=finish_review
     )
+    if step1.get("complete") is False:  # questions cut: the review built on them is not whole
+        result["complete"] = False
+        result.setdefault("incomplete", step1["incomplete"])
+        turn1_cut = f"Best Mode turn 1 (questions): {step1['incomplete']['message']}"
+        result["warnings"] = [turn1_cut, *result.get("warnings", [])]
     return {
         **result,
         "mode": "best",

@@ -72,11 +72,26 @@ async def test_a_cut_standard_review_is_shown_as_incomplete(
         messages = await session.wait_for(
             lambda: incomplete_messages(session), what="an 'incomplete' window message"
         )
+        # the sections, reviewed in the model's own format (it declares no section format),
+        # are cut too, and each says so: never silence
+        await session.wait_for(
+            lambda: len(section_messages(session)) >= 3, what="the sections' messages"
+        )
     finally:
         await stop_session(session)
     assert len(messages) == 1
     assert f"after {BUDGET} tokens" in messages[0] and "raise max_tokens" in messages[0]
     assert paper_cache_hits(smol_home) == (0 if run == "generated" else 1)
+
+
+def section_messages(session) -> list[str]:
+    return [
+        m.message
+        for m in session.client.messages
+        if m.type == types.MessageType.Warning
+        and "the review of" in m.message
+        and "review incomplete" in m.message
+    ]
 
 
 def paper_cache_hits(home: SmolHome) -> int:
