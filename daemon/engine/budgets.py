@@ -31,7 +31,7 @@ FALLBACK = 2048  # formats and modes not in the table (drafts, plans, rubrics)
 # loops that get past it are caught while decoding (models/loops.py).
 FORMAT_SAMPLING: dict[str, dict[str, Any]] = {
     fmt: {"repeat_penalty": 1.05}
-    for fmt in ("deepreviewer", "cyclereviewer", "aiscientist", "cycleresearcher")
+    for fmt in ("deepreviewer", "cyclereviewer", "aiscientist", "cycleresearcher", "section")
 }
 
 

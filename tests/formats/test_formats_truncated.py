@@ -81,3 +81,16 @@ def test_a_result_of_a_cut_answer_is_marked_incomplete() -> None:
     assert context["incomplete"]["cause"] == "context" and "raise n_ctx" in context["warnings"][0]
     whole = mark({"warnings": []}, {"finish": "stop", "tokens": 10}, model)
     assert whole == {"warnings": [], "complete": True}
+
+
+def test_a_section_answer_cut_mid_array_keeps_its_whole_comments() -> None:
+    from papercycle.daemon.formats import section
+
+    answer = (
+        '{"comments":[{"category":"clarity","severity":"minor","quote":"Sparse attention.",'
+        '"comment":"Le théorème ∑ est flou.","suggested_rewrite":null},'
+        '{"category":"evidence","severity":"maj'
+    )
+    review = section.parse(answer, "Sparse attention. More text.")
+    assert [c.comment for c in review.comments] == ["Le théorème ∑ est flou."]
+    assert review.warnings[0] == "the section review JSON is incomplete (output cut off?)"
