@@ -16,36 +16,16 @@ from pathlib import Path
 
 import pytest
 from daemon_helpers import Home, serve_home
-from home_helpers import PAPER
+from home_helpers import PAPER, smollm2_home
 
 # the small paper without its hidden instruction: a finding of its own would also exit 1
 CLEAN_PAPER = "\n".join(line for line in PAPER.splitlines() if "textcolor" not in line)
 BUDGET = 24
 
 
-def smollm2_config(gguf: Path, max_tokens: int = BUDGET) -> str:
-    return f"""[daemon]
-exit_after_idle = 600
-
-[[models]]
-name = "smollm2"
-path = "{gguf}"
-format = "deepreviewer"
-n_ctx = 8192
-n_threads = 2
-[models.sampling]
-max_tokens = {max_tokens}
-"""
-
-
 @pytest.fixture(scope="module")
-def smol_home(smollm2_gguf: Path, tmp_path_factory):
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="pcs-"))  # short: an ipc:// path fits in 108 bytes
-    (root / "config").mkdir()
-    (root / "config" / "config.toml").write_text(smollm2_config(smollm2_gguf))
-    yield from serve_home(root)
+def smol_home(smollm2_gguf: Path):
+    yield from serve_home(smollm2_home(smollm2_gguf, BUDGET, "pcs-"))
 
 
 def review(home: Home, paper: Path, *args: str) -> subprocess.CompletedProcess:

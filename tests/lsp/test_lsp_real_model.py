@@ -5,11 +5,10 @@ raise, never silently; and so again when the daemon reads it back from its cache
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
-from home_helpers import PAPER
+from home_helpers import PAPER, smollm2_home
 from lsp_helpers import Home, start_session, stop_session
 from lsprotocol import types
 
@@ -20,22 +19,7 @@ class SmolHome(Home):
     """An isolated PAPERCYCLE_HOME whose only model is the real SmolLM2 (reviewer and section)."""
 
     def __init__(self, gguf: Path) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="pcr-"))
-        (self.root / "config").mkdir()
-        (self.root / "config" / "config.toml").write_text(
-            f"""[daemon]
-exit_after_idle = 600
-
-[[models]]
-name = "smollm2"
-path = "{gguf}"
-format = "deepreviewer"
-n_ctx = 8192
-n_threads = 2
-[models.sampling]
-max_tokens = {BUDGET}
-"""
-        )
+        self.root = smollm2_home(gguf, BUDGET, "pcr-")
         self.env = {**os.environ, "PAPERCYCLE_HOME": str(self.root)}
 
 
@@ -46,12 +30,13 @@ def smol_home(smollm2_gguf: Path):
     home.stop()
 
 
-def incomplete_messages(session) -> list[str]:
+def incomplete_messages(session, what: str = "the paper review") -> list[str]:
+    """The warning messages saying that a review of `what` is incomplete."""
     return [
         m.message
         for m in session.client.messages
         if m.type == types.MessageType.Warning
-        and "the paper review" in m.message
+        and what in m.message
         and "review incomplete" in m.message
     ]
 
@@ -75,23 +60,14 @@ async def test_a_cut_standard_review_is_shown_as_incomplete(
         # the sections, reviewed in the model's own format (it declares no section format),
         # are cut too, and each says so: never silence
         await session.wait_for(
-            lambda: len(section_messages(session)) >= 3, what="the sections' messages"
+            lambda: len(incomplete_messages(session, "the review of")) >= 3,
+            what="the sections' messages",
         )
     finally:
         await stop_session(session)
     assert len(messages) == 1
     assert f"after {BUDGET} tokens" in messages[0] and "raise max_tokens" in messages[0]
     assert paper_cache_hits(smol_home) == (0 if run == "generated" else 1)
-
-
-def section_messages(session) -> list[str]:
-    return [
-        m.message
-        for m in session.client.messages
-        if m.type == types.MessageType.Warning
-        and "the review of" in m.message
-        and "review incomplete" in m.message
-    ]
 
 
 def paper_cache_hits(home: SmolHome) -> int:
