@@ -170,6 +170,23 @@ def _check_context(
     return tokens
 
 
+def _key_and_tokens(
+    model: ModelConfig,
+    version: str,
+    settings: dict[str, Any],
+    grammar: str | None,
+    prompt: str,
+    what: str,
+    mode: str,
+    count: TokenCounter | None,
+) -> tuple[str, int | None]:
+    """The cache key, made with the unbounded budget (the bound follows from the prompt, also
+    in the key), and, when `count` is given, the prompt's tokens with the budget bounded."""
+    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
+    tokens = None if count is None else _check_context(model, what, prompt, settings, count, mode)
+    return key, tokens
+
+
 def _identity(model: ModelConfig) -> dict[str, Any]:
     from papercycle.daemon.models.registry import identity
 
@@ -203,10 +220,8 @@ def prepare_paper(
     grammar = skeleton.grammar_for(fmt) if model.structured else None
     prompt = _render(model, messages)
     version = PROMPT_VERSIONS[fmt]
-    # the key holds the unbounded budget: the bound follows from the prompt, also in the key
-    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
-    tokens = (
-        None if count is None else _check_context(model, "the paper", prompt, settings, count, mode)
+    key, tokens = _key_and_tokens(
+        model, version, settings, grammar, prompt, "the paper", mode, count
     )
     return GenerationRequest(
         "paper",
@@ -279,13 +294,15 @@ def prepare_section(
     grammar = section.grammar(limits, sentences or None, ascii_only=model.structured)
     settings = budgets.settings_for(model, "section", "section")
     prompt = _render(model, messages)
-    key = cache_key(
-        _identity(model), section.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
-    )
-    tokens = (
-        None
-        if count is None
-        else _check_context(model, f"section {title!r}", prompt, settings, count, "section")
+    key, tokens = _key_and_tokens(
+        model,
+        section.PROMPT_VERSION,
+        settings,
+        grammar,
+        prompt,
+        f"section {title!r}",
+        "section",
+        count,
     )
     return GenerationRequest(
         "section",

@@ -14,8 +14,7 @@ from papercycle.daemon.engine.review import (
     PROMPT_VERSIONS,
     GenerationRequest,
     TokenCounter,
-    _check_context,
-    _identity,
+    _key_and_tokens,
     _render,
     _scores,
     hidden_findings,
@@ -25,7 +24,6 @@ from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review
 from papercycle.daemon.project import Project
 from papercycle.daemon.project.model import SectionSlice
-from papercycle.daemon.store import cache_key
 
 
 def prepare(
@@ -53,11 +51,8 @@ def prepare(
     settings = budgets.settings_for(model, fmt, mode)
     prompt = _render(model, messages)
     version = f"{PROMPT_VERSIONS[fmt]}-section"
-    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
-    tokens = (
-        None
-        if count is None
-        else _check_context(model, f"section {title!r}", prompt, settings, count, mode)
+    key, tokens = _key_and_tokens(
+        model, version, settings, grammar, prompt, f"section {title!r}", mode, count
     )
     return GenerationRequest(
         "section",
