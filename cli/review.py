@@ -37,7 +37,7 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
     type=click.Choice(["none", "minor", "major", "critical"]),
     default="none",
     show_default=True,
-    help="Exit 1 when a comment or finding is at least this severe.",
+    help="Exit 1 when a comment or finding is at least this severe, or the review is incomplete.",
 )
 @click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 def review(path, mode, section, model, output, fail_on, timeout) -> None:
@@ -45,6 +45,7 @@ def review(path, mode, section, model, output, fail_on, timeout) -> None:
     starting the daemon if needed."""
     from papercycle.daemon.client import DaemonError
 
+    _first_run_model()
     params: dict[str, Any] = {"path": os.path.abspath(path), "priority": "interactive"}
     if model:
         params["model"] = model
@@ -71,10 +72,35 @@ def review(path, mode, section, model, output, fail_on, timeout) -> None:
         click.echo(json.dumps(to_sarif(result), indent=2, ensure_ascii=False))
     else:
         _print_text(result)
-    if fail_on != "none" and any(
-        SEVERITY_RANK.get(f["severity"], 0) >= SEVERITY_RANK[fail_on] for f in findings(result)
+    incomplete = result.get("complete") is False
+    if incomplete and output != "text":  # the text output prints it with the warnings
+        click.echo(f"warning: {_incomplete_line(result)}", err=True)
+    if fail_on != "none" and (
+        incomplete
+        or any(
+            SEVERITY_RANK.get(f["severity"], 0) >= SEVERITY_RANK[fail_on] for f in findings(result)
+        )
     ):
         sys.exit(1)
+
+
+def _incomplete_line(result: dict[str, Any]) -> str:
+    cut = result.get("incomplete") or {}
+    return cut.get("message") or "review incomplete: the model's answer was cut off"
+
+
+def _first_run_model() -> None:
+    """A first run with no model: the catalogue's default is registered, and the user told."""
+    from papercycle.daemon.config import Config, ConfigError
+    from papercycle.daemon.models.catalogue import register_default
+    from papercycle.daemon.paths import Paths
+
+    try:
+        notice = register_default(Config.load(Paths.for_user().config_file))
+    except ConfigError:
+        return  # the daemon names the broken file
+    if notice:
+        click.echo(f"papercycle: {notice}", err=True)
 
 
 async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
@@ -152,8 +178,12 @@ def _where(r: dict[str, Any] | None) -> tuple[str, int, int]:
 
 def _print_text(result: dict[str, Any]) -> None:
     header = f"model {result['model']} ({result['format']})"
+    if result.get("mode_asked"):
+        header += f", {result['mode']} mode ({result['mode_asked']} asked: the format has none)"
     if result.get("cached"):
         header += ", from cache"
+    if result.get("complete") is False:
+        header += ", INCOMPLETE"
     click.echo(header)
     for part in result.get("sections", [result] if result["kind"] == "section" else []):
         scores = ", ".join(f"{k} {v}" for k, v in part["scores"].items())
@@ -170,7 +200,8 @@ def _print_text(result: dict[str, Any]) -> None:
             f"[{finding['category']}] {message}"
         )
     for warning in result.get("warnings", []):
-        click.echo(f"parse warning: {warning}", err=True)
+        # the parser's, and the review's own: a cut answer, a mode the format does not have
+        click.echo(f"warning: {warning}", err=True)
 
 
 def to_sarif(result: dict[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,11 @@ def run_foreground(paths: Paths | None = None) -> int:
     paths.ensure_all()
     lock = acquire_lock(paths)
     config = Config.load(paths.config_file)
+    from papercycle.daemon.models.catalogue import register_default
+
+    notice = register_default(config)
+    if notice:
+        log.warning("%s", notice)
     endpoint, token = choose_endpoint(paths, config)
     if endpoint.startswith("ipc://"):
         with contextlib.suppress(FileNotFoundError):

@@ -23,7 +23,7 @@ import zmq
 import zmq.asyncio
 from papercycle.daemon import protocol
 from papercycle.daemon.config import Config, ConfigError
-from papercycle.daemon.engine import coauthor
+from papercycle.daemon.engine import coauthor, completeness
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
@@ -428,6 +428,7 @@ class Server:
             "simulated": coauthor.simulated.findings(project),
             "removed_instructions": sorted({s for r in results for s in r["removed_instructions"]}),
             "warnings": [w for r in results for w in r["warnings"]],
+            "complete": all(r["complete"] for r in results),
             "cached": all(r["cached"] for r in results),
         }
 
@@ -465,7 +466,12 @@ class Server:
         if cached is not None:
             output, info = cached
             result = await asyncio.to_thread(finish, project, request, output)
-            return {**result, "cached": True, "generation": info}
+            # a cut answer read back is still cut: marked incomplete, never served as whole
+            return {
+                **completeness.mark(result, info, request.model),
+                "cached": True,
+                "generation": info,
+            }
         assert self.scheduler is not None
         try:
             await asyncio.to_thread(engine.check_context, request, self.registry.count_tokens)
@@ -507,7 +513,11 @@ class Server:
             self.store.put, request.key, request.model.name, request.kind, generation.text, info
         )
         result = await asyncio.to_thread(finish, project, request, generation.text)
-        return {**result, "cached": False, "generation": info}
+        return {
+            **completeness.mark(result, info, request.model),
+            "cached": False,
+            "generation": info,
+        }
 
 
 def _cursor_first(

@@ -35,6 +35,7 @@ from typing import Any
 
 from papercycle.daemon import protocol
 from papercycle.daemon.config import ConfigError, ModelConfig
+from papercycle.daemon.engine import completeness
 from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.registry import ModelError
@@ -492,6 +493,7 @@ class Session:
             {"id": f"paper/{i}/{hashlib.sha1(c['text'].encode()).hexdigest()[:10]}", **c}
             for i, c in enumerate(result["comments"])
         ]
+        completeness.mark(result, p["info"], p["request"].model)
         result.update(cached=p["cached"], generation=p["info"])
         self.emit("paper", {**self._stamp(), "reviewed_revision": p["revision"], "result": result})
 

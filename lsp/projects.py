@@ -37,7 +37,7 @@ from lsprotocol import types
 from papercycle.daemon.client import DaemonError, DaemonGone
 from papercycle.lsp.findings import Finding, from_result
 from papercycle.lsp.progress import Progress
-from papercycle.lsp.reviews import ProjectReviews, SectionResult
+from papercycle.lsp.reviews import ProjectReviews, SectionResult, notices
 
 log = logging.getLogger("papercycle.lsp")
 
@@ -339,6 +339,7 @@ class Projects:
         reviews.paper = result
         reviews.paper_from_project = False
         reviews.paper_findings = from_result(result, versions, ls.title_of(root))
+        self._notify(result, f"the {mode} paper review")
         ls.publish_project(root)
         self._lenses()
 
@@ -404,6 +405,7 @@ class Projects:
             reviews.paper = result
             reviews.paper_from_project = True
             reviews.paper_findings = self._findings(op.root, result, versions)
+            self._notify(result, "the paper review")
             op.paper_revision = max(op.paper_revision, int(event.get("reviewed_revision", 0)))
             op.paper_busy = False
             publish = not op.in_update
@@ -497,6 +499,11 @@ class Projects:
         ]:
             reviews.sections.pop(other, None)
         reviews.sections[ident] = SectionResult(result, self._findings(op.root, result, versions))
+        self._notify(result, f"the review of {op.names[ident]}")
+
+    def _notify(self, result: dict[str, Any], what: str) -> None:
+        for text in notices(result, what):
+            self.ls.message(text, types.MessageType.Warning, once=True)
 
     def _findings(
         self, root: Path, result: dict[str, Any], versions: dict[Path, int | None]

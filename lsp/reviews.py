@@ -60,3 +60,31 @@ class ProjectReviews:
             "model": paper.get("model"),
             "mode": paper.get("mode"),
         }
+
+
+def notices(result: dict[str, Any], what: str) -> list[str]:
+    """The window messages a result calls for: a review cut off before its end (and what to
+    raise), and a review of which nothing could be read (and the parser's reasons). A section
+    result from an open project carries only its generation's finish reason."""
+    out = []
+    generation = result.get("generation") or {}
+    cut = result.get("incomplete") or (
+        {
+            "message": f"review incomplete: the model was cut off after "
+            f"{generation.get('tokens')} tokens; raise the model's max_tokens or n_ctx"
+        }
+        if generation.get("finish") == "length"
+        else None
+    )
+    if cut:
+        out.append(f"papercycle: {what}: {cut['message']}")
+    if result.get("mode_note"):
+        out.append(f"papercycle: {what}: {result['mode_note']}")
+    warnings = [w for w in result.get("warnings") or [] if w not in " ".join(out)]
+    if warnings and not result.get("comments") and not result.get("scores"):
+        model = result.get("model") or "the model"
+        out.append(
+            f"papercycle: {what}: nothing readable in what {model} wrote: "
+            + "; ".join(warnings[:3])
+        )
+    return out

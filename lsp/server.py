@@ -25,7 +25,7 @@ from papercycle.lsp.outline import Outline, Outlines
 from papercycle.lsp.positions import UTF16, Lines
 from papercycle.lsp.progress import Progress
 from papercycle.lsp.projects import Projects
-from papercycle.lsp.reviews import ProjectReviews, SectionResult
+from papercycle.lsp.reviews import ProjectReviews, SectionResult, notices
 from papercycle.lsp.settings import SECTION, Settings
 from pygls.lsp.server import LanguageServer
 
@@ -310,6 +310,8 @@ class PapercycleServer(LanguageServer):
             result, from_result(result, versions, self.title_of(path)), from_project=False
         )
         self.publish_project(path)
+        for text in notices(result, f"the review of {key}"):
+            self.message(text, types.MessageType.Warning)
         progress.end("done")
         return {"section": key, "comments": len(result.get("comments", []))}
 

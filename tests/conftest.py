@@ -54,6 +54,18 @@ def tiny_gguf(tiny_models) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The real SmolLM2-135M-Instruct GGUF (the embedded default model), read in place from
+    the package `make install` brings."""
+    from papercycle.daemon.models.catalogue import CatalogueError, find
+
+    try:
+        return find("smollm2-135m-instruct").path()
+    except CatalogueError as error:
+        pytest.skip(str(error))
+
+
 def pytest_terminal_summary(terminalreporter):
     from tiny_models import MEASURED_FIDELITY, default_store
 

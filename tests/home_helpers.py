@@ -56,6 +56,28 @@ def model_entries(gguf: Path, max_tokens: int = 700, researcher: bool = False) -
     return "".join(entries)
 
 
+def smollm2_home(gguf: Path, max_tokens: int, prefix: str) -> Path:
+    """A new home folder whose only model is the real SmolLM2 (`smollm2`, deepreviewer format,
+    unconstrained) with a small token budget."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))  # short: an ipc:// path fits in 108 bytes
+    (home / "config").mkdir()
+    (home / "config" / "config.toml").write_text(
+        f"""[daemon]
+exit_after_idle = 600
+
+[[models]]
+name = "smollm2"
+path = "{gguf}"
+format = "deepreviewer"
+n_ctx = 8192
+n_threads = 2
+[models.sampling]
+max_tokens = {max_tokens}
+"""
+    )
+    return home
+
+
 def make_home(gguf: Path, daemon_settings: str = "", *, prefix="pc-", researcher=False) -> Path:
     """A new home folder whose config has the tiny models."""
     # Short paths under /tmp: an ipc:// socket path must fit in 108 bytes.

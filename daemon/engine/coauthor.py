@@ -25,11 +25,11 @@ from typing import Any
 
 from papercycle.daemon import protocol
 from papercycle.daemon.config import ConfigError, ModelConfig
+from papercycle.daemon.engine import budgets, simulated, skeleton
 from papercycle.daemon.engine import draft as draft_engine
 from papercycle.daemon.engine import paper as paper_engine
 from papercycle.daemon.engine import plan as plan_engine
 from papercycle.daemon.engine import review as review_engine
-from papercycle.daemon.engine import simulated, skeleton
 from papercycle.daemon.engine.review import GenerationRequest, ReviewError
 from papercycle.daemon.formats import deepreviewer, gbnf
 from papercycle.daemon.formats import rubric as rg
@@ -238,7 +238,10 @@ async def _grade(server, peer, request_id, params, priority) -> dict:
                 peer, request_id, None, request, priority, finish=plan_engine.finish_grade(rubric)
             )
         )
-    return {**plan_engine.combine_grades(goals), "model": model.name}
+    combined = {**plan_engine.combine_grades(goals), "model": model.name}
+    # a grade read from a cut answer is not a whole grade
+    combined["complete"] = all(goal.get("complete", True) for goal in goals)
+    return combined
 
 
 # --- reviews: simulated-result findings and Best Mode ---------------------------------------
@@ -299,7 +302,7 @@ def turn1_grammar(project: Project) -> str:
 
 
 def _turn(kind: str, model: ModelConfig, messages, grammar, mode: str) -> GenerationRequest:
-    settings = model.settings()
+    settings = budgets.settings_for(model, "deepreviewer", mode)
     prompt = review_engine._render(model, messages)
     version = deepreviewer.PROMPT_VERSION + "-best"
     key = cache_key(
@@ -365,6 +368,11 @@ async def best_mode(server, peer, request_id, project: Project, model, priority:
     result = await server._generate(
         peer, request_id, project, turn2, priority, finish=finish_review
     )
+    if step1.get("complete") is False:  # questions cut: the review built on them is not whole
+        result["complete"] = False
+        result.setdefault("incomplete", step1["incomplete"])
+        turn1_cut = f"Best Mode turn 1 (questions): {step1['incomplete']['message']}"
+        result["warnings"] = [turn1_cut, *result.get("warnings", [])]
     return {
         **result,
         "warnings": [*result.get("warnings", []), *filter(None, [settings.get("refused")])],

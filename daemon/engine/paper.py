@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine import citations, simulated
+from papercycle.daemon.engine import budgets, citations, simulated
 from papercycle.daemon.engine.review import GenerationRequest, _identity, _render
 from papercycle.daemon.formats import cycleresearcher as cr
 from papercycle.daemon.project.bibliography import parse_bib
@@ -57,7 +57,8 @@ def prepare_paper_draft(
     messages = cr.build_messages(cr.render_references(safe_entries(entries)), topic)
     keys = [e.key for e in entries]
     grammar = cr.grammar(keys) if model.structured else None
-    settings = model.settings()  # the defaults are the package's (temperature 0.4, top_p 0.95)
+    # the defaults are the package's (temperature 0.4, top_p 0.95); a paper is ~19k tokens
+    settings = budgets.settings_for(model, "cycleresearcher", "paper")
     return _request(model, "cycleresearcher", messages, grammar, settings)
 
 

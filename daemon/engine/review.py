@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine import skeleton
+from papercycle.daemon.engine import budgets, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
 from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, section
 from papercycle.daemon.formats.chat import ChatTemplate, Message
@@ -27,6 +27,13 @@ from papercycle.daemon.project.model import SectionSlice
 from papercycle.daemon.store import cache_key
 
 MODES = ("fast", "standard", "best", "sections")
+# The whole-paper modes each format has; another mode asked of it is reviewed in its one
+# mode and the result says so (mode_asked and a warning), never labelled with the mode asked.
+FORMAT_MODES = {
+    "deepreviewer": ("fast", "standard", "best"),
+    "cyclereviewer": ("standard",),
+    "aiscientist": ("standard",),
+}
 PROMPT_VERSIONS = {
     "cyclereviewer": cyclereviewer.PROMPT_VERSION,
     "deepreviewer": deepreviewer.PROMPT_VERSION,
@@ -62,6 +69,7 @@ class GenerationRequest:
     prompt_tokens: int | None = None
     section: SectionSlice | None = None
     removed_instructions: list[str] = field(default_factory=list)
+    mode_asked: str | None = None  # a mode the format does not have, mapped to `mode`
 
 
 TokenCounter = Callable[[ModelConfig, str], int | None]
@@ -76,7 +84,7 @@ def check_context(request: GenerationRequest, count: TokenCounter) -> None:
         else f"section {request.section.node.display_name()!r}"
     )
     request.prompt_tokens = _check_context(
-        request.model, what, request.prompt, request.settings, count
+        request.model, what, request.prompt, request.settings, count, request.mode
     )
 
 
@@ -146,20 +154,39 @@ def _render(model: ModelConfig, messages: list[Message]) -> str:
 
 
 def _check_context(
-    model: ModelConfig, what: str, prompt: str, settings: dict[str, Any], count: TokenCounter
+    model: ModelConfig,
+    what: str,
+    prompt: str,
+    settings: dict[str, Any],
+    count: TokenCounter,
+    mode: str,
 ) -> int | None:
+    """The prompt's tokens; settings' max_tokens bounded by the room it leaves (budgets.py)."""
     tokens = count(model, prompt)
     if tokens is None:
         return None
-    answer = int(settings.get("max_tokens", 512))
-    if tokens + answer > model.n_ctx:
-        raise ReviewError(
-            "model",
-            f"model {model.name!r}: {what} needs {tokens + answer} tokens ({tokens} of prompt + "
-            f"{answer} for the answer) but its context holds {model.n_ctx} (n_ctx); use a model "
-            "with a longer context, raise n_ctx, lower max_tokens, or review by section",
-        )
+    try:
+        budgets.fit(model, what, mode, tokens, settings)
+    except budgets.BudgetError as error:
+        raise ReviewError("model", str(error)) from None
     return tokens
+
+
+def _key_and_tokens(
+    model: ModelConfig,
+    version: str,
+    settings: dict[str, Any],
+    grammar: str | None,
+    prompt: str,
+    what: str,
+    mode: str,
+    count: TokenCounter | None,
+) -> tuple[str, int | None]:
+    """The cache key, made with the unbounded budget (the bound follows from the prompt, also
+    in the key), and, when `count` is given, the prompt's tokens with the budget bounded."""
+    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
+    tokens = None if count is None else _check_context(model, what, prompt, settings, count, mode)
+    return key, tokens
 
 
 def _identity(model: ModelConfig) -> dict[str, Any]:
@@ -175,6 +202,9 @@ def prepare_paper(
         raise ReviewError("bad-request", f"mode {mode!r} is not one of fast, standard, best")
     text, removed = paper_input(project)
     fmt = model.format
+    asked = None
+    if fmt in FORMAT_MODES and mode not in FORMAT_MODES[fmt]:
+        asked, mode = mode, FORMAT_MODES[fmt][0]
     if fmt == "cyclereviewer":
         messages = cyclereviewer.build_messages(text)
     elif fmt == "deepreviewer":
@@ -188,12 +218,13 @@ def prepare_paper(
             "bad-request",
             f"model {model.name!r} writes section reviews (format section): use mode 'sections'",
         )
-    settings = model.settings()
+    settings = budgets.settings_for(model, fmt, mode)
     grammar = skeleton.grammar_for(fmt) if model.structured else None
     prompt = _render(model, messages)
-    tokens = None if count is None else _check_context(model, "the paper", prompt, settings, count)
     version = PROMPT_VERSIONS[fmt]
-    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
+    key, tokens = _key_and_tokens(
+        model, version, settings, grammar, prompt, "the paper", mode, count
+    )
     return GenerationRequest(
         "paper",
         model,
@@ -206,6 +237,7 @@ def prepare_paper(
         key,
         tokens,
         removed_instructions=removed,
+        mode_asked=asked,
     )
 
 
@@ -244,6 +276,10 @@ def prepare_section(
 ) -> GenerationRequest:
     text, removed = strip_instructions(project, part.prose_start, part.prose_end)
     title = part.node.display_name()
+    if model.format != "section":
+        from papercycle.daemon.engine.section_in_own_format import prepare
+
+        return prepare(project, model, part, text, removed, count)
     # A structured (tiny/untrained) model is made to write at least one comment, so the
     # anchoring path always runs; a real model may find nothing to say.
     limits = (
@@ -257,17 +293,20 @@ def prepare_section(
     # The heading is in the text the model reads, but it is no sentence to comment on.
     body, _ = strip_instructions(project, part.body_start, part.prose_end)
     sentences = [s for s in section.quotable_sentences(body, limits) if REMOVED not in s]
-    # Quotes forced to be sentences of the section: every comment anchors exactly.
-    grammar = section.grammar(limits, sentences or None, ascii_only=True)
-    settings = model.settings()
+    # Quotes forced to be sentences of the section: every comment anchors exactly. Free text
+    # is any Unicode a paper holds; ASCII only for random-weight models (gbnf.py says why).
+    grammar = section.grammar(limits, sentences or None, ascii_only=model.structured)
+    settings = budgets.settings_for(model, "section", "section")
     prompt = _render(model, messages)
-    tokens = (
-        None
-        if count is None
-        else _check_context(model, f"section {title!r}", prompt, settings, count)
-    )
-    key = cache_key(
-        _identity(model), section.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
+    key, tokens = _key_and_tokens(
+        model,
+        section.PROMPT_VERSION,
+        settings,
+        grammar,
+        prompt,
+        f"section {title!r}",
+        "section",
+        count,
     )
     return GenerationRequest(
         "section",
@@ -338,17 +377,27 @@ def finish(project: Project, request: GenerationRequest, output: str) -> dict[st
                     "anchor": anchorer.anchor(text).to_dict(project),
                 }
             )
+    warnings = list(review.warnings)
+    mode_note = (
+        f"model {request.model.name!r} ({request.model.format}) has no {request.mode_asked} "
+        f"mode: reviewed in its {request.mode} mode"
+        if request.mode_asked
+        else None
+    )
+    if mode_note:
+        warnings.insert(0, mode_note)
     return {
         "kind": "paper",
         "model": request.model.name,
         "format": request.model.format,
         "mode": request.mode,
+        **({"mode_asked": request.mode_asked, "mode_note": mode_note} if mode_note else {}),
         "scores": _scores(review),
         "decision": review.decision.verdict if review.decision else None,
         "comments": comments,
         "hidden": hidden_findings(project),
         "removed_instructions": request.removed_instructions,
-        "warnings": review.warnings,
+        "warnings": warnings,
         "review": review.to_dict(),
     }
 
@@ -371,8 +420,12 @@ def _finish_section(
 ) -> dict[str, Any]:
     part = request.section
     assert part is not None
-    review = section.parse(output, part.text)
     heading = part.node.range
+    if request.model.format != "section":
+        from papercycle.daemon.engine.section_in_own_format import finish
+
+        return finish(project, anchorer, request, output)
+    review = section.parse(output, part.text)
     comments = []
     for item in review.comments:
         anchor = anchorer.anchor(

@@ -50,7 +50,28 @@ def salvage_fields(text: str, keys: Iterable[str]) -> dict[str, Any]:
         try:
             value, end = decoder.raw_decode(text, match.end())
         except json.JSONDecodeError:
+            items = _complete_items(decoder, text, match.end())
+            if items:  # an array cut off: the items written before the cut
+                found[key] = items
             continue
         if end < len(text) or not isinstance(value, int | float):
             found[key] = value
     return found
+
+
+def _complete_items(decoder: json.JSONDecoder, text: str, start: int) -> list[Any]:
+    """The whole items of an array that begins at `start` and was cut off."""
+    if not text.startswith("[", start):
+        return []
+    items: list[Any] = []
+    position = start + 1
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        try:
+            item, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            return items
+        if position >= len(text) and isinstance(item, int | float):
+            return items  # a number running into the end may be the start of a longer one
+        items.append(item)

@@ -64,12 +64,15 @@ class Generation:
     text: str
     prompt_tokens: int | None
     tokens: int
-    finish: str  # "stop", "length", "cancelled", "yielded" (re-queued by the scheduler)
+    # "stop", "length", "loop" (stopped repeating itself: loops.py), "cancelled",
+    # "yielded" (re-queued by the scheduler)
+    finish: str
     seconds: float
     # prompt tokens evaluated by the model (after KV-cache prefix reuse) and reused from it;
     # None where the backend cannot tell (an HTTP server)
     prompt_evaluated: int | None = None
     prompt_reused: int | None = None
+    loop: dict[str, int] | None = None  # finish "loop": {"period", "repeats"} in tokens
 
     def info(self) -> dict[str, Any]:
         """What results report and the cache keeps about how the text was generated."""
@@ -80,6 +83,7 @@ class Generation:
             "prompt_reused": self.prompt_reused,
             "seconds": round(self.seconds, 3),
             "finish": self.finish,
+            **({"loop": self.loop} if self.loop else {}),
         }
 
 

@@ -18,7 +18,9 @@ from papercycle.daemon.models.backend import (
     GenerationError,
     TokenSink,
 )
+from papercycle.daemon.models.bos import prompt_tokens as prompt_ids
 from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
+from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
@@ -65,7 +67,7 @@ class LlamaBackend:
             raise GenerationError(f"llama.cpp could not load {path}: {error}") from None
 
     def count_tokens(self, prompt: str) -> int:
-        return len(self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+        return len(prompt_ids(self.llama, prompt))
 
     def generate(
         self,
@@ -83,7 +85,7 @@ class LlamaBackend:
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
         started = time.monotonic()
-        prompt_tokens = self.count_tokens(prompt)
+        prompt_tokens = len(prompt_ids(self.llama, prompt))
         room = self.n_ctx - prompt_tokens
         if room <= 0:
             raise GenerationError(
@@ -93,15 +95,26 @@ class LlamaBackend:
         kwargs = {k: settings[k] for k in _SAMPLING_ARGS if k in settings}
         compiled = LlamaGrammar.from_string(grammar, verbose=False) if grammar else None
         gave_way = False
+        # an unconstrained answer that repeats one block is stopped (a grammar bounds its own)
+        detector = LoopDetector() if compiled is None else None
+        loop: Loop | None = None
+        loop_unit: list[int] = []
+        start = 0  # where the answer's ids begin (set once the prompt is tokenized)
 
-        def should_stop(_ids, _logits) -> bool:
+        def should_stop(ids, _logits) -> bool:
             # After every sampled token, before the next decode: a cancel set by another
             # thread stops generation at the next step. Without a grammar (whose state could
             # not be carried over) a background generation also gives way to more urgent work
             # mid-answer, and continues after its text later.
-            nonlocal gave_way
-            if cancel.step() or gave_way:
+            nonlocal gave_way, loop, loop_unit
+            if cancel.step() or gave_way or loop is not None:
                 return True
+            if detector is not None:
+                answer = ids[start:]
+                loop = detector.check(answer)
+                if loop is not None:
+                    loop_unit = [int(t) for t in answer[-loop.period :]]
+                    return True
             gave_way = compiled is None and cancel.yield_now()
             return gave_way
 
@@ -110,10 +123,11 @@ class LlamaBackend:
         finish = "stop"
         if cancel.cancelled:
             return Generation("", prompt_tokens, 0, "cancelled", 0.0)
-        tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        tokens = prompt_ids(self.llama, prompt)
         if written:
             tokens += self.llama.tokenize(written.encode("utf-8"), add_bos=False, special=False)
             max_tokens = max(1, min(max_tokens, self.n_ctx - len(tokens)))
+        start = len(tokens)
         # The KV cache keeps the longest prefix this prompt shares with the last one (or with a
         # saved state): only the tokens after the first difference are evaluated.
         reused = reuse_prefix(self.llama, tokens, self.snapshots)
@@ -173,21 +187,27 @@ class LlamaBackend:
         finally:
             with contextlib.suppress(Exception):
                 stream.close()  # type: ignore[union-attr]
+        text = "".join(pieces)
         if cancel.cancelled:
             finish = "cancelled"
         elif gave_way:
             finish = "yielded"
+        elif loop is not None:
+            finish = "loop"
+            unit = self.llama.detokenize(loop_unit).decode("utf-8", errors="ignore")
+            text = cut_repeats(text, unit)
         decoded = cancel.tokens if cancel.cancelled else len(pieces)
         if self.snapshots is not None:
             self.snapshots.save(self.llama)  # a long context survives the next other prompt
         return Generation(
-            "".join(pieces),
+            text,
             prompt_tokens,
             decoded,
             finish,
             time.monotonic() - started,
             prompt_evaluated=evaluated,
             prompt_reused=reused,
+            loop=None if loop is None else {"period": loop.period, "repeats": loop.repeats},
         )
 
     def close(self) -> None:
@@ -204,4 +224,4 @@ class Tokenizer:
         self.llama = Llama(model_path=path, vocab_only=True, n_ctx=256, verbose=False)
 
     def count(self, text: str) -> int:
-        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+        return len(prompt_ids(self.llama, text))

@@ -159,7 +159,7 @@ def test_models_add_checks_the_file(home, tmp_path, tiny_gguf):
     small = papercycle(home, "review", str(paper), "--model", "small")
     assert small.returncode == 2
     assert re.search(
-        r"model 'small': the paper needs \d+ tokens \(\d+ of prompt \+ 2048 for the answer\) but its context holds 512",
+        r"model 'small': the paper needs \d+ tokens \(\d+ of prompt \+ \d+ for the answer\) but its context holds 512",
         small.stderr,
     )
 

@@ -101,7 +101,9 @@ async def test_the_last_document_closed_closes_the_project(home, tmp_path):
 
 async def test_review_mode_fast_reviews_the_paper_in_that_mode(home, paper):
     """The daemon's open projects review the whole paper in standard mode only: with
-    reviewMode fast the server asks for the paper review itself, in fast mode."""
+    reviewMode fast the server asks for the paper review itself, in fast mode. The reviewer
+    here is a CycleReviewer, which has one prompt: the review is done in its standard mode
+    and labelled so, and the editor is told (never a standard review labelled fast)."""
     session = await start_session(home, "emacs", {"reviewMode": "fast"})
     try:
         uri = session.open(paper)
@@ -119,7 +121,12 @@ async def test_review_mode_fast_reviews_the_paper_in_that_mode(home, paper):
         hover = await session.client.text_document_hover_async(
             types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(title_line, 3))
         )
-        assert "mode fast" in hover.contents.value
+        assert "mode standard" in hover.contents.value
+        assert any(
+            "has no fast mode: reviewed in its standard mode" in m.message
+            and m.type == types.MessageType.Warning
+            for m in session.client.messages
+        )
     finally:
         await stop_session(session)
 

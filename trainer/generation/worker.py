@@ -36,12 +36,14 @@ def serve(model_path: str, n_ctx: int) -> None:
 
 def _generate(llm, template, grammars, request: dict) -> dict:
     import llama_cpp
+    from papercycle.daemon.models.bos import prompt_tokens
 
     prompt = request.get("prompt")
     if prompt is None:
         prompt = template.render(request["messages"], add_generation_prompt=True)
     prompt = prompt + request.get("prefill", "")
-    tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    # the daemon's BOS rule: the template's own BOS, or the metadata's when it wrote none
+    tokens = prompt_tokens(llm, prompt)
     max_tokens = int(request.get("max_tokens", 128))
     if len(tokens) + max_tokens > llm.n_ctx():
         return {
