@@ -27,7 +27,8 @@ PRE_TOKENIZER = {"llama": "gpt-2", "mistral": "gpt-2", "phi3": "gpt-2", "qwen2":
 
 
 def source_key() -> str:
-    digest = hashlib.sha256(version("llama-cpp-python").encode())
+    # the corpus holds standard-library source: another Python, another vocabulary
+    digest = hashlib.sha256(f"{version('llama-cpp-python')} {sys.version}".encode())
     for folder in SOURCES:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in (".py", ".jinja"):

@@ -66,7 +66,7 @@ def models(gguf: Path, max_tokens: int) -> str:
         for name, role, fmt, tokens in (
             ("researcher", "researcher", "section", max_tokens),
             ("grader", "grader", "section", 400),
-            ("deep", "reviewer", "deepreviewer", 480),  # the paper (~1.5k tokens) + answer in 2k
+            ("deep", "reviewer", "deepreviewer", 620),
             ("writer", "researcher", "section", 1000),  # a whole paper: draft --paper
         )
     )

@@ -7,6 +7,7 @@ import asyncio
 from types import SimpleNamespace
 
 from incremental_helpers import ten_sections
+from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.models.backend import Generation
 from papercycle.daemon.project import Project
@@ -31,14 +32,14 @@ def test_units_keyed_by_content_not_number(tmp_path):
     change = inc.diff(before, after)
     assert change.to_review == [] and change.moved == ["section:Topic 9#0"]
     # the prompt of a moved section is the same: its cached review is found again
-    model = SimpleNamespace(
+    model = ModelConfig(
         name="m",
         backend="http",
         url="u",
         api_model="a",
         structured=True,
         format="section",
-        settings=lambda: {"max_tokens": 10},
+        sampling={"max_tokens": 10},
     )
     key = {u.ident: inc.prepare_unit(project, model, u).key for u in after}
     project.update(tmp_path / "main.tex", ten_sections())
