@@ -100,7 +100,9 @@ async def test_the_scheduler_runs_urgent_work_inside_a_background_answer(tiny_gg
     paper_prompt = " ".join(f"delta{i} a whole paper about routing." for i in range(30))
 
     def request(prompt: str, max_tokens: int):
-        settings = {"max_tokens": max_tokens, "temperature": 0.0, "seed": 0}
+        # sampled, not greedy: a greedy random-weight model repeats itself and is stopped
+        # as a loop before it reaches the budget this test needs
+        settings = {"max_tokens": max_tokens, "temperature": 1.0, "seed": 0}
         return SimpleNamespace(
             key=prompt, prompt=prompt, messages=[], settings=settings, grammar=None,
             model=model, kind="paper", section=None,
