@@ -52,6 +52,8 @@ _HEADER = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _SEPARATOR_LINE = re.compile(r"^[ \t]*\*{5,}[ \t]*$", re.MULTILINE)
+# a heading cut by the token budget before its name: the next field had begun, not this one's text
+_CUT_HEADING = re.compile(r"\n[ \t]*#{1,6}[ \t]*\Z")
 _LIST_MARKER = re.compile(r"^(?:\d{1,3}[.)]|[-*•])[ \t]+(?=\S)")
 _WEAKNESS_PARTS = re.compile(
     r"^####[ \t]*(?P<name>Some Related Works|comment)[ \t]*:?[ \t]*$", re.I | re.M
@@ -85,8 +87,9 @@ def split_fields(text: str, levels: Iterable[int]) -> tuple[str, list[Field]]:
 
 
 def clean(text: str) -> str:
-    """Field text without surrounding blank lines and `**********` separator lines."""
-    return _SEPARATOR_LINE.sub("", text).strip()
+    """Field text without surrounding blank lines, `**********` separator lines and a heading
+    cut before its name."""
+    return _CUT_HEADING.sub("", _SEPARATOR_LINE.sub("", text).rstrip()).strip()
 
 
 def split_items(text: str) -> list[str]:
