@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from home_helpers import PAPER, make_home, model_entries, stop_daemon, user_home
+from waiting import wait_until
 
 SMALL_PAPER = PAPER
 __all__ = [
@@ -71,14 +71,3 @@ def serve_home(root: Path) -> Iterator[Home]:
         finally:
             home.stop()
     shutil.rmtree(root, ignore_errors=True)
-
-
-def wait_until(condition, what: str, seen=lambda: "", timeout: float = 20.0, interval=0.05):
-    """Until `condition()` is truthy; on time-out, fails naming `what` and what `seen()` says."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not met within {timeout} s; seen: {seen()}")

@@ -9,11 +9,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 from daemon_helpers import wait_until
 from papercycle.daemon.client import Client, DaemonError, DaemonGone
+from waiting import eventually
 
 TIMEOUT = 120
 
@@ -296,11 +296,15 @@ async def test_idle_model_is_unloaded_after_keep_alive(isolated_home, paper, tin
             {"path": str(paper), "section": "Method", "model": "tiny-section"},
             timeout=TIMEOUT,
         )
+
         # The daemon sweeps idle models once a second; a loaded machine can delay that.
-        deadline = time.monotonic() + 60
-        while (status := await client.request("status"))["models"] and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        assert status["models"] == []
+        async def loaded_models():
+            return (await client.request("status"))["models"]
+
+        async def unloaded():
+            return await loaded_models() == []
+
+        await eventually(unloaded, "the idle model unloaded", loaded_models, 60, interval=0.2)
     assert "unloaded tiny-section" in isolated_home.log()
 
 

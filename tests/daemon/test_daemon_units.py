@@ -19,6 +19,7 @@ from papercycle.daemon.models.registry import ModelError, Registry, check_model
 from papercycle.daemon.paths import Paths
 from papercycle.daemon.project import Project
 from papercycle.daemon.store import Store, cache_key
+from waiting import eventually
 
 # -- configuration ------------------------------------------------------------------------
 
@@ -362,10 +363,7 @@ async def test_scheduler_priorities_coalescing_and_bounded_queue():
         return lambda kind, data: events.append((name, kind))
 
     first = scheduler.submit(_request("first"), PRIORITIES["background"], "a", sink("a"))
-    for _ in range(100):  # the first job occupies the worker
-        if scheduler.running is not None:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: scheduler.running, "the first job occupying the worker")
     background = scheduler.submit(_request("background"), PRIORITIES["background"], "b", sink("b"))
     save = scheduler.submit(_request("save"), PRIORITIES["save"], "c", sink("c"))
     interactive = scheduler.submit(

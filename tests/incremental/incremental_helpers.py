@@ -74,7 +74,11 @@ class Watch:
                             return e
                     await self._changed.wait()
 
-        return await asyncio.wait_for(find(), timeout)
+        try:
+            return await asyncio.wait_for(find(), timeout)
+        except TimeoutError:
+            seen = [e["event"] for e in self.events[start:]]
+            raise AssertionError(f"no matching event within {timeout} s; seen: {seen}") from None
 
     async def update(self, start: int, origin: str | None = None) -> dict:
         return await self.wait_for(

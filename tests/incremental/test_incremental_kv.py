@@ -6,6 +6,7 @@ from __future__ import annotations
 from papercycle.daemon.models.backend import Cancellation
 from papercycle.daemon.models.kv_state import Snapshots, common_prefix
 from papercycle.daemon.models.llama_backend import LlamaBackend
+from waiting import eventually
 
 SETTINGS = {"max_tokens": 4, "temperature": 0.0, "seed": 0}
 
@@ -127,8 +128,9 @@ async def test_the_scheduler_runs_urgent_work_inside_a_background_answer(tiny_gg
         paper = scheduler.submit(
             request(paper_prompt, 200), PRIORITIES["background"], "a", paper_events
         )
-        while paper.tokens < 3:
-            await asyncio.sleep(0.005)
+        await eventually(
+            lambda: paper.tokens >= 3, "the paper's third token", lambda: paper.tokens, 60, 0.005
+        )
         section = scheduler.submit(
             request("Section: Method. The gate picks one expert.", 4), PRIORITIES["save"], "b",
             lambda *_: None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from incremental_helpers import Watch, ten_sections
 from papercycle.daemon.client import Client
+from waiting import eventually
 
 IDLE = 1.5
 
@@ -36,15 +37,6 @@ async def _closed(client: Client, project: str) -> bool:
     return project not in await _open_projects(client)
 
 
-async def _until(probe, timeout: float = 30.0):
-    async def poll():
-        while not (value := await probe()):
-            await asyncio.sleep(0.2)
-        return value
-
-    return await asyncio.wait_for(poll(), timeout)
-
-
 async def test_a_forgotten_project_is_closed_a_subscribed_one_stays(home, tmp_path):
     _set_idle_timeout(home, IDLE)
     held, forgotten = tmp_path / "held", tmp_path / "forgotten"
@@ -57,8 +49,16 @@ async def test_a_forgotten_project_is_closed_a_subscribed_one_stays(home, tmp_pa
             gone = await _open(other, forgotten)
         async with Watch(client, kept):
             assert await _open_projects(client) == {kept, gone}
-            await _until(lambda: _closed(client, gone))
-            await asyncio.sleep(2 * IDLE)  # past the idle timeout: the subscription holds it
+            await eventually(
+                lambda: _closed(client, gone),
+                "the forgotten project closed",
+                lambda: _open_projects(client),
+                30,
+                interval=0.2,
+            )
+            # "stays open" can only be seen over a duration: past two idle timeouts, with the
+            # sweep (once a second) closing `gone` meanwhile, the subscription still holds `kept`
+            await asyncio.sleep(2 * IDLE)
             assert await _open_projects(client) == {kept}
 
 
@@ -96,7 +96,13 @@ async def test_a_project_is_closed_when_its_only_client_is_killed(home, project)
             child.wait()
             # an update is sent to the dead subscriber: its socket is gone, so is its project
             (project / "main.tex").write_text(ten_sections({2: "Topic two, rewritten."}))
-            await _until(lambda: _closed(client, opened), timeout=8)
+            await eventually(
+                lambda: _closed(client, opened),
+                "the dead subscriber's project closed",
+                lambda: _open_projects(client),
+                30,
+                interval=0.2,
+            )
         finally:
             if child.poll() is None:
                 child.kill()
@@ -113,7 +119,13 @@ async def test_a_subscription_ends_when_its_project_is_closed(home, project):
                 events.append(event)
 
         pumping = asyncio.create_task(pump())
-        await _until(lambda: _any_anchored(events))
+        await eventually(
+            lambda: _any_anchored(events),
+            "an anchored event",
+            lambda: [e["event"] for e in events],
+            30,
+            interval=0.2,
+        )
         closed = await opener.request("project.close", {"project": opened})
         assert closed == {"closed": True}
         await asyncio.wait_for(pumping, 10)

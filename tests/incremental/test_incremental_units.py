@@ -13,6 +13,7 @@ from papercycle.daemon.models.backend import Generation
 from papercycle.daemon.project import Project
 from papercycle.daemon.scheduler import PRIORITIES, Scheduler
 from papercycle.daemon.watch import relevant
+from waiting import eventually
 
 
 def _units(tmp_path, text):
@@ -161,8 +162,9 @@ async def test_background_gives_way_to_urgent_work():
 
     try:
         paper = scheduler.submit(request("paper"), PRIORITIES["background"], "a", lambda *_: None)
-        while backend.calls != ["paper"]:
-            await asyncio.sleep(0.01)
+        await eventually(
+            lambda: backend.calls == ["paper"], "the paper generating", lambda: backend.calls
+        )
         section = scheduler.submit(request("section"), PRIORITIES["save"], "b", lambda *_: None)
         done = await asyncio.wait_for(section.done, 30)
         assert done.text == "ok"

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import shutil
 import signal
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 from home_helpers import PAPER, make_home, stop_daemon, user_home
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
+from waiting import eventually, wait_until
 
 __all__ = ["PAPER", "PROFILES", "TIMEOUT", "Home", "Session", "start_session", "stop_session"]
 
@@ -59,9 +58,9 @@ class Home:
             os.kill(pid, signal.SIGKILL)
             from papercycle.daemon.process import pid_alive
 
-            deadline = time.monotonic() + 10
-            while pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(
+                lambda: not pid_alive(pid), f"the killed daemon (pid {pid}) gone", timeout=10
+            )
         return pid
 
     def stop(self) -> None:
@@ -119,15 +118,7 @@ class Session:
     async def wait_for(self, condition, timeout: float = TIMEOUT, what: str = "condition"):
         """Until `condition()` (or an awaitable it returns) is truthy; on time-out, fails with
         what the client saw instead."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = condition()
-            if inspect.isawaitable(value):
-                value = await value
-            if value:
-                return value
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{what}: not met within {timeout} s; seen: {self.seen()}")
+        return await eventually(condition, what, self.seen, timeout)
 
     def seen(self) -> str:
         """What the client has received: diagnostics by origin, progress, messages."""
@@ -137,6 +128,12 @@ class Session:
             parts.append(
                 f"{uri.rsplit('/', 1)[-1]} v{self.versions.get(uri, [None])[-1]}: {dict(origins)}"
             )
+            # the project's own diagnostics say why a review did not come (errors, warnings)
+            parts += [
+                f"project diagnostic {d.message.splitlines()[0][:160]!r}"
+                for d in diags
+                if (d.data or {}).get("origin") == "project"
+            ]
         for token, reports in self.client.progress_reports.items():
             last = reports[-1]
             parts.append(

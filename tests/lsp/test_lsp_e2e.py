@@ -13,6 +13,7 @@ import pytest
 from lsp_helpers import PROFILES, start_session, stop_session
 from lsp_helpers import TIMEOUT as TIMEOUT_S
 from lsprotocol import types
+from waiting import eventually
 
 
 def text_at(text: str, rng: types.Range) -> str:
@@ -41,14 +42,13 @@ async def daemon_generating(home, timeout: float = TIMEOUT_S) -> None:
     """Until the daemon (auto-started by the server) runs a job."""
     from papercycle.daemon.client import Client
 
-    async def running():
-        while home.daemon_pid() is None:
-            await asyncio.sleep(0.05)
-        async with Client(home.paths, autostart=False) as client:
-            while (await client.request("status"))["queue"]["running"] is None:
-                await asyncio.sleep(0.02)
+    await eventually(home.daemon_pid, "the daemon started", timeout=timeout)
+    async with Client(home.paths, autostart=False) as client:
 
-    await asyncio.wait_for(running(), timeout)
+        async def running():
+            return (await client.request("status"))["queue"]["running"]
+
+        await eventually(running, "the daemon running a job", timeout=timeout, interval=0.02)
 
 
 def review_progress(session) -> str | None:
@@ -324,15 +324,15 @@ async def test_daemon_killed_and_restarted_mid_session(home, paper):
         # the project is open again in the new daemon (its files watched), without a save
         from papercycle.daemon.client import Client
 
-        async def reopened():
-            async with Client(home.paths, autostart=False) as client:
-                while True:
-                    status = await client.request("status")
-                    if str(paper.resolve()) in [p["project"] for p in status["projects"]]:
-                        return
-                    await asyncio.sleep(0.1)
+        async with Client(home.paths, autostart=False) as client:
 
-        await asyncio.wait_for(reopened(), 60)
+            async def open_projects():
+                return [p["project"] for p in (await client.request("status"))["projects"]]
+
+            async def reopened():
+                return str(paper.resolve()) in await open_projects()
+
+            await eventually(reopened, "the project open in the new daemon", open_projects, 60)
         # an edit and a save are reviewed again, for the edited version
         session.client.diagnostics.pop(uri, None)
         session.versions[uri].clear()
@@ -351,19 +351,25 @@ async def test_daemon_killed_and_restarted_mid_session(home, paper):
             types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
         )
 
-        async def reviewed_in_the_new_daemon():
-            async with Client(home.paths, autostart=False) as client:
-                while True:
-                    status = await client.request("project.status", {"project": str(paper)})
-                    if (
-                        status["versions"].get(str(paper.resolve())) == 2
-                        and status["idle"]
-                        and all(s["reviewed"] for s in status["sections"])
-                    ):
-                        return
-                    await asyncio.sleep(0.1)
+        async with Client(home.paths, autostart=False) as client:
 
-        await asyncio.wait_for(reviewed_in_the_new_daemon(), TIMEOUT_S)
+            async def project_status():
+                return await client.request("project.status", {"project": str(paper)})
+
+            async def reviewed_in_the_new_daemon():
+                status = await project_status()
+                return (
+                    status["versions"].get(str(paper.resolve())) == 2
+                    and status["idle"]
+                    and all(s["reviewed"] for s in status["sections"])
+                )
+
+            await eventually(
+                reviewed_in_the_new_daemon,
+                "version 2 reviewed in the new daemon",
+                project_status,
+                TIMEOUT_S,
+            )
         await session.wait_for(lambda: all_sections(session, uri), what="diagnostics after restart")
         assert session.versions[uri] and all(v == 2 for v in session.versions[uri])
         assert (
@@ -403,11 +409,13 @@ async def test_cancelling_progress_stops_the_daemon_job(home, paper):
 
         async with Client(home.paths, autostart=False) as client:
 
-            async def idle():
-                while (await client.request("status"))["queue"]["running"] is not None:
-                    await asyncio.sleep(0.1)
+            async def running():
+                return (await client.request("status"))["queue"]["running"]
 
-            await asyncio.wait_for(idle(), 30)
+            async def idle():
+                return await running() is None
+
+            await eventually(idle, "the daemon idle", running, 30)
     finally:
         await stop_session(session)
 
@@ -597,11 +605,13 @@ async def test_cancel_a_draft_mid_stream(home, paper):
 
         async with Client(home.paths, autostart=False) as client:
 
-            async def idle():
-                while (await client.request("status"))["queue"]["running"] is not None:
-                    await asyncio.sleep(0.1)
+            async def running():
+                return (await client.request("status"))["queue"]["running"]
 
-            await asyncio.wait_for(idle(), 30)
+            async def idle():
+                return await running() is None
+
+            await eventually(idle, "the daemon idle", running, 30)
         assert not await session.server_jobs()  # nothing left that could still apply the draft
         assert not session.applied
     finally:
@@ -617,7 +627,16 @@ async def test_a_daemon_stopped_on_purpose_is_started_again_without_a_warning(ho
         await session.wait_for(lambda: all_sections(session, uri), what="diagnostics")
         stopped = await asyncio.to_thread(stop, home.paths, 30)
         assert stopped
-        await asyncio.sleep(2.5)  # the link notices within a second
+
+        async def server_status():
+            return await session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams("papercycle.showStatus", [])
+            )
+
+        async def link_noticed():
+            return (await server_status())["daemon"] == "idle"
+
+        await eventually(link_noticed, "the link noticing the stop", server_status, 30)
         assert home.daemon_pid() is None  # not restarted while nobody asks
         session.client.diagnostics.pop(uri, None)
         session.client.text_document_did_save(
@@ -629,15 +648,10 @@ async def test_a_daemon_stopped_on_purpose_is_started_again_without_a_warning(ho
         )
 
         async def connected():
-            while True:
-                status = await session.client.workspace_execute_command_async(
-                    types.ExecuteCommandParams("papercycle.showStatus", [])
-                )
-                if status["daemon"] == "connected":
-                    return status
-                await asyncio.sleep(0.1)
+            status = await server_status()
+            return status if status["daemon"] == "connected" else None
 
-        status = await asyncio.wait_for(connected(), 60)
+        status = await eventually(connected, "the server connected again", server_status, 60)
         assert status["daemon_status"]["pid"] == home.daemon_pid()
         await session.wait_for(lambda: all_sections(session, uri), what="a review again")
         assert not [m for m in session.client.messages if m.type == types.MessageType.Warning]

@@ -5,13 +5,12 @@ in the daemon."""
 
 from __future__ import annotations
 
-import asyncio
-
 from fake_daemon import FakeDaemon
 from lsp_helpers import start_session, stop_session
 from lsprotocol import types
 from papercycle.daemon.client import Client
 from test_lsp_e2e import text_at
+from waiting import eventually
 
 MAIN = r"""\documentclass{article}
 \title{Sparse Routing for Small Models}
@@ -91,10 +90,9 @@ async def test_the_last_document_closed_closes_the_project(home, tmp_path):
         )
 
         async def closed():
-            while str(main) in await open_projects(home):
-                await asyncio.sleep(0.1)
+            return str(main) not in await open_projects(home)
 
-        await asyncio.wait_for(closed(), 30)
+        await eventually(closed, "main.tex closed", lambda: open_projects(home), 30)
     finally:
         await stop_session(session)
 
@@ -195,9 +193,8 @@ async def test_a_project_another_client_closes_is_opened_again(home, tmp_path):
         assert closed == {"closed": True}
 
         async def reopened():
-            while str(main) not in await open_projects(home):
-                await asyncio.sleep(0.1)
+            return str(main) in await open_projects(home)
 
-        await asyncio.wait_for(reopened(), 30)
+        await eventually(reopened, "main.tex open again", lambda: open_projects(home), 30)
     finally:
         await stop_session(session)

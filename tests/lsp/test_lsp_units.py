@@ -17,6 +17,7 @@ from papercycle.lsp.positions import UTF8, UTF16, UTF32, Lines
 from papercycle.lsp.reviews import ProjectReviews, SectionResult
 from papercycle.lsp.settings import Settings
 from papercycle.lsp.suppression import Suppression
+from waiting import eventually
 
 TEXT = "café 𝔼 x\nsecond line\n"
 
@@ -253,13 +254,9 @@ async def test_daemon_link_connects_once_and_cancels_jobs(monkeypatch, tmp_path)
                 link.stream("draft.section", {}, lambda e: chunks.append(e.get("text", "")))
             )
 
-            async def until(condition) -> None:
-                while not condition():
-                    await asyncio.sleep(0.01)
-
-            await asyncio.wait_for(until(lambda: len(chunks) >= 3), 20)
+            await eventually(lambda: len(chunks) >= 3, "three streamed chunks", lambda: chunks, 20)
             task.cancel()
-            await asyncio.wait_for(until(lambda: daemon.cancelled), 20)
+            await eventually(lambda: daemon.cancelled, "the draft cancelled", timeout=20)
             assert daemon.drafts_finished == 0
         finally:
             await link.close()

@@ -15,6 +15,7 @@ import pytest
 from home_helpers import stop_process
 from lsp_helpers import TIMEOUT
 from papercycle.lsp.transport import origin_allowed
+from waiting import eventually
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -130,13 +131,13 @@ class Rpc:
         return uri
 
     async def wait_diagnostics(self, uri: str, origin: str = "section") -> list:
-        async def wait():
-            while not any(
-                (d.get("data") or {}).get("origin") == origin for d in self.diagnostics.get(uri, [])
-            ):
-                await asyncio.sleep(0.05)
+        def arrived():
+            diagnostics = self.diagnostics.get(uri, [])
+            return any((d.get("data") or {}).get("origin") == origin for d in diagnostics)
 
-        await asyncio.wait_for(wait(), TIMEOUT)
+        await eventually(
+            arrived, f"{origin} diagnostics of {uri}", lambda: self.diagnostics, TIMEOUT
+        )
         return self.diagnostics[uri]
 
     async def close(self) -> None:
