@@ -22,6 +22,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     text_values: bool = False  # an object whose values must all be strings (buffers)
+    versioned: bool = False  # text_values may also be {text, version} (project.open)
     inner: tuple[tuple[str, Field], ...] = ()  # an object's own typed fields (a cursor)
 
     def problem(self, value: Any) -> str | None:
@@ -41,6 +42,10 @@ class Field:
                 return f"expected at most {self.maximum:g}; got {value}"
         if self.text_values and isinstance(value, dict):
             for key, text in value.items():
+                if self.versioned and isinstance(text, dict):
+                    text = text.get("text", "")
+                    if text is None:  # the file as it is on disk
+                        continue
                 if not isinstance(text, str):
                     return (
                         f"expected file paths mapped to their text; {key!r} maps to {_shown(text)}"
@@ -75,8 +80,11 @@ def _shown(value: Any) -> str:
 
 
 TEXT = Field((str,))
+OPTIONAL_TEXT = Field((str, type(None)))  # null: the default
 PATH = Field((str,), required=True)
 BUFFERS = Field((dict, type(None)), text_values=True)
+OPEN_BUFFERS = Field((dict, type(None)), text_values=True, versioned=True)
+MODEL = Field((str, type(None)))  # null: the configured model for the request's role
 PRIORITY = Field((str,), choices=tuple(PRIORITIES))
 SECTION = Field((int, str, dict))  # number, title or {path, offset}
 INDEX = Field((int,), minimum=0)
@@ -84,7 +92,7 @@ CURSOR_FIELDS = (("path", Field((str,))), ("line", INDEX), ("character", INDEX),
 CURSOR = Field((dict, type(None)), inner=CURSOR_FIELDS)
 NUMBER = (int, float)
 
-REVIEW = {"path": PATH, "buffers": BUFFERS, "priority": PRIORITY, "model": TEXT, "mode": TEXT}
+REVIEW = {"path": PATH, "buffers": BUFFERS, "priority": PRIORITY, "model": MODEL, "mode": TEXT}
 FIELDS: dict[str, dict[str, Field]] = {
     "hello": {},
     "ping": {},
@@ -96,28 +104,28 @@ FIELDS: dict[str, dict[str, Field]] = {
         "path": PATH,
         "buffers": BUFFERS,
         "priority": PRIORITY,
-        "model": TEXT,
+        "model": MODEL,
         "section": SECTION,
         "kind": Field((str, type(None))),
-        "instruction": TEXT,
-        "comment": TEXT,
-        "citations": TEXT,
+        "instruction": OPTIONAL_TEXT,
+        "comment": OPTIONAL_TEXT,
+        "citations": OPTIONAL_TEXT,
     },
     "draft.paper": {
         "bib": Field((str,), required=True),
         "results": Field((list, dict, type(None))),
         "priority": PRIORITY,
-        "model": TEXT,
+        "model": MODEL,
         "topic": Field((str, type(None))),
     },
     "plan": {
         "goal": Field((str,), required=True),
-        "constraints": TEXT,
+        "constraints": OPTIONAL_TEXT,
         "priority": PRIORITY,
-        "model": TEXT,
+        "model": MODEL,
     },
-    "rubric.extract": {"path": PATH, "buffers": BUFFERS, "priority": PRIORITY, "model": TEXT},
-    "rubric.grade": {"plan": Field((str,), required=True), "priority": PRIORITY, "model": TEXT},
+    "rubric.extract": {"path": PATH, "buffers": BUFFERS, "priority": PRIORITY, "model": MODEL},
+    "rubric.grade": {"plan": Field((str,), required=True), "priority": PRIORITY, "model": MODEL},
     "cancel": {"target": Field((str,), required=True)},
     "models.list": {},
     "cache.stats": {},
@@ -126,9 +134,9 @@ FIELDS: dict[str, dict[str, Field]] = {
     "project.open": {
         "path": TEXT,
         "root": TEXT,
-        "buffers": BUFFERS,
-        "model": Field((str, type(None))),
-        "section_model": Field((str, type(None))),
+        "buffers": OPEN_BUFFERS,
+        "model": MODEL,
+        "section_model": MODEL,
         "paper": Field((str,), choices=("auto", "off")),
         "debounce": Field(NUMBER, minimum=0, maximum=3600),
         "cursor": CURSOR,
