@@ -52,10 +52,13 @@ def read_gguf_metadata(path: Path) -> GGUFMetadata:
         )
         raise GGUFError(f"{path} is a directory, not a GGUF file{hint}")
     try:
+        with path.open("rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise GGUFError(f"{path}: not a GGUF file (bad magic)")
         header = read_header(path)
         check_tensor_data(header)
     except HeaderError as error:
-        raise GGUFError(f"{path}: {error}") from None
+        raise GGUFError(f"{path}: corrupt or truncated GGUF: {error}") from None
     except OSError as error:
         raise GGUFError(f"{path}: cannot read it ({error.strerror or error})") from None
     fields = header.fields

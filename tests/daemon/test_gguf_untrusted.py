@@ -52,7 +52,7 @@ def test_a_truncated_download_says_where_the_file_ends(tiny_gguf, home):
         read_gguf_metadata(cut)
     end = read_header_end(tiny_gguf)
     assert str(error.value) == (
-        f"{cut}: the file ends at byte {len(data) // 2} but its tensor table needs {end} bytes: "
+        f"{cut}: corrupt or truncated GGUF: the file ends at byte {len(data) // 2} but its tensor table needs {end} bytes: "
         "truncated download?"
     )
     cut.write_bytes(data[:200])  # inside the key/value pairs
