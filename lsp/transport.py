@@ -36,7 +36,9 @@ LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1", "https://localhost", "h
 
 
 def start_stdio() -> None:
-    create_server().start_io()
+    from papercycle.lsp.framing import start_stdio as serve_stdio
+
+    serve_stdio(create_server())
 
 
 _closing: set = set()
