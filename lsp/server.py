@@ -841,9 +841,14 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
 
     @command(commands.DISMISS)
     def dismiss(ls: PapercycleServer, *args):
-        doc = ls.docs.get(str(commands.arg(args, 0, "")))
+        uri = str(commands.arg(args, 0, ""))
+        doc = ls.docs.get(uri)
         key = str(commands.arg(args, 1, ""))
-        if doc is None or not key:
+        if doc is None:  # never opened, or outside this session's project: nothing is written
+            raise commands.bad_argument(
+                commands.DISMISS, f"{uri or 'no URI'} is not an open document"
+            )
+        if not key:
             return {"dismissed": False}
         about = {}
         for f in ls.reviews_for(doc.path).findings():
@@ -856,9 +861,14 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
 
     @command(commands.DISABLE_CATEGORY)
     def disable_category(ls: PapercycleServer, *args):
-        doc = ls.docs.get(str(commands.arg(args, 0, "")))
+        uri = str(commands.arg(args, 0, ""))
+        doc = ls.docs.get(uri)
         category = str(commands.arg(args, 1, ""))
-        if doc is None or not category:
+        if doc is None:
+            raise commands.bad_argument(
+                commands.DISABLE_CATEGORY, f"{uri or 'no URI'} is not an open document"
+            )
+        if not category:
             return {"disabled": False}
         ls.dismissals_for(doc.path).disable(category)
         ls.publish_project(doc.path)

@@ -84,5 +84,8 @@ async def test_a_session_reaches_only_the_project_it_opened(ws_server, paper):
         )
     finally:
         await rpc.close()
-    assert answer["result"] == {"dismissed": False}
+    assert answer["error"] == {
+        "code": -32602,
+        "message": f"papercycle.dismiss: {escaping} is not an open document",
+    }
     assert not (outside / ".papercycle").exists()
