@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import logging
 import mimetypes
 import os
 import secrets
@@ -36,6 +37,7 @@ TEXT_SUFFIXES = {".tex", ".bib", ".sty", ".cls", ".bst", ".txt", ".md", ".ltx", 
 SKIP_DIRS = {".git", ".papercycle", "node_modules", "__pycache__", ".cache"}
 REPO_ASSETS = Path(__file__).resolve().parent.parent / "editors" / "web" / "dist"
 MAX_FILE = 8 * 2**20
+log = logging.getLogger(__name__)
 
 
 def assets_dir() -> Path:
@@ -235,16 +237,50 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(HTTPStatus.NOT_FOUND, "unknown api")
             return
         path = self.webapp.resolve((parse_qs(parts.query).get("path") or [""])[0])
-        length = int(self.headers.get("Content-Length") or 0)
         if path is None:
-            self._refuse(HTTPStatus.FORBIDDEN, "not a project file")
+            self._bad_body(HTTPStatus.FORBIDDEN, "not a project file")
             return
-        if length > MAX_FILE:
-            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "file too large")
+        text = self._text_body()
+        if text is None:
             return
-        text = self.rfile.read(length).decode("utf-8")
         self.webapp.write(path, text)
         self._json(HTTPStatus.OK, {"saved": True, "bytes": len(text.encode())})
+
+    def _text_body(self) -> str | None:
+        """The request's body as text, or None once a 400/413/411 has answered why not."""
+        declared = self.headers.get("Content-Length")
+        if declared is None:
+            self._bad_body(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
+            return None
+        if not declared.strip().isdigit():  # rejects negative, signed and non-numeric values
+            self._bad_body(
+                HTTPStatus.BAD_REQUEST, f"Content-Length {declared[:40]!r} is not a size"
+            )
+            return None
+        length = int(declared)
+        if length > MAX_FILE:
+            self._bad_body(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "file too large")
+            return None
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self._bad_body(
+                HTTPStatus.BAD_REQUEST, f"the body ended after {len(body)} of {length} bytes"
+            )
+            return None
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self._bad_body(
+                HTTPStatus.BAD_REQUEST, f"the body is not UTF-8 text (byte {error.start})"
+            )
+            return None
+
+    def _bad_body(self, status: HTTPStatus, why: str) -> None:
+        """Refused with one line; the connection closes, as an unread body would be read as the
+        next request."""
+        log.warning("web: %s %s refused: %s", self.command, urlsplit(self.path).path, why)
+        self.close_connection = True
+        self._refuse(status, why)
 
     def _static(self, path: str) -> None:
         assets = assets_dir()

@@ -83,7 +83,9 @@ def decode_request(frame: bytes, max_bytes: int) -> dict[str, Any]:
         raise ProtocolError("too-large", f"message of {len(frame)} bytes; the limit is {max_bytes}")
     try:
         message = json.loads(frame.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:  # thousands of nested brackets: Python's decoder recurses
+        raise ProtocolError("bad-request", "not a JSON message (nested too deeply)") from None
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError among them
         raise ProtocolError("bad-request", f"not a JSON message ({error})") from None
     if not isinstance(message, dict):
         raise ProtocolError("bad-request", "a message must be a JSON object")

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import hmac
+import json
 import logging
 import os
 import time
@@ -21,7 +22,7 @@ from typing import Any
 
 import zmq
 import zmq.asyncio
-from papercycle.daemon import protocol
+from papercycle.daemon import protocol, request_fields
 from papercycle.daemon.config import Config, ConfigError
 from papercycle.daemon.engine import coauthor, completeness
 from papercycle.daemon.engine import review as engine
@@ -143,15 +144,34 @@ class Server:
     # -- transport ---------------------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        """Never ends but on stop: a frame that breaks its handling is logged and answered (or
+        dropped when it names no request), so one client cannot wedge the daemon for all."""
         assert self.socket is not None
         while True:
-            frames = await self.socket.recv_multipart(copy=True)
+            try:
+                frames = await self.socket.recv_multipart(copy=True)
+            except zmq.ZMQError as error:
+                if self.socket.closed or error.errno == zmq.ETERM:
+                    return
+                log.warning("receiving a message failed: %s", error)
+                await asyncio.sleep(0.01)  # never a busy loop on a persistent socket error
+                continue
             peer, payload = frames[0], frames[-1]
             self.last_seen[peer] = time.monotonic()
             if len(frames) not in (2, 3):
                 self.bad_messages += 1
                 log.warning("message of %d frames from a client ignored parts", len(frames))
-            self._handle(peer, payload)
+            try:
+                self._handle(peer, payload)
+            except Exception as error:
+                self.bad_messages += 1
+                log.exception("a message of %d bytes could not be handled", len(payload))
+                request_id = _request_id(payload)
+                if request_id is not None:
+                    answer = protocol.error(
+                        request_id, "internal", f"the daemon could not handle it ({error})"
+                    )
+                    self._spawn(self._send(peer, answer))
 
     def _handle(self, peer: bytes, payload: bytes) -> None:
         limit = self.config.daemon.max_message_bytes
@@ -163,9 +183,7 @@ class Server:
             self._spawn(self._send(peer, protocol.error(error.request_id, error.code, str(error))))
             return
         request_id = message["id"]
-        if self.token is not None and not hmac.compare_digest(
-            str(message.get("token", "")), self.token
-        ):
+        if self.token is not None and not _token_matches(message.get("token"), self.token):
             self.bad_messages += 1
             log.warning("request without a valid token refused")
             self._spawn(
@@ -174,6 +192,12 @@ class Server:
             return
         self.requests += 1
         kind = message["type"]
+        problem = request_fields.check(kind, message["params"])
+        if problem is not None:  # a wrong type answers here, naming the field, never `internal`
+            self.bad_messages += 1
+            log.warning("bad %s request: %s", kind, problem)
+            self._spawn(self._send(peer, protocol.error(request_id, "bad-request", problem)))
+            return
         if kind == "ping":  # heartbeats are answered inline, never queued behind anything
             self._spawn(self._send(peer, protocol.result(request_id, {"pong": time.time()})))
             return
@@ -533,3 +557,21 @@ def _cursor_first(
     except (engine.ReviewError, ValueError, TypeError, KeyError, IndexError):
         return order  # outside every section (preamble, a file not in the project)
     return sorted(order, key=lambda item: item[1].node is not first.node)
+
+
+def _token_matches(sent: Any, token: str) -> bool:
+    """Compares bytes: hmac.compare_digest raises TypeError on a non-ASCII str."""
+    if not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")
+    )
+
+
+def _request_id(payload: bytes) -> str | None:
+    """The id of a request whose handling failed, when it can be read back at all."""
+    try:
+        request_id = json.loads(payload).get("id")
+    except Exception:  # the frame is what failed: any reason means no id to answer
+        return None
+    return request_id if isinstance(request_id, str) and 0 < len(request_id) <= 128 else None

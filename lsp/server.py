@@ -19,7 +19,7 @@ from papercycle.daemon.client import DaemonError
 from papercycle.lsp import code_actions, code_lens, commands, diagnostics, drafts, hover
 from papercycle.lsp.daemon_link import DaemonLink
 from papercycle.lsp.dismissals import Dismissals
-from papercycle.lsp.documents import Document, Documents, path_uri
+from papercycle.lsp.documents import Document, Documents, path_uri, uri_path
 from papercycle.lsp.findings import Finding, from_result
 from papercycle.lsp.outline import Outline, Outlines
 from papercycle.lsp.positions import UTF16, Lines
@@ -46,6 +46,11 @@ class PapercycleServer(LanguageServer):
         else:
             super().__init__("papercycle", VERSION, protocol_cls=protocol_cls)
         self.docs = Documents()
+        # A WebSocket session (transport.py) is confined to the folders it declared at
+        # initialize, or else to the folder of the first document it opened: a token holder
+        # reaches one project, never a file elsewhere through `..` or a link.
+        self.confined = False
+        self.allowed_folders: list[Path] = []
         self.settings = Settings()
         self.outlines = Outlines()
         self.reviews: dict[Path, ProjectReviews] = {}
@@ -105,6 +110,15 @@ class PapercycleServer(LanguageServer):
 
     def outline_for(self, path: Path) -> Outline | None:
         return self.outlines.for_path(path)
+
+    def allows(self, uri: str) -> bool:
+        """Whether this session may touch the file at `uri` (resolved: `..` and links)."""
+        if not self.confined:
+            return True
+        path = uri_path(uri)
+        if not self.allowed_folders:
+            return True
+        return any(path == f or f in path.parents for f in self.allowed_folders)
 
     def root_of(self, path: Path) -> Path:
         outline = self.outline_for(path)
@@ -500,6 +514,10 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
     def initialize(ls: PapercycleServer, params: types.InitializeParams) -> None:
         problems: list[str] = []
         ls.settings = ls.settings.merged(params.initialization_options or {}, problems)
+        if ls.confined:
+            declared = [folder.uri for folder in params.workspace_folders or []]
+            declared += [params.root_uri] if params.root_uri else []
+            ls.allowed_folders = [uri_path(uri) for uri in declared if uri.startswith("file:")]
         for problem in problems:
             log.warning("settings: %s", problem)
 
@@ -534,6 +552,16 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PapercycleServer, params: types.DidOpenTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if not ls.allows(uri):
+            log.warning("document outside this session's project refused: %s", uri)
+            ls.message(
+                f"papercycle: {uri} is outside this session's project; not opened",
+                types.MessageType.Warning,
+            )
+            return
+        if ls.confined and not ls.allowed_folders:
+            ls.allowed_folders = [uri_path(uri).parent]
         doc = ls.docs.open(params.text_document)
         if ls.settings.check_frequency == "manual":
             ls.schedule_outline(doc.path, 0)
@@ -660,16 +688,29 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
 
     # -- commands ----------------------------------------------------------------------
 
-    def _doc_and_offset(args) -> tuple[Document | None, int]:
-        doc = ls.docs.get(str(commands.arg(args, 0, "")))
-        where = commands.arg(args, 1, 0)
-        if doc is not None and isinstance(where, dict):
+    def command(name: str):
+        """ls.command, with arguments' and handlers' errors answered in one line."""
+
+        def register(function):
+            return ls.command(name)(commands.answering_errors(name)(function))
+
+        return register
+
+    def _doc_and_offset(args, name: str) -> tuple[Document | None, int]:
+        uri = commands.arg(args, 0, "")
+        if not isinstance(uri, str):
+            raise commands.bad_argument(name, f"argument 1 must be a document URI, not {uri!r}")
+        doc = ls.docs.get(uri)
+        where = commands.position_arg(args, 1, name)
+        if doc is None:
+            raise commands.bad_argument(name, f"{uri or 'no URI'} is not an open document")
+        if isinstance(where, dict):
             where = doc.lines(ls.encoding).offset(
                 types.Position(int(where.get("line", 0)), int(where.get("character", 0)))
             )
         return doc, int(where) if isinstance(where, int | float) else 0
 
-    @ls.command(commands.REVIEW_DOCUMENT)
+    @command(commands.REVIEW_DOCUMENT)
     async def review_document(ls: PapercycleServer, *args):
         doc = ls.docs.get(str(commands.arg(args, 0, "")))
         if doc is None and ls.docs.by_uri:
@@ -681,29 +722,25 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
             await task
         return {"started": True, "cancelled": task.cancelled()}
 
-    @ls.command(commands.REVIEW_SECTION)
+    @command(commands.REVIEW_SECTION)
     async def review_section(ls: PapercycleServer, *args):
-        doc, offset = _doc_and_offset(args)
-        if doc is None:
-            return None
+        doc, offset = _doc_and_offset(args, commands.REVIEW_SECTION)
         task = ls.spawn(ls.review_section(doc.path, offset), name=f"section:{doc.path}:{offset}")
         try:
             return await task
         except asyncio.CancelledError:
             return {"cancelled": True}
 
-    @ls.command(commands.DRAFT_SECTION)
+    @command(commands.DRAFT_SECTION)
     async def draft_section(ls: PapercycleServer, *args):
-        doc, offset = _doc_and_offset(args)
-        if doc is None:
-            return None
+        doc, offset = _doc_and_offset(args, commands.DRAFT_SECTION)
         task = ls.spawn(ls.draft_section(doc.uri, offset), name=f"draft:{doc.uri}:{offset}")
         try:
             return await task
         except asyncio.CancelledError:
             return {"cancelled": True}
 
-    @ls.command(commands.CANCEL)
+    @command(commands.CANCEL)
     def cancel(ls: PapercycleServer, *args):
         which = commands.arg(args, 0)
         cancelled = []
@@ -717,7 +754,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
                 cancelled.append(name)
         return {"cancelled": cancelled}
 
-    @ls.command(commands.SELECT_MODEL)
+    @command(commands.SELECT_MODEL)
     async def select_model(ls: PapercycleServer, *args):
         role = str(commands.arg(args, 0, "reviewer"))
         name = commands.arg(args, 1)
@@ -745,7 +782,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         ls.message(f"papercycle: {role} model is now {name} (this window)")
         return {"role": role, "model": name}
 
-    @ls.command(commands.SHOW_STATUS)
+    @command(commands.SHOW_STATUS)
     async def show_status(ls: PapercycleServer, *args):
         out: dict[str, Any] = {
             "daemon": ls.link.state if ls.link else "idle",
@@ -774,7 +811,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         )
         return out
 
-    @ls.command(commands.APPLY_REWRITE)
+    @command(commands.APPLY_REWRITE)
     async def apply_rewrite(ls: PapercycleServer, *args):
         uri, version, start, end, text = (commands.arg(args, i) for i in range(5))
         doc = ls.docs.get(str(uri))
@@ -802,11 +839,16 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         )
         return {"applied": bool(answer and answer.applied)}
 
-    @ls.command(commands.DISMISS)
+    @command(commands.DISMISS)
     def dismiss(ls: PapercycleServer, *args):
-        doc = ls.docs.get(str(commands.arg(args, 0, "")))
+        uri = str(commands.arg(args, 0, ""))
+        doc = ls.docs.get(uri)
         key = str(commands.arg(args, 1, ""))
-        if doc is None or not key:
+        if doc is None:  # never opened, or outside this session's project: nothing is written
+            raise commands.bad_argument(
+                commands.DISMISS, f"{uri or 'no URI'} is not an open document"
+            )
+        if not key:
             return {"dismissed": False}
         about = {}
         for f in ls.reviews_for(doc.path).findings():
@@ -817,17 +859,22 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
         ls.publish_project(doc.path)
         return {"dismissed": True, "file": str(ls.dismissals_for(doc.path).file)}
 
-    @ls.command(commands.DISABLE_CATEGORY)
+    @command(commands.DISABLE_CATEGORY)
     def disable_category(ls: PapercycleServer, *args):
-        doc = ls.docs.get(str(commands.arg(args, 0, "")))
+        uri = str(commands.arg(args, 0, ""))
+        doc = ls.docs.get(uri)
         category = str(commands.arg(args, 1, ""))
-        if doc is None or not category:
+        if doc is None:
+            raise commands.bad_argument(
+                commands.DISABLE_CATEGORY, f"{uri or 'no URI'} is not an open document"
+            )
+        if not category:
             return {"disabled": False}
         ls.dismissals_for(doc.path).disable(category)
         ls.publish_project(doc.path)
         return {"disabled": True, "category": category}
 
-    @ls.command(commands.INSERT_DRAFT)
+    @command(commands.INSERT_DRAFT)
     async def insert_draft(ls: PapercycleServer, *args):
         draft = ls.drafts.pop(str(commands.arg(args, 0, "")), None)
         if draft is None:

@@ -36,7 +36,9 @@ LOCAL_ORIGINS = ("http://localhost", "http://127.0.0.1", "https://localhost", "h
 
 
 def start_stdio() -> None:
-    create_server().start_io()
+    from papercycle.lsp.framing import start_stdio as serve_stdio
+
+    serve_stdio(create_server())
 
 
 _closing: set = set()
@@ -92,6 +94,12 @@ class WsServer:
             self.refused += 1
             log.warning("websocket connection without the right token refused")
             return connection.respond(HTTPStatus.UNAUTHORIZED, "a valid token is required\n")
+        host = (request.headers.get("Host") or "").lower()
+        if host not in (f"{HOST}:{self.port}", f"localhost:{self.port}"):
+            # DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own name
+            self.refused += 1
+            log.warning("websocket connection for host %r refused", host[:80])
+            return connection.respond(HTTPStatus.FORBIDDEN, "host not allowed\n")
         origin = request.headers.get("Origin")
         if not origin_allowed(origin, self.allowed):
             self.refused += 1
@@ -101,6 +109,7 @@ class WsServer:
 
     async def session(self, websocket) -> None:
         ls = create_server(SessionProtocol)
+        ls.confined = True  # one project per connection (server.py's PapercycleServer.allows)
         stop = threading.Event()
         task = asyncio.current_task()
         if task is not None:

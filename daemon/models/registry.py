@@ -7,6 +7,7 @@ unused for `keep_alive` seconds is unloaded by `sweep()`.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +100,14 @@ def check_model(model: ModelConfig) -> GGUFMetadata | None:
         )
     if model.n_ctx < MIN_CONTEXT:
         raise ModelError(f"model {model.name!r}: n_ctx {model.n_ctx} is below {MIN_CONTEXT}")
+    kv_bytes, memory = meta.kv_cache_bytes(model.n_ctx), machine_memory()
+    if kv_bytes is not None and memory is not None and kv_bytes > memory:
+        # a header claiming a 4-billion-token context must not become a 100 GiB allocation
+        raise ModelError(
+            f"model {model.name!r}: n_ctx {model.n_ctx} needs a KV cache of about "
+            f"{kv_bytes / 2**30:,.1f} GiB, more than this machine's {memory / 2**30:,.1f} GiB "
+            "of memory; set a smaller n_ctx (--n-ctx)"
+        )
     if not meta.chat_template:
         raise ModelError(
             f"model {model.name!r}: {model.path} has no chat template (tokenizer.chat_template)"
@@ -110,22 +119,15 @@ def estimate_memory(model: ModelConfig) -> int:
     """Weights (the file) plus an f16 KV cache for n_ctx tokens."""
     if model.backend == "http":
         return 0
-    import gguf
+    meta = read_gguf_metadata(Path(model.path))
+    return meta.file_size + (meta.kv_cache_bytes(model.n_ctx) or 0)
 
-    reader = gguf.GGUFReader(model.path)
 
-    def number(key: str, default: int) -> int:
-        field = reader.fields.get(key)
-        return int(field.parts[field.data[0]][0]) if field is not None else default
-
-    arch_field = reader.fields["general.architecture"]
-    arch = bytes(arch_field.parts[arch_field.data[0]]).decode()
-    layers = number(f"{arch}.block_count", 0)
-    embedding = number(f"{arch}.embedding_length", 0)
-    heads = number(f"{arch}.attention.head_count", 1) or 1
-    kv_heads = number(f"{arch}.attention.head_count_kv", heads)
-    kv_bytes = 2 * layers * model.n_ctx * (embedding * kv_heads // heads) * 2
-    return Path(model.path).stat().st_size + kv_bytes
+def machine_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 EventSink = Callable[[str, dict[str, Any]], None]
