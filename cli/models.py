@@ -1,8 +1,10 @@
-"""`papercycle models list|add|remove|info`: the models the daemon may serve, by name."""
+"""`papercycle models list|add|remove|info|catalogue|pull`: the models the daemon may serve, by
+name, and the public ones it can fetch (daemon/models/catalogue.toml, daemon/models/pull.py)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from papercycle.cli.errors import UserError
@@ -56,13 +58,23 @@ def list_models(as_json: bool) -> None:
 @models.command("add")
 @click.argument("name")
 @click.argument("path", required=False)
-@click.option("--role", type=click.Choice(["reviewer", "researcher", "grader"]), default="reviewer")
+@click.option(
+    "--role",
+    type=click.Choice(["reviewer", "researcher", "grader"]),
+    default=None,
+    help="[default: reviewer, or the catalogue entry's]",
+)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["cyclereviewer", "deepreviewer", "aiscientist", "section"]),
     default=None,
     help="Prompt format [default: deepreviewer, or the catalogue entry's].",
+)
+@click.option(
+    "--from-catalogue",
+    is_flag=True,
+    help="NAME is a catalogue model and PATH your copy of it: served as the catalogue says.",
 )
 @click.option(
     "--n-ctx", type=int, default=None, help="Context length (default: the model's, at most 16384)."
@@ -94,28 +106,43 @@ def add(
     structured,
     temperature,
     max_tokens,
+    from_catalogue,
     force,
 ) -> None:
     """Register model NAME: a GGUF file at PATH, or an endpoint with --url. The file is checked
     now (missing, corrupt, wrong architecture, context length). `add ROLE CATALOGUE-NAME`
-    (e.g. `add reviewer smollm2-135m-instruct`) registers a model of the built-in catalogue."""
-    from pathlib import Path
+    registers a catalogue model installed with papercycle; `add CATALOGUE-NAME PATH
+    --from-catalogue` registers your own copy of a catalogue model with its format, role,
+    context and sampling (to download one: `papercycle models pull`).
 
+    \b
+    Examples:
+      papercycle models add reviewer smollm2-135m-instruct
+      papercycle models add deepreviewer-7b ~/models/deepreviewer-7b-Q4_K_M.gguf --from-catalogue
+      papercycle models add mine ~/models/mine.gguf --format cyclereviewer
+    """
     from papercycle.daemon.config import ROLES, ConfigError, ModelConfig
     from papercycle.daemon.models import catalogue
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
     from papercycle.daemon.models.registry import ModelError, check_model
 
     config = _config()
-    if name in ROLES and path and not url and not Path(path).exists():
+    entry = None
+    if from_catalogue or (name in ROLES and path and not url and not Path(path).exists()):
         try:
-            entry = catalogue.find(path)
-            role, name, path = name, entry.name, str(entry.path())
+            if from_catalogue:
+                entry = catalogue.find(name)
+                name, path = entry.name, path or str(entry.path())
+            else:
+                entry = catalogue.find(path)
+                role, name, path = name, entry.name, str(entry.path())
         except catalogue.CatalogueError as error:
             raise UserError(str(error)) from None
         fmt = fmt or entry.format
+        role = role or entry.role
         n_ctx = n_ctx or entry.context
-        click.echo(f"{entry.name}: {entry.title}, {entry.licence}; {entry.notice}")
+        click.echo(f"{entry.name}: {entry.title}; {entry.notice or entry.licence_line()}")
+    role = role or "reviewer"
     fmt = fmt or "deepreviewer"
     if name in config.models and not force:
         raise UserError(f"a model named {name!r} exists (use --force to replace it)")
@@ -129,7 +156,7 @@ def add(
             except GGUFError as error:
                 raise UserError(f"model {name!r}: {error}") from None
             n_ctx = min(trained or 4096, 16384)
-    sampling = {}
+    sampling = dict(entry.sampling) if entry else {}
     if temperature is not None:
         sampling["temperature"] = temperature
     if max_tokens is not None:
@@ -180,8 +207,6 @@ def remove(name: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def info(name_or_path: str, as_json: bool) -> None:
     """GGUF metadata of a configured model (or of a file)."""
-    from pathlib import Path
-
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
 
     config = _config()
@@ -204,3 +229,129 @@ def info(name_or_path: str, as_json: bool) -> None:
         return
     for key, value in data.items():
         click.echo(f"{key:<16} {value}")
+
+
+@models.command("catalogue")
+@click.option("--markdown", is_flag=True, help="As the README's table.")
+@click.option("--json", "as_json", is_flag=True)
+def catalogue_(markdown: bool, as_json: bool) -> None:
+    """The models papercycle knows by name: role, size, context, the RAM each quantization
+    needs (weights + KV cache at that context) and the licence.
+
+    \b
+    Examples:
+      papercycle models catalogue
+      papercycle models pull deepreviewer-7b --quant Q5_K_M
+    """
+    from dataclasses import asdict
+
+    from papercycle.daemon.models import catalogue
+    from papercycle.daemon.models.memory_estimate import OFFERED, gib
+
+    known = catalogue.entries()
+    if markdown:
+        click.echo(catalogue.markdown_table(), nl=False)
+        return
+    if as_json:
+        rows = [
+            {**asdict(e), "ram": {q: e.memory(q).total for q in OFFERED}} for e in known.values()
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(
+        f"{'name':<22} {'role':<10} {'params':>6} {'context':>7}  RAM " + " / ".join(OFFERED)
+    )
+    for entry in known.values():
+        ram = " / ".join(gib(entry.memory(q).total) for q in OFFERED)
+        installed = f"  [installed: {entry.installed_quant}]" if entry.installed_quant else ""
+        kv = "" if entry.shape() else " + KV"
+        click.echo(
+            f"{entry.name:<22} {entry.role:<10} {catalogue.human_count(entry.params):>6} "
+            f"{entry.context:>7}  {ram}{kv}  {entry.licence}{installed}"
+        )
+    click.echo("get one: papercycle models pull NAME [--quant Q4_K_M]")
+
+
+@models.command("pull")
+@click.argument("source", metavar="NAME|HF_REPO_ID")
+@click.option(
+    "--quant",
+    default=None,
+    help="Q4_K_M (default), Q5_K_M, Q8_0 or F16: a checkpoint is exported to it, a GGUF "
+    "repository's file of that type is taken.",
+)
+@click.option("--revision", default=None, help="Branch, tag or commit [default: main].")
+@click.option("--name", default=None, help="Register under this name [default: NAME].")
+@click.option("--role", type=click.Choice(["reviewer", "researcher", "grader"]), default=None)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["cyclereviewer", "deepreviewer", "aiscientist", "section"]),
+    default=None,
+    help="Prompt format [default: the catalogue's, else deepreviewer].",
+)
+@click.option("--n-ctx", type=int, default=None, help="Context length [default: the catalogue's].")
+@click.option(
+    "--dir",
+    "models_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the files go [default: the data directory's models/].",
+)
+@click.option("--keep-checkpoint", is_flag=True, help="Keep a checkpoint after its export.")
+@click.option(
+    "--pre-tokenizer", default=None, help="Passed to papercycle export (self-trained vocabularies)."
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Pull although the disk or RAM looks too small; replace a model of the same name.",
+)
+def pull(
+    source,
+    quant,
+    revision,
+    name,
+    role,
+    fmt,
+    n_ctx,
+    models_dir,
+    keep_checkpoint,
+    pre_tokenizer,
+    force,
+) -> None:
+    """Download a model by catalogue name or Hugging Face id, and register it. Before any
+    download: its licence, and the download, disk and RAM it needs (refused, with the
+    numbers, when this machine cannot hold it). A GGUF repository is downloaded as it is; a
+    checkpoint is exported with `papercycle export` (the [train] extra). The commit is pinned
+    and recorded; an interrupted download resumes. Gated models need HF_TOKEN; HF_ENDPOINT
+    picks another hub.
+
+    \b
+    Examples:
+      papercycle models pull smollm2-135m-instruct     # installed with papercycle: no download
+      papercycle models pull deepreviewer-7b --quant Q5_K_M
+      papercycle models pull OWNER/SOME-MODEL-GGUF --quant Q4_K_M --format cyclereviewer
+    """
+    from papercycle.daemon.models.hub_download import HubError
+    from papercycle.daemon.models.pull import PullError, PullRequest
+    from papercycle.daemon.models.pull import pull as pull_model
+    from papercycle.daemon.paths import Paths
+
+    request = PullRequest(
+        source=source,
+        models_dir=models_dir or Paths.for_user().models_dir,
+        quant=quant,
+        revision=revision,
+        name=name,
+        role=role,
+        format=fmt,
+        n_ctx=n_ctx,
+        force=force,
+        keep_checkpoint=keep_checkpoint,
+        pre_tokenizer=pre_tokenizer,
+    )
+    try:
+        pull_model(request, _config(), click.echo)
+    except (PullError, HubError) as error:
+        raise UserError(str(error)) from None

@@ -82,6 +82,10 @@ class ModelConfig:
     # for untrained/tiny models, whose free text would parse to nothing.
     structured: bool = False
     sampling: dict[str, Any] = field(default_factory=dict)
+    # Where `papercycle models pull` got the file: the Hugging Face repository and the commit
+    # it was pinned to (empty for files the user added)
+    hf_repo: str = ""
+    revision: str = ""
 
     def settings(self) -> dict[str, Any]:
         return {**DEFAULT_SAMPLING, **self.sampling}
@@ -237,7 +241,8 @@ class Config:
             candidates = preferred or candidates
         if not candidates:
             raise ConfigError(
-                f"no {role} model configured: add one with `papercycle models add NAME PATH`"
+                f"no {role} model configured: get one with `papercycle models pull NAME` "
+                "(`papercycle models catalogue` lists them) or `papercycle models add NAME PATH`"
             )
         return candidates[0]
 

@@ -1,9 +1,11 @@
-"""Where the daemon keeps per-user state: config, state (logs), runtime (socket, lock) and cache.
+"""Where the daemon keeps per-user state: config, state (logs), runtime (socket, lock), cache
+and data (the models `papercycle models pull` downloads).
 
-`PAPERCYCLE_HOME` puts all four under one directory (tests, and users who want everything in
-one place); otherwise platformdirs gives the platform's usual places. All four are created 0700
-(private.py): the runtime directory because the socket inside it is the daemon's only access
-control on ipc://, the others because they hold reviews of unpublished papers.
+`PAPERCYCLE_HOME` puts all five under one directory (tests, and users who want everything in
+one place); otherwise platformdirs gives the platform's usual places. The first four are created
+0700 (private.py): the runtime directory because the socket inside it is the daemon's only
+access control on ipc://, the others because they hold reviews of unpublished papers; the data
+directory is created when a model is pulled.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ class Paths:
     state: Path
     runtime: Path
     cache: Path
+    data: Path
 
     @classmethod
     def for_user(cls) -> Paths:
         home = os.environ.get("PAPERCYCLE_HOME")
         if home:
             base = Path(home).expanduser().absolute()
-            return cls(base / "config", base / "state", base / "run", base / "cache")
+            return cls(base / "config", base / "state", base / "run", base / "cache", base / "data")
         runtime = platformdirs.user_runtime_dir(APP, ensure_exists=False)
         if not runtime or not Path(runtime).parent.is_dir():
             runtime = str(Path(tempfile.gettempdir()) / f"{APP}-{os.getuid()}")
@@ -45,6 +48,7 @@ class Paths:
             Path(platformdirs.user_state_dir(APP)),
             Path(runtime),
             Path(platformdirs.user_cache_dir(APP)),
+            Path(platformdirs.user_data_dir(APP)),
         )
 
     @property
@@ -71,6 +75,11 @@ class Paths:
     @property
     def socket_file(self) -> Path:
         return self.runtime / "daemon.sock"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where pulled models are kept, one folder each (not the cache: they are not rebuilt)."""
+        return self.data / "models"
 
     @property
     def cache_db(self) -> Path:

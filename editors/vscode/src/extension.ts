@@ -504,7 +504,8 @@ Then set \`papercycle.server.python\` to \`<clone>/.venv/bin/python\` and run
 
 ## Models
 
-Add a GGUF model once: \`papercycle models add NAME /path/to/model.gguf\`. Choose which model
+Get a reviewer once, by name: \`papercycle models pull deepreviewer-7b\` (\`papercycle models
+catalogue\` lists them; a GGUF you have: \`papercycle models add NAME /path/to/model.gguf\`). Choose which model
 each role uses with the settings \`papercycle.models.reviewer\`, \`.section\` and \`.researcher\`,
 or with **papercycle: Select model**. Everything works offline.
 
