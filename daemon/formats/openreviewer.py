@@ -37,7 +37,7 @@ Reviewer guidelines:
     - Is the approach well motivated, including being well-placed in the literature?
     - Does the paper support the claims? This includes determining if results, whether theoretical or empirical, are correct and if they are scientifically rigorous.
     - What is the significance of the work? Does it contribute new knowledge and sufficient value to the community? Note, this does not necessarily require state-of-the-art results. Submissions bring value to the community when they convincingly demonstrate new, relevant, impactful knowledge (incl., empirical, theoretical, for practitioners, etc).
-4. Write your review including the following information: 
+4. Write your review including the following information:
     - Summarize what the paper claims to contribute. Be positive and constructive.
     - List strong and weak points of the paper. Be as comprehensive as possible.
     - Clearly state your initial recommendation (accept or reject) with one or two key reasons for this choice.
@@ -52,7 +52,11 @@ Your write reviews in markdown format. Your reviews contain the following sectio
 {review_fields}
 
 Your response must only contain the review in markdown format with sections as defined above.
-"""
+""".replace(
+    # the authors' line ends with a space; a literal trailing space would be stripped by linters
+    "the following information:\n",
+    "the following information: \n",
+)
 
 USER_TEMPLATE = "Review the following paper:\n\n{paper_text}\n"
 
@@ -234,7 +238,9 @@ def parse(text: str) -> Review:
             continue
         if key in SCORE_KEYS:
             # a number that runs into the end of the output may be cut: "1" of "10"
-            _read_score(report, key, body, label, warnings, may_be_cut=last and not raw[-1:].isspace())
+            _read_score(
+                report, key, body, label, warnings, may_be_cut=last and not raw[-1:].isspace()
+            )
         elif key in LIST_KEYS:
             setattr(report, key, markdown.split_items(body))
         elif key == "flag_for_ethics_review":

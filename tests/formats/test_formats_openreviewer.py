@@ -58,16 +58,12 @@ No ethics review needed.
 """
 
 
-@pytest.fixture(scope="module")
-def quoted_blocks(shared_dir: Path) -> list[str]:
-    text = (shared_dir / "docs" / "review-formats.md").read_text(encoding="utf-8")
-    return re.findall(r"```\n(.*?)\n```", text, re.DOTALL)
-
-
-def test_system_template_is_the_authors(quoted_blocks: list[str]) -> None:
-    (quoted,) = [b for b in quoted_blocks if b.startswith("You are an expert reviewer for AI")]
+def test_system_template_is_the_authors(shared_dir: Path) -> None:
+    notes = (shared_dir / "docs" / "review-formats.md").read_text(encoding="utf-8")
+    start = notes.index("```\nYou are an expert reviewer for AI") + 4
+    quoted = notes[start : notes.index("\n```", start)]
     # the notes' fenced block drops the template's final line break (generate.py has it)
-    assert openreviewer.SYSTEM_TEMPLATE == quoted + "\n"
+    assert quoted + "\n" == openreviewer.SYSTEM_TEMPLATE
     assert "Your write reviews in markdown format." in openreviewer.SYSTEM_PROMPT
 
 
@@ -78,7 +74,9 @@ def test_prompt_fills_the_fields_in_the_authors_layout() -> None:
     assert "well-written summary.\n\n## Soundness\nPlease assign" in prompt
     assert "\n## Flag For Ethics Review\n" in prompt
     assert "\n## Details Of Ethics Concerns\nPlease provide details of your concerns.\n" in prompt
-    assert "\n10: strong accept, should be highlighted at the conference\n\n## Confidence\n" in prompt
+    assert (
+        "\n10: strong accept, should be highlighted at the conference\n\n## Confidence\n" in prompt
+    )
     assert prompt.endswith("carefully.\n\n\nYour response must only contain the review in "
                            "markdown format with sections as defined above.\n")  # fmt: skip
     titles = re.findall(r"^## (.+)$", prompt, re.M)
@@ -192,12 +190,16 @@ def test_real_outputs_of_other_formats_are_not_taken_for_openreviewer(shared_dir
         assert detect_format(path.read_text(encoding="utf-8")) != "openreviewer", path.name
 
 
-_text = st.text(
-    # no '#' (a heading) or '*' (a `*****` line is a separator to the Markdown reader)
-    st.characters(codec="utf-8", exclude_characters="#*\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
-    min_size=1,
-    max_size=40,
-).map(lambda s: " ".join(s.split())).filter(lambda s: s and not s.startswith("-"))
+_text = (
+    st.text(
+        # no '#' (a heading) or '*' (a `*****` line is a separator to the Markdown reader)
+        st.characters(codec="utf-8", exclude_characters="#*\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+        min_size=1,
+        max_size=40,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(lambda s: s and not s.startswith("-"))
+)
 _items = st.lists(_text.filter(lambda s: not re.match(r"\d{1,3}[.)] |•", s)), max_size=3)
 
 
