@@ -104,7 +104,7 @@ def openreviewer_grammar(max_items: int = 2) -> str:
         "strengths": "bullets",
         "weaknesses": "bullets",
         "questions": "bullets",
-        "flag_for_ethics_review": 'ethics nl',
+        "flag_for_ethics_review": "ethics nl",
         "rating": "rate nl",
         "confidence": "conf nl",
     }
@@ -114,7 +114,7 @@ def openreviewer_grammar(max_items: int = 2) -> str:
         f"bullets ::= {bullets}\n"
         + _WORDS
         + 'nl ::= "\\n"\n'
-        + 'sub4 ::= [1-4]\n'
+        + "sub4 ::= [1-4]\n"
         + 'rate ::= "10" | [1356] | "8"\n'
         + "conf ::= [1-5]\n"
         + 'ethics ::= "No ethics review needed."\n'
