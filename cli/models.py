@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from papercycle.cli.errors import UserError
+from papercycle.daemon.config import FORMATS
 
 
 def _config():
@@ -67,7 +68,7 @@ def list_models(as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["cyclereviewer", "deepreviewer", "aiscientist", "section"]),
+    type=click.Choice(FORMATS),
     default=None,
     help="Prompt format [default: deepreviewer, or the catalogue entry's].",
 )
@@ -286,7 +287,7 @@ def catalogue_(markdown: bool, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["cyclereviewer", "deepreviewer", "aiscientist", "section"]),
+    type=click.Choice(FORMATS),
     default=None,
     help="Prompt format [default: the catalogue's, else deepreviewer].",
 )

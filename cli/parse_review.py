@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from papercycle.cli.errors import UserError
 
-FORMATS = ("auto", "cyclereviewer", "deepreviewer", "aiscientist", "section")
+FORMATS = ("auto", "cyclereviewer", "deepreviewer", "aiscientist", "openreviewer", "section")
 
 
 @click.command("parse-review")

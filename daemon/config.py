@@ -21,7 +21,7 @@ folders = ["/home/me/papers"]   # projects in these folders may declare their ow
 name = "deepreviewer-7b"
 path = "/models/deepreviewer-7b-Q4_K_M.gguf"
 role = "reviewer"         # reviewer | researcher | grader
-format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | section
+format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | openreviewer | section
 n_ctx = 16384
 n_threads = 8
 n_gpu_layers = 0
@@ -44,7 +44,7 @@ import tomli_w
 from papercycle.daemon.private import write_private
 
 ROLES = ("reviewer", "researcher", "grader")
-FORMATS = ("cyclereviewer", "deepreviewer", "aiscientist", "section")
+FORMATS = ("cyclereviewer", "deepreviewer", "aiscientist", "openreviewer", "section")
 BACKENDS = ("llama", "http")
 SAMPLING_KEYS = {
     "temperature": float,

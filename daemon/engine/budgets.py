@@ -21,6 +21,8 @@ ANSWER_TOKENS: dict[str, dict[str, int]] = {
     "deepreviewer": {"standard": 20480, "best": 18432, "fast": 4096, "*": 4096},
     "cyclereviewer": {"*": 4096},
     "aiscientist": {"*": 2048},
+    # the authors evaluate with max_tokens 4096 (review-formats.md)
+    "openreviewer": {"*": 4096},
     "section": {"*": 2048},
     "cycleresearcher": {"*": 19456},
 }
@@ -31,7 +33,14 @@ FALLBACK = 2048  # formats and modes not in the table (drafts, plans, rubrics)
 # loops that get past it are caught while decoding (models/loops.py).
 FORMAT_SAMPLING: dict[str, dict[str, Any]] = {
     fmt: {"repeat_penalty": 1.05}
-    for fmt in ("deepreviewer", "cyclereviewer", "aiscientist", "cycleresearcher", "section")
+    for fmt in (
+        "deepreviewer",
+        "cyclereviewer",
+        "aiscientist",
+        "openreviewer",
+        "cycleresearcher",
+        "section",
+    )
 }
 
 

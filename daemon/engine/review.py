@@ -15,7 +15,13 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
-from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, section
+from papercycle.daemon.formats import (
+    aiscientist,
+    cyclereviewer,
+    deepreviewer,
+    openreviewer,
+    section,
+)
 from papercycle.daemon.formats.chat import ChatTemplate, Message
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review, SectionReview
@@ -33,11 +39,13 @@ FORMAT_MODES = {
     "deepreviewer": ("fast", "standard", "best"),
     "cyclereviewer": ("standard",),
     "aiscientist": ("standard",),
+    "openreviewer": ("standard",),
 }
 PROMPT_VERSIONS = {
     "cyclereviewer": cyclereviewer.PROMPT_VERSION,
     "deepreviewer": deepreviewer.PROMPT_VERSION,
     "aiscientist": aiscientist.PROMPT_VERSION,
+    "openreviewer": openreviewer.PROMPT_VERSION,
     "section": section.PROMPT_VERSION,
 }
 REMOVED = "[instruction to reviewers removed by papercycle]"
@@ -213,6 +221,8 @@ def prepare_paper(
         )
     elif fmt == "aiscientist":
         messages = aiscientist.build_messages(text)
+    elif fmt == "openreviewer":
+        messages = openreviewer.build_messages(text)
     else:
         raise ReviewError(
             "bad-request",

@@ -19,7 +19,7 @@ from papercycle.daemon.engine.review import (
     _scores,
     hidden_findings,
 )
-from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer
+from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, openreviewer
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review
 from papercycle.daemon.project import Project
@@ -45,6 +45,8 @@ def prepare(
         messages = cyclereviewer.build_messages(body)
     elif fmt == "deepreviewer":
         messages = deepreviewer.build_messages(body, mode, reviewer_num=1)
+    elif fmt == "openreviewer":
+        messages = openreviewer.build_messages(body)
     else:
         messages = aiscientist.build_messages(body)
     grammar = skeleton.grammar_for(fmt) if model.structured else None

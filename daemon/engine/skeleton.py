@@ -9,7 +9,7 @@ deterministically. Real reviewers are not constrained unless their model entry s
 
 from __future__ import annotations
 
-from papercycle.daemon.formats import aiscientist
+from papercycle.daemon.formats import aiscientist, openreviewer
 from papercycle.daemon.formats.gbnf import literal
 
 _WORDS = "words ::= [A-Za-z] [A-Za-z0-9 ,.()-]{4,60} [a-z.]\n"
@@ -87,6 +87,40 @@ def deepreviewer_grammar(reviewers: int = 1, max_items: int = 2) -> str:
     )
 
 
+def openreviewer_grammar(max_items: int = 2) -> str:
+    """`# Review` and the form's fields in order, scores as the form's bare numbers."""
+
+    def field(key: str, value: str) -> str:
+        return f"{literal(f'## {openreviewer.field_title(key)}' + chr(10))} {value} nl"
+
+    bullets = " | ".join(
+        " ".join('"- " words nl' for _ in range(n)) for n in range(1, max_items + 1)
+    )
+    values = {
+        "summary": "words nl",
+        "soundness": "sub4 nl",
+        "presentation": "sub4 nl",
+        "contribution": "sub4 nl",
+        "strengths": "bullets",
+        "weaknesses": "bullets",
+        "questions": "bullets",
+        "flag_for_ethics_review": "ethics nl",
+        "rating": "rate nl",
+        "confidence": "conf nl",
+    }
+    fields = " ".join(field(key, value) for key, value in values.items())
+    return (
+        f"root ::= {literal('# Review' + chr(10) + chr(10))} {fields}\n"
+        f"bullets ::= {bullets}\n"
+        + _WORDS
+        + 'nl ::= "\\n"\n'
+        + "sub4 ::= [1-4]\n"
+        + 'rate ::= "10" | [1356] | "8"\n'
+        + "conf ::= [1-5]\n"
+        + 'ethics ::= "No ethics review needed."\n'
+    )
+
+
 def grammar_for(fmt: str, reviewers: int = 1) -> str:
     if fmt == "cyclereviewer":
         return cyclereviewer_grammar(reviewers)
@@ -94,4 +128,6 @@ def grammar_for(fmt: str, reviewers: int = 1) -> str:
         return deepreviewer_grammar(reviewers)
     if fmt == "aiscientist":
         return aiscientist.grammar(ascii_only=True)
+    if fmt == "openreviewer":
+        return openreviewer_grammar()
     raise ValueError(f"no skeleton grammar for format {fmt!r}")

@@ -1,7 +1,7 @@
 """Review formats: the serving contract between reviewer models, the daemon and the trainer.
 
 One module per model family, each holding its prompt builder (versioned), parser and
-renderer: `cyclereviewer`, `deepreviewer`, `aiscientist`, and `section` (our anchored
+renderer: `cyclereviewer`, `deepreviewer`, `aiscientist`, `openreviewer`, and `section` (our anchored
 section review, with its JSON schema and GBNF grammar). Shared pieces: `review` (the typed
 model), `parse` (one entry point with auto-detection), `markdown` and `jsontext` (reading
 helpers), `gbnf` (grammar builder), `chat` (messages, prompt versions, GGUF chat templates).

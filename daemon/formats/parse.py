@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, section
+from papercycle.daemon.formats import (
+    aiscientist,
+    cyclereviewer,
+    deepreviewer,
+    openreviewer,
+    section,
+)
 from papercycle.daemon.formats.review import FORMAT_NAMES, Review, SectionReview
 
 PARSERS = {
     "cyclereviewer": cyclereviewer.parse,
     "deepreviewer": deepreviewer.parse,
     "aiscientist": aiscientist.parse,
+    "openreviewer": openreviewer.parse,
     "section": section.parse,
 }
 
@@ -18,7 +25,9 @@ def detect_format(text: str) -> str | None:
 
     A complete AI Scientist form comes first: it is a JSON object, so markers of other
     formats quoted inside its strings say nothing. Then DeepReviewer's `\\boxed_` blocks:
-    its simulated reviewers use the same `## Reviewer` headings as CycleReviewer.
+    its simulated reviewers use the same `## Reviewer` headings as CycleReviewer. OpenReviewer's
+    `## Rating` fields come last: DeepReviewer's bare final review writes the same titles at
+    the same level, with a colon (`## Rating:`), which OpenReviewer's layout never has.
     """
     if aiscientist.looks_like(text) and aiscientist.has_form(text):
         return "aiscientist"
@@ -32,6 +41,8 @@ def detect_format(text: str) -> str | None:
         return "aiscientist"
     if deepreviewer.looks_like_final_review(text):
         return "deepreviewer"
+    if openreviewer.looks_like(text):
+        return "openreviewer"
     return None
 
 
@@ -51,7 +62,7 @@ def parse_review(
                 raw_text=text,
                 warnings=[
                     "no review format recognised (CycleReviewer, DeepReviewer, "
-                    "AI Scientist form or section review)"
+                    "AI Scientist form, OpenReviewer or section review)"
                 ],
             )
         format = detected

@@ -14,8 +14,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-FormatName = Literal["cyclereviewer", "deepreviewer", "aiscientist", "section"]
-FORMAT_NAMES: tuple[FormatName, ...] = ("cyclereviewer", "deepreviewer", "aiscientist", "section")
+FormatName = Literal["cyclereviewer", "deepreviewer", "aiscientist", "openreviewer", "section"]
+FORMAT_NAMES: tuple[FormatName, ...] = (
+    "cyclereviewer",
+    "deepreviewer",
+    "aiscientist",
+    "openreviewer",
+    "section",
+)
 
 # The ICLR/NeurIPS sub-score words, for outputs that give the word without its number.
 SUBSCORE_WORDS = {"poor": 1, "fair": 2, "good": 3, "excellent": 4}

@@ -23,7 +23,7 @@ def model(gguf: Path, fmt: str, structured: bool = False) -> ModelConfig:
     return ModelConfig(name="m", path=str(gguf), format=fmt, n_ctx=8192, structured=structured)
 
 
-@pytest.mark.parametrize("fmt", ["cyclereviewer", "aiscientist"])
+@pytest.mark.parametrize("fmt", ["cyclereviewer", "aiscientist", "openreviewer"])
 def test_fast_asked_of_a_one_prompt_format_is_its_standard_and_says_so(
     project, smollm2_gguf, fmt
 ) -> None:

@@ -10,7 +10,7 @@ from helpers import openreview_rows, reference_rows, write_jsonl
 from papercycle.daemon.formats import parse_review
 from papercycle.trainer.data import DataError, chat_examples, load_papers, read_records
 from papercycle.trainer.data.split import split_of
-from papercycle.trainer.data.targets import reviewer_example
+from papercycle.trainer.data.targets import reviewer_example, reviewer_examples
 
 
 class WordTokenizer:
@@ -48,6 +48,23 @@ def test_iclr2022_targets_predict_scores(shared_dir):
     review = parse_review(reviewer_example(papers[0], "cyclereviewer")["messages"][2]["content"])
     assert sorted(r.rating.value for r in review.reports) == sorted(papers[0].ratings())
     assert review.decision.verdict == papers[0].decision.verdict
+
+
+def test_openreviewer_targets_are_one_per_human_report(shared_dir):
+    papers = load_papers("iclr2017", shared_dir / "data" / "reviews" / "iclr2017_reviews.jsonl")
+    paper = next(p for p in papers if len(p.reports) >= 3)
+    examples = reviewer_examples(paper, "openreviewer")
+    assert len(examples) == len(paper.reports)
+    assert len({e["id"] for e in examples}) == len(examples)
+    for example, report in zip(examples, paper.reports, strict=True):
+        system, user, target = (m["content"] for m in example["messages"])
+        assert system.startswith("You are an expert reviewer for AI conferences.")
+        assert user.startswith("Review the following paper:\n\n") and paper.title in user
+        assert target.startswith("# Review\n\n## Summary\n")
+        review = parse_review(target)
+        assert review.format == "openreviewer"
+        assert review.reports[0].rating.value == report.rating.value
+        assert review.reports[0].rating.text == f"{report.rating.value:g}"  # a bare number
 
 
 def test_deepreviewer_target_carries_mean_scores(tmp_path):

@@ -11,7 +11,7 @@ from papercycle.trainer.data.records import DataError, read_records
 from papercycle.trainer.data.research import researcher_example
 from papercycle.trainer.data.sources import SOURCES
 from papercycle.trainer.data.split import select
-from papercycle.trainer.data.targets import reviewer_example
+from papercycle.trainer.data.targets import reviewer_examples
 
 ADAPTERS = (*SOURCES, "research-14k", "chat")
 
@@ -71,7 +71,7 @@ def chat_examples(
             for p in load_papers(adapter, path, split, test_fraction)
             if len(p.reports) >= min_reviews
         ]
-        examples = [reviewer_example(p, reviewer_format) for p in papers]
+        examples = [e for p in papers for e in reviewer_examples(p, reviewer_format)]
     elif adapter in ("research-14k", "chat"):
         records = read_records(path)
         examples = select(

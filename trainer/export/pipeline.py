@@ -2,7 +2,9 @@
 
 Everything is produced in a staging directory beside the output and moved under the final
 name only when complete (and verified, unless told not to), so a failure never leaves a
-half-written file where the user expects a model.
+half-written file where the user expects a model. Verification that would not fit the RAM
+(verify_memory) is skipped with the reason, and the GGUF is written; `verify_existing` runs it
+later, on a machine with more memory.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from papercycle.trainer.export.errors import ExportError, VerificationFailed
 from papercycle.trainer.export.llama_cpp_source import converter_dir
 from papercycle.trainer.export.quant_types import QUANT_TYPES, normalize_quant
 from papercycle.trainer.export.verify import VerificationReport, verify_gguf
+from papercycle.trainer.export.verify_memory import plan_verification
 
 ADAPTER_OUTTYPES = {"f32": "f32", "f16": "f16", "Q8_0": "q8_0"}
 
@@ -37,6 +40,8 @@ class ExportOptions:
     as_adapter: bool = False  # write a LoRA adapter GGUF instead of merging it into the base
     base: Path | None = None  # base checkpoint of an adapter (else from adapter_config.json)
     base_gguf: Path | None = None  # the base GGUF an adapter GGUF is verified with
+    verify_dtype: str = "auto"  # the HF model's precision: auto | float32 | bfloat16 | float16
+    verify_memory: int | None = None  # bytes verification may use (default: what is available)
 
 
 @dataclass
@@ -45,6 +50,7 @@ class ExportResult:
     quant: str
     seconds: float
     report: VerificationReport | None
+    verify_skipped: str | None = None  # why verification was skipped for lack of memory
 
 
 Step = Callable[[str], None]
@@ -68,6 +74,13 @@ def export_model(
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
     try:
         staged, report = _build(checkpoint, staging, quant, options, llama_cpp, step)
+        skipped = None
+        if isinstance(report, str):
+            skipped, report = (
+                f"{report}; {output.name} was written unverified. Verify it where there is "
+                f"more memory: papercycle export {source} -o {output} --verify-only",
+                None,
+            )
         if report is not None:
             report.gguf = str(output)
             if not report.passed:
@@ -81,7 +94,44 @@ def export_model(
         raise ExportError(f"{output}: {error.strerror or error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ExportResult(output, quant, time.monotonic() - started, report)
+    return ExportResult(output, quant, time.monotonic() - started, report, skipped)
+
+
+def verify_existing(
+    source: Path, gguf: Path, quant: str, options: ExportOptions, step: Step = lambda _: None
+) -> VerificationReport:
+    """Verify a GGUF written earlier (`--verify-only`) against its checkpoint, in the
+    precision the memory here allows; ExportError when even that does not fit."""
+    checkpoint = read_checkpoint(source, options.base)
+    if not gguf.is_file():
+        raise ExportError(f"{gguf}: no such file (--verify-only checks a GGUF written before)")
+    with tempfile.TemporaryDirectory(prefix="papercycle-verify-") as tmp:
+        hf_dir = checkpoint.path
+        if checkpoint.is_adapter:
+            step("merging the LoRA adapter into its base")
+            hf_dir = _merge_adapter(checkpoint, Path(tmp) / "merged")
+        report = _verify(hf_dir, gguf, quant, options, step)
+    if isinstance(report, str):
+        raise ExportError(report)
+    report.gguf = str(gguf)
+    return report
+
+
+def _verify(
+    hf_dir: Path, gguf: Path, quant: str, options: ExportOptions, step: Step
+) -> VerificationReport | str:
+    """The report, or the reason verification was skipped (not enough memory)."""
+    plan = plan_verification(
+        hf_dir,
+        gguf.stat().st_size,
+        requested=options.verify_dtype,
+        limit_bytes=options.verify_memory,
+    )
+    if plan.dtype is None:
+        assert plan.skip_reason is not None
+        return plan.skip_reason
+    step(f"verifying against the Hugging Face model ({plan.dtype})")
+    return verify_gguf(hf_dir, gguf, quant, dtype=plan.dtype)
 
 
 def _build(
@@ -120,10 +170,7 @@ def _build(
         )
         intermediate.unlink()
 
-    report = None
-    if options.verify:
-        step("verifying against the Hugging Face model")
-        report = verify_gguf(hf_dir, final, quant)
+    report = _verify(hf_dir, final, quant, options, step) if options.verify else None
     return final, report
 
 

@@ -1,10 +1,14 @@
 """Verification: does a GGUF tokenize and predict like the Hugging Face model it came from?
 
-The HF side runs here (torch); the llama.cpp side runs in `llama_worker`'s own process.
+The HF side runs here (torch); the llama.cpp side runs in `llama_worker`'s own process, after
+the HF model is freed, so the two are never in RAM together. The HF model runs in the precision
+`verify_memory` picked (its checkpoint's type, or 16 bits where float32 does not fit); the
+pass threshold depends on it (quant_types.min_top1).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -12,7 +16,7 @@ from pathlib import Path
 
 from papercycle.trainer.export import worker_process
 from papercycle.trainer.export.probes import probe_set
-from papercycle.trainer.export.quant_types import MIN_TOP1_AGREEMENT
+from papercycle.trainer.export.quant_types import min_top1
 
 
 @dataclass
@@ -32,10 +36,11 @@ class VerificationReport:
     probes: list[ProbeResult]
     metadata: dict[str, str]
     metadata_problems: list[str] = field(default_factory=list)
+    reference_dtype: str = "float32"  # the precision the HF model ran in
 
     @property
     def min_top1(self) -> float:
-        return MIN_TOP1_AGREEMENT[self.quant]
+        return min_top1(self.quant, self.reference_dtype)
 
     @property
     def top1_agreement(self) -> float:
@@ -75,7 +80,10 @@ class VerificationReport:
         }
 
     def render(self) -> str:
-        lines = [f"verification of {self.gguf} ({self.quant}) against the Hugging Face model"]
+        lines = [
+            f"verification of {self.gguf} ({self.quant}) against the Hugging Face model "
+            f"({self.reference_dtype})"
+        ]
         lines.append(
             f"  {'probe':<14} {'tokens':>6}  {'tokenization':<12} {'max|Δlogit|':>11}  top-1"
         )
@@ -104,8 +112,10 @@ def verify_gguf(
     *,
     adapter_dir: Path | None = None,
     lora_gguf: Path | None = None,
+    dtype: str = "float32",
 ) -> VerificationReport:
-    """Compare `gguf` (plus `lora_gguf`, an adapter) with the HF model in `hf_dir` (+ `adapter_dir`)."""
+    """Compare `gguf` (plus `lora_gguf`, an adapter) with the HF model in `hf_dir` (+ `adapter_dir`)
+    run in `dtype`."""
     import numpy as np
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -115,7 +125,7 @@ def verify_gguf(
     tokenizer = AutoTokenizer.from_pretrained(
         adapter_dir if _has_tokenizer(adapter_dir) else hf_dir
     )
-    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=getattr(torch, dtype))
     if adapter_dir is not None:
         from peft import PeftModel
 
@@ -129,8 +139,12 @@ def verify_gguf(
             f"probe{i}": model(torch.tensor([ids])).logits[0].float().numpy()
             for i, ids in enumerate(hf_ids)
         }
+    # the GGUF is loaded next, in another process: the HF model must not be resident then
+    del model
+    gc.collect()
     with tempfile.TemporaryDirectory(prefix="papercycle-verify-") as tmp:
         np.savez(Path(tmp) / "hf_logits.npz", **hf_logits)
+        del hf_logits
         request = {
             "gguf": str(gguf),
             "lora": str(lora_gguf) if lora_gguf else None,
@@ -159,7 +173,7 @@ def verify_gguf(
             )
         )
     metadata, problems = _check_metadata(answer["metadata"])
-    return VerificationReport(str(gguf), quant, results, metadata, problems)
+    return VerificationReport(str(gguf), quant, results, metadata, problems, dtype)
 
 
 def _has_tokenizer(path: Path | None) -> bool:

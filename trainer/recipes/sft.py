@@ -32,7 +32,7 @@ class SFTRecipeConfig(RecipeConfig):
     data_adapter: str = "review-5k"
     split: Literal["train", "test", "all"] = "train"
     test_fraction: float = 0.1
-    reviewer_format: Literal["cyclereviewer", "deepreviewer"] = "cyclereviewer"
+    reviewer_format: Literal["cyclereviewer", "deepreviewer", "openreviewer"] = "cyclereviewer"
     max_paper_tokens: int | None = None  # papers (user turns) longer than this are cut
     min_reviews: int = 1
     max_examples: int | None = None
