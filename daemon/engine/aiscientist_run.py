@@ -30,7 +30,7 @@ from typing import Any
 
 from papercycle.daemon import protocol
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine import budgets, few_shot, simulated, skeleton
+from papercycle.daemon.engine import budgets, few_shot, simulated
 from papercycle.daemon.engine import review as review_engine
 from papercycle.daemon.engine.review import GenerationRequest, ReviewError
 from papercycle.daemon.formats import aiscientist
@@ -43,7 +43,10 @@ from papercycle.daemon.store import cache_key
 PARAMS = ("reflections", "ensemble", "few_shot")
 MAX_REFLECTIONS = 5
 MAX_ENSEMBLE = 8
-ENSEMBLE_TEMPERATURE = 0.75  # the authors': "Higher temperature to encourage diversity"
+ENSEMBLE_TEMPERATURE = 0.75
+STRUCTURED_LIMITS = aiscientist.FormLimits(
+    max_thought_chars=200, max_summary_chars=200, max_items=2, max_item_chars=100
+)  # the authors': "Higher temperature to encourage diversity"
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,9 @@ def check_model(options: Options, model: ModelConfig) -> None:
 
 def _request(model: ModelConfig, messages: list[Message], settings: dict[str, Any]):
     """A generation of the review form (settings: its own copy; the budget is bounded in it)."""
-    grammar = skeleton.grammar_for("aiscientist") if model.structured else None
+    # a grammar-forced (untrained) model gets a short thought and a short form: with the
+    # default bounds a 135M model fills 400 tokens of thought before the JSON starts
+    grammar = aiscientist.grammar(STRUCTURED_LIMITS, ascii_only=True) if model.structured else None
     prompt = review_engine._render(model, messages)
     version = aiscientist.PROMPT_VERSION
     key = cache_key(
