@@ -40,7 +40,29 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
     help="Exit 1 when a comment or finding is at least this severe, or the review is incomplete.",
 )
 @click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
-def review(path, mode, section, model, output, fail_on, timeout) -> None:
+@click.option(
+    "--reflections",
+    type=click.IntRange(0, 5),
+    default=None,
+    help="AI Scientist reviewer: further rounds in which the model refines its review.",
+)
+@click.option(
+    "--ensemble",
+    type=click.IntRange(1, 8),
+    default=None,
+    help="AI Scientist reviewer: N independent reviews combined by a meta review.",
+)
+@click.option(
+    "--few-shot",
+    "few_shot",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="AI Scientist reviewer: a folder of example papers with their reviews "
+    "(<name>.txt|.tex + <name>.json), or one example; repeatable.",
+)
+def review(
+    path, mode, section, model, output, fail_on, timeout, reflections, ensemble, few_shot
+) -> None:
     """Review the LaTeX paper at PATH (a .tex file or its directory) through the daemon,
     starting the daemon if needed."""
     from papercycle.daemon.client import DaemonError
@@ -49,12 +71,21 @@ def review(path, mode, section, model, output, fail_on, timeout) -> None:
     params: dict[str, Any] = {"path": os.path.abspath(path), "priority": "interactive"}
     if model:
         params["model"] = model
+    ai_scientist = {
+        "reflections": reflections,
+        "ensemble": ensemble,
+        "few_shot": [os.path.abspath(p) for p in few_shot] or None,
+    }
+    ai_scientist = {k: v for k, v in ai_scientist.items() if v is not None}
+    if ai_scientist and (section is not None or mode == "sections"):
+        raise UserError("--reflections, --ensemble and --few-shot apply to whole-paper reviews")
     if section is not None:
         kind, params["section"] = "review.section", section
     elif mode == "sections":
         kind = "review.sections"
     else:
         kind, params["mode"] = "review.paper", mode
+        params.update(ai_scientist)  # the daemon refuses them for another format, in one line
     try:
         result = asyncio.run(_run(kind, params, timeout))
     except DaemonError as error:
@@ -123,9 +154,7 @@ async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict
                     elif name == "started":
                         bar.set_description(f"reviewing with {event['model']}")
                     elif name == "progress":
-                        bar.set_description(
-                            f"reading the paper {event['done']}/{event['total']} tokens"
-                        )
+                        bar.set_description(_progress_line(event))
                     elif name == "partial":
                         bar.set_description(f"section {event['index']}/{event['of']} done")
 
@@ -136,6 +165,16 @@ async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict
                 raise
         assert stream.result is not None
         return stream.result
+
+
+def _progress_line(event: dict[str, Any]) -> str:
+    stage = event.get("stage")
+    if stage == "prompt":
+        return f"reading the paper {event.get('done')}/{event.get('total')} tokens"
+    if stage == "aiscientist":
+        read = "read" if event.get("readable") else "unreadable"
+        return f"{event.get('step')} {event.get('index')}/{event.get('of')} done ({read})"
+    return str(stage or "working")
 
 
 def findings(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,6 +227,15 @@ def _print_text(result: dict[str, Any]) -> None:
     for part in result.get("sections", [result] if result["kind"] == "section" else []):
         scores = ", ".join(f"{k} {v}" for k, v in part["scores"].items())
         click.echo(f"section {part['section']['name']}: {scores or 'no scores'}")
+    rounds = result.get("aiscientist")
+    if rounds:
+        click.echo(
+            f"AI Scientist: {rounds['answers_read']} of {rounds['ensemble']} answers read"
+            + (f", meta review {rounds['meta_review']}" if rounds["ensemble"] > 1 else "")
+            + f", {rounds['reflections_run']} of {rounds['reflections']} reflection round(s)"
+            + (" (the model said it was done)" if rounds["converged"] else "")
+            + (f", examples: {', '.join(rounds['few_shot'])}" if rounds["few_shot"] else "")
+        )
     if result["kind"] == "paper":
         scores = ", ".join(f"{k} {v:g}" for k, v in result["scores"].items())
         click.echo(f"scores: {scores or 'none readable'}")

@@ -24,7 +24,7 @@ import zmq
 import zmq.asyncio
 from papercycle.daemon import protocol, request_fields
 from papercycle.daemon.config import Config, ConfigError
-from papercycle.daemon.engine import coauthor, completeness
+from papercycle.daemon.engine import aiscientist_run, coauthor, completeness
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
@@ -403,6 +403,27 @@ class Server:
     async def _review_with(self, peer, request_id, kind, params, project, model, priority_name):
         """The review itself, once the project and its model are known."""
         priority = PRIORITIES[priority_name]
+        whole = kind == "review.paper" and params.get("mode", "standard") != "sections"
+        if not whole and any(params.get(name) is not None for name in aiscientist_run.PARAMS):
+            raise RequestFailed(
+                "bad-request", "reflections, ensemble and few_shot apply to whole-paper reviews"
+            )
+        try:
+            options = aiscientist_run.read_options(params)
+            aiscientist_run.check_model(options, model)
+        except engine.ReviewError as error:
+            raise RequestFailed(error.code, str(error)) from None
+        if whole and not options.plain:  # the AI Scientist's rounds (engine/aiscientist_run.py)
+            return await aiscientist_run.run(
+                self,
+                peer,
+                request_id,
+                project,
+                model,
+                priority,
+                options,
+                params.get("mode", "standard"),
+            )
         if (
             kind == "review.paper"
             and params.get("mode") == "best"

@@ -46,6 +46,14 @@ POLL_S = 2.0  # how often a review job asks the daemon whether the project is id
 OWN_PAPER_MODES = ("fast", "best")
 
 
+def own_paper_review(settings) -> bool:
+    """Whether the server asks for the whole-paper review itself (`review.paper`): a mode the
+    open projects do not have, or the AI Scientist's rounds (only `review.paper` has them)."""
+    return settings.review_mode in OWN_PAPER_MODES or (
+        settings.review_mode == "standard" and bool(settings.ai_scientist)
+    )
+
+
 @dataclass
 class OpenProject:
     root: Path  # the project's root file (the daemon's project id)
@@ -97,7 +105,9 @@ class Projects:
                 str(doc.path): {"text": doc.text, "version": doc.version}
                 for doc in self.docs_of(root)
             },
-            "paper": "auto" if settings.review_mode == "standard" else "off",
+            "paper": "auto"
+            if settings.review_mode == "standard" and not own_paper_review(settings)
+            else "off",
         }
         for key, role in (("model", "reviewer"), ("section_model", "section")):
             if settings.model_for(role):
@@ -259,7 +269,7 @@ class Projects:
             op.progress = progress
             await self.settle(op, progress)
             mode = ls.settings.review_mode
-            if op.client is not None and mode in OWN_PAPER_MODES:
+            if op.client is not None and own_paper_review(ls.settings):
                 await self.paper_review(root, mode, "interactive" if paper else "background")
             progress.end("done" if op.client is not None else "the daemon stopped")
         except asyncio.CancelledError:
@@ -307,7 +317,7 @@ class Projects:
                             },
                         )
                         op.pushed[doc.path] = doc.version
-                if paper and self.ls.settings.review_mode not in OWN_PAPER_MODES:
+                if paper and not own_paper_review(self.ls.settings):
                     op.paper_busy = True
                     await self.call(op, "project.review", {})
                 return op
@@ -318,15 +328,17 @@ class Projects:
         raise AssertionError("unreachable")
 
     async def paper_review(self, root: Path, mode: str, priority: str) -> None:
-        """`reviewMode` fast / best: the daemon's open projects review the whole paper in its
-        standard mode only, so the server asks for this one itself (`review.paper`), after
-        the sections, as before open projects."""
+        """`reviewMode` fast / best, or the AI Scientist's rounds (`aiScientist` settings): the
+        daemon's open projects review the whole paper with one answer in its standard mode
+        only, so the server asks for this one itself (`review.paper`), after the sections, as
+        before open projects."""
         ls = self.ls
         op = self.open.get(root)
         if op is not None:
             op.paper_busy = True
             self.report(op)
-        params = {**ls.request_params(root, priority), "mode": mode}
+        # the AI Scientist's rounds, as set (a reviewer of another format: the daemon says no)
+        params = {**ls.request_params(root, priority), "mode": mode, **ls.settings.ai_scientist}
         if ls.settings.model_for("reviewer"):
             params["model"] = ls.settings.model_for("reviewer")
         versions = ls.versions()

@@ -6,8 +6,12 @@
  "checkFrequency": "save" | "edit" | "manual", "debounceMs": 1500,
  "severities": {"clarity": "information", "soundness": "warning"},
  "enabledCategories": null | ["soundness", "evidence", ...],
- "autoStartDaemon": true}
+ "autoStartDaemon": true,
+ "aiScientist": {"reflections": 0, "ensemble": 1, "fewShot": ["/papers/examples"]}}
 ```
+`aiScientist` is passed on whole-paper reviews (reviewMode fast/standard/best) as
+`review.paper`'s `reflections`, `ensemble`, `few_shot` (daemon/engine/aiscientist_run.py);
+the daemon refuses them, in one line shown to the user, for a reviewer of another format.
 Unknown keys and bad values are ignored (each reported once in the log), never fatal.
 """
 
@@ -49,6 +53,9 @@ class Settings:
     severities: dict[str, str] = field(default_factory=dict)
     enabled_categories: frozenset[str] | None = None
     auto_start_daemon: bool = True
+    # review.paper's AI Scientist params, as the daemon names them; only those set differently
+    # from the one-answer default
+    ai_scientist: dict[str, Any] = field(default_factory=dict)
 
     def model_for(self, role: str) -> str | None:
         return self.models.get(role) or None
@@ -94,6 +101,35 @@ class Settings:
                 )
             elif key == "autoStartDaemon" and isinstance(value, bool):
                 out = replace(out, auto_start_daemon=value)
+            elif key == "aiScientist" and isinstance(value, dict):
+                out = replace(out, ai_scientist=_ai_scientist(value, out.ai_scientist, problems))
             else:
                 problems.append(f"setting {key!r} = {value!r} ignored")
         return out
+
+
+# setting -> (daemon param, lowest, highest, the default that is not sent)
+AI_SCIENTIST = {"reflections": ("reflections", 0, 5, 0), "ensemble": ("ensemble", 1, 8, 1)}
+
+
+def _ai_scientist(value: dict, current: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    out = dict(current)
+    for key, item in value.items():
+        if key in AI_SCIENTIST:
+            param, low, high, default = AI_SCIENTIST[key]
+            if isinstance(item, int) and not isinstance(item, bool) and low <= item <= high:
+                if item == default:
+                    out.pop(param, None)
+                else:
+                    out[param] = item
+            else:
+                problems.append(f"aiScientist.{key} = {item!r} is not a whole number {low}-{high}")
+        elif key == "fewShot" and isinstance(item, list | None):
+            paths = [str(p) for p in item or [] if isinstance(p, str) and p]
+            if paths:
+                out["few_shot"] = paths
+            else:
+                out.pop("few_shot", None)
+        else:
+            problems.append(f"setting aiScientist.{key} = {item!r} ignored")
+    return out

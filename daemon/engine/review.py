@@ -356,6 +356,18 @@ def finish(project: Project, request: GenerationRequest, output: str) -> dict[st
         return _finish_section(project, anchorer, request, output)
     review = parse_review(output, request.model.format, model=request.model.name)
     assert isinstance(review, Review)
+    return review_result(project, request, review, anchorer)
+
+
+def review_result(
+    project: Project,
+    request: GenerationRequest,
+    review: Review,
+    anchorer: Anchorer | None = None,
+) -> dict[str, Any]:
+    """The result of a whole-paper review already read (one answer's, or several combined:
+    engine/aiscientist_run.py): scored, its comments anchored."""
+    anchorer = anchorer or Anchorer(project)
     comments = []
     reports = list(enumerate(review.reports, 1))
     for reviewer, report in reports:
@@ -518,5 +530,6 @@ __all__ = [
     "prepare_paper",
     "prepare_section",
     "review_paper",
+    "review_result",
     "review_section",
 ]

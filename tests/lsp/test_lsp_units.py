@@ -98,6 +98,21 @@ def test_settings_merge_and_ignore_bad_values():
     assert Settings().merged({"checkFrequency": "hourly"}).check_frequency == "save"
 
 
+def test_ai_scientist_settings_become_review_params():
+    problems: list[str] = []
+    s = Settings().merged(
+        {"aiScientist": {"reflections": 2, "ensemble": 1, "fewShot": ["/ex"], "temp": 1}},
+        problems,
+    )
+    # the one-answer default (ensemble 1) is not sent; the rest by the daemon's names
+    assert s.ai_scientist == {"reflections": 2, "few_shot": ["/ex"]}
+    assert problems == ["setting aiScientist.temp = 1 ignored"]
+    bad = s.merged({"aiScientist": {"reflections": 9, "ensemble": True}}, problems)
+    assert bad.ai_scientist == s.ai_scientist and len(problems) == 3
+    cleared = s.merged({"aiScientist": {"reflections": 0, "fewShot": []}})
+    assert cleared.ai_scientist == {}
+
+
 def test_dismissals_persist_by_text(tmp_path):
     d = Dismissals(tmp_path)
     key = finding_key("clarity", "The claim is vague.", "We claim")

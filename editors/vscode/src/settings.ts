@@ -12,6 +12,7 @@ export interface ServerSettings {
   severities: Record<string, string>;
   enabledCategories: string[] | null;
   autoStartDaemon: boolean;
+  aiScientist: { reflections: number; ensemble: number; fewShot: string[] };
 }
 
 export const ROLES = ["reviewer", "section", "researcher"] as const;
@@ -32,6 +33,12 @@ export function serverSettings(config: ConfigReader): ServerSettings {
     severities: { ...(config.get<Record<string, string>>("severities") ?? {}) },
     enabledCategories: Array.isArray(categories) ? categories.map(String) : null,
     autoStartDaemon: config.get<boolean>("autoStartDaemon") ?? true,
+    // the AI Scientist reviewer's rounds on whole-paper reviews (the server validates them)
+    aiScientist: {
+      reflections: config.get<number>("aiScientist.reflections") ?? 0,
+      ensemble: config.get<number>("aiScientist.ensemble") ?? 1,
+      fewShot: (config.get<string[]>("aiScientist.fewShot") ?? []).map(String),
+    },
   };
 }
 

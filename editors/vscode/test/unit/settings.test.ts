@@ -13,7 +13,15 @@ test("defaults match the server's", () => {
     severities: {},
     enabledCategories: null,
     autoStartDaemon: true,
+    aiScientist: { reflections: 0, ensemble: 1, fewShot: [] },
   });
+});
+
+test("the AI Scientist's rounds and examples are passed", () => {
+  const s = serverSettings(
+    reader({ "aiScientist.reflections": 2, "aiScientist.ensemble": 3, "aiScientist.fewShot": ["/ex"] }),
+  );
+  assert.deepEqual(s.aiScientist, { reflections: 2, ensemble: 3, fewShot: ["/ex"] });
 });
 
 test("models per role, trimmed; an empty name clears the role", () => {
