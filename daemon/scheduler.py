@@ -132,11 +132,18 @@ class Scheduler:
         if not job.subscribers and job.state != "done":
             self._cancel(job, reason)
 
+    def _forget(self, job: Job) -> None:
+        """The job no longer answers for its key. Only if it still does: a job cancelled while
+        running keeps running to its next token, and a request for the same key submitted
+        meanwhile is a new job that must stay findable."""
+        if self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+
     def _cancel(self, job: Job, reason: str) -> None:
         job.cancel.cancel(reason)
         if job.state == "queued":
             job.state = "done"
-            self._jobs.pop(job.key, None)
+            self._forget(job)
             if job.done is not None and not job.done.done():
                 job.done.set_result(Generation("", None, 0, "cancelled", 0.0))
 
@@ -191,7 +198,7 @@ class Scheduler:
                 result.tokens += job.written_tokens
             job.state = "done"
             self.completed += 1
-            self._jobs.pop(job.key, None)
+            self._forget(job)
             if job.done is not None and not job.done.done():
                 if isinstance(result, Exception):
                     job.done.set_exception(result)

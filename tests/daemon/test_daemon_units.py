@@ -386,6 +386,32 @@ async def test_scheduler_priorities_coalescing_and_bounded_queue():
     scheduler.shutdown()
 
 
+async def test_a_request_submitted_while_a_cancelled_job_winds_down_stays_findable():
+    """A job cancelled while running runs to its next token; the same request submitted
+    meanwhile is a new job, and the old one finishing must not make it unfindable (a third
+    client would start the same work a second time)."""
+    from papercycle.daemon.scheduler import PRIORITIES, Scheduler
+
+    gate, order = threading.Event(), []
+    scheduler = Scheduler(_Registry(_Backend(gate, order)), max_queue=3)
+    worker = asyncio.create_task(scheduler.run())
+    ignore = lambda kind, data: None  # noqa: E731
+    old = scheduler.submit(_request("paper"), PRIORITIES["background"], "a", ignore)
+    await eventually(lambda: scheduler.running is old, "the first job running")
+    scheduler.unsubscribe(old, "a")  # its only client left: cancelled, still winding down
+    new = scheduler.submit(_request("paper"), PRIORITIES["background"], "b", ignore)
+    assert new is not old
+    cancelled = await asyncio.wait_for(old.done, 30)
+    assert cancelled.finish == "cancelled"
+    third = scheduler.submit(_request("paper"), PRIORITIES["background"], "c", ignore)
+    assert third is new  # coalesced with the live job, not a second copy of the work
+    gate.set()
+    assert (await asyncio.wait_for(new.done, 30)).finish == "stop"
+    scheduler.cancel_all("test over")
+    await asyncio.wait_for(worker, 5)
+    scheduler.shutdown()
+
+
 # -- transport choice -----------------------------------------------------------------------
 
 
