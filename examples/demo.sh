@@ -54,10 +54,12 @@ cat <<'NOTE'
    not a trained reviewer: they show that every path (prompt, chat template, generation,
    parsing, anchoring to file:line:col, hidden-text findings, budgets, the cache) works with a
    real model, not what a reviewer would say. A real reviewer would change the paper's claims,
-   evidence and presentation; for that, export a reviewer checkpoint (CycleReviewer,
-   DeepReviewer, or your fine-tune) and register it:
-     papercycle export /models/DeepReviewer-7B -o deepreviewer-7b-Q4_K_M.gguf --quant Q4_K_M
-     papercycle models add deepreviewer deepreviewer-7b-Q4_K_M.gguf --format deepreviewer --n-ctx 16384
+   evidence and presentation; for that, get a reviewer by name (the catalogue says its size,
+   RAM and licence before anything is downloaded) and review with it:
+     papercycle models catalogue
+     papercycle models pull deepreviewer-7b --quant Q4_K_M
      papercycle review main.tex --mode standard
+   or export your own fine-tune (papercycle export CHECKPOINT -o x.gguf --quant Q4_K_M, then
+   papercycle models add NAME x.gguf --format deepreviewer),
    or serve it from a GPU box (llama-server, vLLM) and add it with --url http://HOST:PORT/v1.
 NOTE
