@@ -469,6 +469,9 @@ class Session:
                 self.emit("error", {**self._stamp(), "section": "paper", "message": str(error)})
                 return
             if outcome is None:
+                # cancelled: by this project's close, or by the daemon stopping; said in the log
+                # because an editor then shows sections without a paper review
+                log.info("%s: whole-paper review cancelled before it answered", self.id)
                 return
             output, info, cached = outcome
             if not cached:
