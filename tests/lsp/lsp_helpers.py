@@ -114,6 +114,7 @@ class Session:
         self.draft_hooks: list = []  # called with each papercycle/draft notification
         self.initialized: types.InitializeResult | None = None
         self.versions: dict[str, list[int | None]] = {}
+        self.daemon_log: Path | None = None  # its last lines join what a failed wait saw
 
     async def wait_for(self, condition, timeout: float = TIMEOUT, what: str = "condition"):
         """Until `condition()` (or an awaitable it returns) is truthy; on time-out, fails with
@@ -140,6 +141,9 @@ class Session:
                 f"progress {token}: {type(last).__name__} {getattr(last, 'message', '')!r}"
             )
         parts += [f"message {m.message!r}" for m in self.client.messages[-3:]]
+        if self.daemon_log is not None and self.daemon_log.exists():
+            tail = self.daemon_log.read_text(errors="replace").splitlines()[-12:]
+            parts.append("daemon log:\n  " + "\n  ".join(tail))
         return "; ".join(parts) or "nothing"
 
     async def server_jobs(self) -> list[str]:
@@ -188,6 +192,7 @@ async def start_session(
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
+    session.daemon_log = home.paths.log_file
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams):
