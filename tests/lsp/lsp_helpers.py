@@ -196,7 +196,8 @@ async def start_session(
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
-    session.daemon_log = home.paths.log_file
+    # a real daemon's log (a FakeDaemon home has none)
+    session.daemon_log = home.paths.log_file if isinstance(home, Home) else None
     session.server_log = home.root / f"lsp-{next(_servers)}.log"
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)

@@ -14,11 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from helpers import openreview_rows, papercycle, reference_rows, write_jsonl, write_yaml
+from waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -100,11 +100,16 @@ def test_sft_resumes_after_an_interruption(tmp_path, tiny_models):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = tmp_path / "run" / "checkpoints"
     # trainer_state.json is the last file of a checkpoint: from then on it is complete.
-    while (
-        process.poll() is None
-        and not (checkpoints / "checkpoint-2" / "trainer_state.json").exists()
-    ):
-        time.sleep(0.2)
+    wait_until(
+        lambda: (
+            process.poll() is not None
+            or (checkpoints / "checkpoint-2" / "trainer_state.json").exists()
+        ),
+        "the run's second checkpoint complete",
+        lambda: f"exit status {process.poll()}; {sorted(p.name for p in checkpoints.glob('*'))}",
+        timeout=600,
+        interval=0.2,
+    )
     process.kill()  # a crash, not a clean stop
     process.wait()
     # A crash in the middle of saving leaves a checkpoint without its state: skipped.
