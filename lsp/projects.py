@@ -386,10 +386,11 @@ class Projects:
         if progress is None:
             return
         if op.todo:
-            done = max(0, op.total - len(op.todo))
-            failed = sum(1 for key in op.failed if key not in ("paper", "project"))
+            done = max(0, op.total - len(op.todo))  # reviewed or failed
+            failed = min(done, sum(1 for key in op.failed if key not in ("paper", "project")))
             progress.report(
-                f"{done}/{op.total} sections reviewed" + (f", {failed} failed" if failed else ""),
+                f"{done - failed}/{op.total} sections reviewed"
+                + (f", {failed} failed" if failed else ""),
                 int(100 * done / max(1, op.total)),
             )
         elif op.paper_busy:
