@@ -399,6 +399,7 @@ class Projects:
     # -- events -------------------------------------------------------------------------
 
     def on_event(self, op: OpenProject, event: dict[str, Any]) -> None:
+        log.debug("%s: %s event %s", op.ident, event.get("event"), _summary(event))
         op.retries = 0
         try:
             self._apply(op, event)
@@ -570,3 +571,11 @@ class Projects:
     async def _refresh_lenses(self) -> None:
         with contextlib.suppress(Exception):
             await self.ls.workspace_code_lens_refresh_async(None)
+
+
+def _summary(event: dict[str, Any]) -> str:
+    """What a debug log says of an event: its keys, and how many comments a result has."""
+    result = event.get("result") or {}
+    comments = result.get("comments") if isinstance(result, dict) else None
+    counts = f" ({len(comments)} comments)" if isinstance(comments, list) else ""
+    return ", ".join(sorted(str(k) for k in event)) + counts
