@@ -70,7 +70,7 @@ def list_models(as_json: bool) -> None:
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Prompt format [default: deepreviewer, or the catalogue entry's].",
+    help="Prompt format [default: the catalogue entry's, or detected from the GGUF's name].",
 )
 @click.option(
     "--from-catalogue",
@@ -123,7 +123,7 @@ def add(
       papercycle models add mine ~/models/mine.gguf --format cyclereviewer
     """
     from papercycle.daemon.config import ROLES, ConfigError, ModelConfig
-    from papercycle.daemon.models import catalogue
+    from papercycle.daemon.models import catalogue, format_guess
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
     from papercycle.daemon.models.registry import ModelError, check_model
 
@@ -143,20 +143,26 @@ def add(
         role = role or entry.role
         n_ctx = n_ctx or entry.context
         click.echo(f"{entry.name}: {entry.title}; {entry.notice or entry.licence_line()}")
-    role = role or "reviewer"
-    fmt = fmt or "deepreviewer"
     if name in config.models and not force:
         raise UserError(f"a model named {name!r} exists (use --force to replace it)")
     if not path and not url:
         raise UserError("give a GGUF PATH or an endpoint with --url")
+    guessed = None
     if path and not url:
         path = str(Path(path).expanduser().absolute())
+        _not_a_folder(name, Path(path))
+        try:
+            meta = read_gguf_metadata(Path(path))
+        except GGUFError as error:
+            raise UserError(f"model {name!r}: {error}") from None
         if n_ctx is None:
-            try:
-                trained = read_gguf_metadata(Path(path)).context_length
-            except GGUFError as error:
-                raise UserError(f"model {name!r}: {error}") from None
-            n_ctx = min(trained or 4096, 16384)
+            n_ctx = min(meta.context_length or 4096, 16384)
+        if fmt is None:
+            guessed = format_guess.guess(Path(path), meta.name)
+            fmt = guessed.format
+            role = role or (guessed.entry.role if guessed.entry else None)
+    role = role or "reviewer"
+    fmt = fmt or format_guess.DEFAULT
     sampling = dict(entry.sampling) if entry else {}
     if temperature is not None:
         sampling["temperature"] = temperature
@@ -189,6 +195,48 @@ def add(
         else url
     )
     click.echo(f"added {name} ({detail}) to {config.path}")
+    if guessed is not None:
+        click.echo(f"format {fmt}: {guessed.reason}")
+    warning = _budget_warning(model)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _not_a_folder(name: str, path: Path) -> None:
+    """A folder given for a GGUF file (a Hugging Face checkpoint, the likeliest mistake): one
+    line that says what to run instead."""
+    if not path.is_dir():
+        return
+    ggufs = sorted(p.name for p in path.glob("*.gguf"))
+    if ggufs:
+        raise UserError(
+            f"model {name!r}: {path} is a folder; give the GGUF file in it ({', '.join(ggufs[:3])})"
+        )
+    checkpoint = (path / "config.json").is_file() or any(path.glob("*.safetensors"))
+    what = "a Hugging Face checkpoint, not a GGUF file" if checkpoint else "a folder, not a GGUF"
+    raise UserError(
+        f"model {name!r}: {path} is {what}: run `papercycle export {path}` to convert it, "
+        "or `papercycle models pull NAME` for a catalogue model (`papercycle models catalogue`)"
+    )
+
+
+def _budget_warning(model) -> str | None:
+    """When the answer budget of a standard review takes most of the context: the prompt (the
+    paper) would get little room, and reviews be refused or cut."""
+    from papercycle.daemon.engine import budgets
+
+    if model.backend != "llama":
+        return None
+    mode = "sections" if model.format == "section" else "standard"
+    answer = int(model.sampling.get("max_tokens") or budgets.default_budget(model.format, mode))
+    if answer * 2 <= model.n_ctx:
+        return None
+    own = "its max_tokens" if "max_tokens" in model.sampling else f"a {model.format} answer"
+    return (
+        f"{own} ({answer} tokens) takes {min(100, round(100 * answer / model.n_ctx))}% of "
+        f"n_ctx {model.n_ctx}: little room is left for the paper; raise --n-ctx or lower "
+        "--max-tokens"
+    )
 
 
 @models.command("remove")

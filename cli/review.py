@@ -106,6 +106,17 @@ def review(
     incomplete = result.get("complete") is False
     if incomplete and output != "text":  # the text output prints it with the warnings
         click.echo(f"warning: {_incomplete_line(result)}", err=True)
+    skipped = result.get("skipped") or []
+    for part in skipped:
+        click.echo(f"skipped: {_skipped_line(part)}", err=True)
+    if skipped:
+        reviewed = len(result.get("sections") or [])
+        click.echo(
+            f"papercycle: reviewed {reviewed} of {reviewed + len(skipped)} sections; "
+            f"{len(skipped)} did not fit the context",
+            err=True,
+        )
+        sys.exit(1)  # a partial review is not a pass
     if fail_on != "none" and (
         incomplete
         or any(
@@ -113,6 +124,15 @@ def review(
         )
     ):
         sys.exit(1)
+
+
+def _skipped_line(part: dict[str, Any]) -> str:
+    if "tokens" in part and "n_ctx" in part:
+        return (
+            f"section {part['section']!r} needs {part['tokens']} tokens "
+            f"({part.get('prompt_tokens')} of prompt), the context holds {part['n_ctx']}"
+        )
+    return f"section {part.get('section')!r}: {part.get('message')}"
 
 
 def _incomplete_line(result: dict[str, Any]) -> str:

@@ -56,9 +56,10 @@ REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsec
 class ReviewError(ValueError):
     """A review that cannot be run as asked (context too small, unknown section, ...)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **data: Any) -> None:
         super().__init__(message)
         self.code = code
+        self.data = data  # sent with the error (a context too small: `too_long` and numbers)
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _check_context(
     try:
         budgets.fit(model, what, mode, tokens, settings)
     except budgets.BudgetError as error:
-        raise ReviewError("model", str(error)) from None
+        raise ReviewError("model", str(error), too_long=error.numbers) from None
     return tokens
 
 
