@@ -100,7 +100,14 @@ def draft(
     quiet,
     timeout,
 ) -> None:
-    """Draft a section of the paper at PATH, or (--paper) a whole paper from a .bib."""
+    """Draft a section of the paper at PATH, or (--paper) a whole paper from a .bib.
+
+    \b
+    Examples:
+      papercycle draft paper/ --section Introduction
+      papercycle draft paper/ --section 3 --instruction "shorter" --apply
+      papercycle draft --paper --bib refs.bib --topic "TOPIC" -o new-paper/
+    """
     if paper:
         _paper(bib, topic, results, outdir, model, as_json, quiet, timeout)
         return

@@ -85,7 +85,13 @@ def export(
     base_gguf,
     report,
 ):
-    """Convert SOURCE (a Hugging Face checkpoint or LoRA adapter) to a GGUF llama.cpp serves."""
+    """Convert SOURCE (a Hugging Face checkpoint or LoRA adapter) to a GGUF llama.cpp serves.
+
+    \b
+    Examples:
+      papercycle export ./checkpoint -o reviewer.gguf --quant Q4_K_M
+      papercycle export ./adapter --as-adapter --base ./base -o adapter.gguf
+    """
     from papercycle.trainer.export.errors import ExportError, VerificationFailed
     from papercycle.trainer.export.pipeline import ExportOptions, export_model
     from papercycle.trainer.export.quant_types import normalize_quant

@@ -28,7 +28,13 @@ from papercycle.cli.errors import UserError
 @click.option("--quiet", is_flag=True)
 @click.option("--timeout", type=float, default=None)
 def plan(goal, constraints, rubric_file, output, model, grader, as_json, quiet, timeout):
-    """Write a research plan for GOAL."""
+    """Write a research plan for GOAL.
+
+    \b
+    Examples:
+      papercycle plan "sparse attention for long documents" -o plan.md
+      papercycle plan "GOAL" --constraints limits.txt --rubric rubric.json --json
+    """
     params = {"goal": goal}
     if constraints:
         params["constraints"] = Path(constraints).read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from papercycle.cli.errors import UserError
+from papercycle.cli.vocabulary import old_spelling
 
 SEVERITY_RANK = {"minor": 1, "major": 2, "critical": 3}
 LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
@@ -31,7 +32,10 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
 )
 @click.option("--section", default=None, help="Review only this section (number or title).")
 @click.option("--model", default=None, help="A configured model name (papercycle models list).")
-@click.option("--format", "output", type=click.Choice(["text", "json", "sarif"]), default="text")
+@click.option("--json", "as_json", is_flag=True, help="Print the review as JSON.")
+@click.option(
+    "--sarif", is_flag=True, help="Print the findings as SARIF 2.1.0 (code-scanning UIs)."
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["none", "minor", "major", "critical"]),
@@ -60,12 +64,31 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
     help="AI Scientist reviewer: a folder of example papers with their reviews "
     "(<name>.txt|.tex + <name>.json), or one example; repeatable.",
 )
+@old_spelling(
+    "--format",
+    "--json or --sarif",
+    "as_json",
+    type=click.Choice(["text", "json", "sarif"]),
+    convert=lambda value: {"as_json": value == "json", "sarif": value == "sarif"},
+)
 def review(
-    path, mode, section, model, output, fail_on, timeout, reflections, ensemble, few_shot
+    path, mode, section, model, as_json, sarif, fail_on, timeout, reflections, ensemble, few_shot
 ) -> None:
     """Review the LaTeX paper at PATH (a .tex file or its directory) through the daemon,
-    starting the daemon if needed."""
+    starting the daemon if needed.
+
+    \b
+    Examples:
+      papercycle review paper/
+      papercycle review paper/main.tex --mode sections --fail-on major
+      papercycle review paper/ --section Introduction --json
+      papercycle review paper/ --sarif > review.sarif
+    """
     from papercycle.daemon.client import DaemonError
+
+    if as_json and sarif:
+        raise click.UsageError("--json and --sarif: choose one")
+    output = "json" if as_json else "sarif" if sarif else "text"
 
     _first_run_model()
     params: dict[str, Any] = {"path": os.path.abspath(path), "priority": "interactive"}

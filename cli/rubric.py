@@ -21,7 +21,13 @@ from papercycle.cli.errors import UserError
 
 @click.group("rubric")
 def rubric() -> None:
-    """Rubrics: extract them from a paper, grade a research plan against them."""
+    """Rubrics: extract them from a paper, grade a research plan against them.
+
+    \b
+    Examples:
+      papercycle rubric extract paper/ -o rubric.json
+      papercycle rubric grade plan.md rubric.json
+    """
 
 
 @rubric.command("extract")
@@ -30,7 +36,12 @@ def rubric() -> None:
 @click.option("--model", default=None, help="The grader model (a configured name).")
 @click.option("--timeout", type=float, default=None)
 def extract(path, output, model, timeout) -> None:
-    """Goals and rubric items of the paper at PATH, as JSON."""
+    """Goals and rubric items of the paper at PATH, as JSON.
+
+    \b
+    Examples:
+      papercycle rubric extract paper/ -o rubric.json
+    """
     params = {"path": os.path.abspath(path)}
     if model:
         params["model"] = model
@@ -54,7 +65,12 @@ def extract(path, output, model, timeout) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--timeout", type=float, default=None)
 def grade(plan_file, rubric_file, model, as_json, timeout) -> None:
-    """Grade the plan in PLAN_FILE against RUBRIC_FILE."""
+    """Grade the plan in PLAN_FILE against RUBRIC_FILE.
+
+    \b
+    Examples:
+      papercycle rubric grade plan.md rubric.json --json
+    """
     try:
         rubric_data = json.loads(Path(rubric_file).read_text(encoding="utf-8"))
     except ValueError as error:

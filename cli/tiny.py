@@ -21,7 +21,13 @@ from papercycle.cli.errors import UserError
 )
 @click.option("--seed", default=0, show_default=True)
 def tiny(out: Path, arch: str, train_steps: int, seed: int) -> None:
-    """Build a tiny Hugging Face model in OUT, for tests and the demo (it writes noise)."""
+    """Build a tiny Hugging Face model in OUT, for tests and the demo (it writes noise).
+
+    \b
+    Examples:
+      papercycle tiny /tmp/tiny-hf
+      papercycle tiny /tmp/tiny-hf --arch qwen2 --train-steps 200
+    """
     from papercycle.trainer.tiny import TinyModelSpec, build_tiny_model
     from tqdm import tqdm
 
