@@ -73,11 +73,15 @@ def test_review_section_json_and_sarif(home, paper):
     )
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
-    assert run["tool"]["driver"]["name"] == "papercycle"
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "papercycle" and "informationUri" not in driver  # no placeholder
+    assert all(rule["shortDescription"]["text"] for rule in driver["rules"])
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == paper.parent.as_uri() + "/"
     assert len(run["results"]) == len(data["comments"]) + len(data["hidden"])
     for item in run["results"]:
         location = item["locations"][0]["physicalLocation"]
-        assert location["artifactLocation"]["uri"] == "main.tex"
+        assert location["artifactLocation"] == {"uri": "main.tex", "uriBaseId": "%SRCROOT%"}
+        assert driver["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
         assert location["region"]["startLine"] >= 1
         assert item["level"] in ("error", "warning", "note")
 
