@@ -73,3 +73,11 @@ def test_config_severities_change_both_and_the_editor_setting_goes_on_top(home, 
     assert "severities.ethics = 'loud' is not one of error, warning" in capsys.readouterr().err
     _, mine = _both(_result(tmp_path), Settings(severities={"soundness": "hint"}))
     assert mine[0] == "note"
+
+
+def test_saving_the_config_keeps_the_severities(home):
+    from papercycle.daemon.config import Config
+
+    home.write_text('[severities]\nsoundness = "error"\n')
+    Config.load(home).save()  # what `models add` and `trust` do
+    assert '[severities]\nsoundness = "error"' in home.read_text()
