@@ -30,6 +30,8 @@ PROFILES = {
     "emacs": "emacs",
 }
 TIMEOUT = 180.0
+# initialize's clientInfo.name of each editor (the server words its hints for the client)
+CLIENT_NAMES = {"vscode": "Visual Studio Code", "neovim": "Neovim", "emacs": "Eglot"}
 
 
 class Home:
@@ -234,6 +236,7 @@ async def start_session(
         client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
+                client_info=types.ClientInfo(CLIENT_NAMES.get(profile, profile)),
                 initialization_options={"models": {"section": "tiny-section", "reviewer": "tiny"}}
                 | (options or {}),
             )
