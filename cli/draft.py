@@ -140,6 +140,12 @@ def draft(
         click.echo(result["draft"])
         for warning in result.get("warnings", []):
             click.echo(f"papercycle: {warning}", err=True)
+        if not apply:
+            click.echo(
+                f"papercycle: nothing written; add --apply to write this draft into "
+                f"{result['range']['path']} (the previous text is backed up)",
+                err=True,
+            )
 
 
 def _apply(result: dict) -> None:

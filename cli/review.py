@@ -176,12 +176,12 @@ def _first_run_model() -> None:
 
 
 async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    from papercycle.cli.progress import token_bar
     from papercycle.daemon.client import Client
-    from tqdm import tqdm
 
     async with Client() as client:
         stream = client.stream(kind, params)
-        with tqdm(desc="reviewing", unit="tok", disable=None, leave=False, file=sys.stderr) as bar:
+        with token_bar("reviewing") as bar:
 
             async def consume() -> None:
                 async for event in stream:
