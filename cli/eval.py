@@ -39,10 +39,21 @@ def _show(written: list[Path]) -> None:
 
 
 @eval_.command("baselines")
-@click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--adapter", type=click.Choice(ADAPTERS), required=True)
 @click.option(
-    "--split", type=click.Choice(["train", "test", "all"]), default="all", show_default=True
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The review dataset's folder.",
+)
+@click.option(
+    "--adapter", type=click.Choice(ADAPTERS), required=True, help="How to read the dataset."
+)
+@click.option(
+    "--split",
+    type=click.Choice(["train", "test", "all"]),
+    default="all",
+    show_default=True,
+    help="Papers to use.",
 )
 @click.option(
     "-o",
@@ -68,8 +79,15 @@ def eval_baselines(data, adapter, split, out):
 
 
 @eval_.command("reviewer")
-@click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--adapter", type=click.Choice(ADAPTERS), required=True)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The review dataset's folder.",
+)
+@click.option(
+    "--adapter", type=click.Choice(ADAPTERS), required=True, help="How to read the dataset."
+)
 @click.option(
     "--model", type=click.Path(exists=True, path_type=Path), help="A GGUF or an HF checkpoint."
 )
@@ -82,10 +100,15 @@ def eval_baselines(data, adapter, split, out):
     type=click.Choice(FORMATS),
     default="cyclereviewer",
     show_default=True,
+    help="The reviewer's prompt format (config key `format`).",
 )
 @old_spelling("--format", "--review-format", "fmt", type=click.Choice(FORMATS))
 @click.option(
-    "--split", type=click.Choice(["train", "test", "all"]), default="test", show_default=True
+    "--split",
+    type=click.Choice(["train", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="Papers to evaluate on.",
 )
 @click.option("--limit", type=int, help="Evaluate the first N papers of the split.")
 @click.option(
@@ -101,10 +124,20 @@ def eval_baselines(data, adapter, split, out):
     show_default=True,
     help="Reports the grammar asks for.",
 )
-@click.option("--max-paper-chars", type=int, default=48000, show_default=True)
-@click.option("--n-ctx", type=int, default=16384, show_default=True)
-@click.option("--max-tokens", type=int, default=7000, show_default=True)
-@click.option("--temperature", type=float, default=0.4, show_default=True)
+@click.option(
+    "--max-paper-chars",
+    type=int,
+    default=48000,
+    show_default=True,
+    help="Papers are cut to this many characters.",
+)
+@click.option("--n-ctx", type=int, default=16384, show_default=True, help="Context length.")
+@click.option(
+    "--max-tokens", type=int, default=7000, show_default=True, help="Answer budget per review."
+)
+@click.option(
+    "--temperature", type=float, default=0.4, show_default=True, help="Sampling temperature."
+)
 @click.option(
     "-o",
     "--output",
@@ -153,20 +186,44 @@ def eval_reviewer(data, adapter, model, predictions, fmt, split, limit, samples,
 
 
 @eval_.command("researcher")
-@click.option("--prompts", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--model", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option(
+    "--prompts",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="jsonl of the researcher's prompts.",
+)
+@click.option(
+    "--model",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The researcher GGUF.",
+)
 @click.option(
     "--reviewer", type=click.Path(exists=True, path_type=Path), required=True, help="Reviewer GGUF."
 )
 @click.option(
-    "--reviewer-format", type=click.Choice(FORMATS), default="cyclereviewer", show_default=True
+    "--reviewer-format",
+    type=click.Choice(FORMATS),
+    default="cyclereviewer",
+    show_default=True,
+    help="The reviewer's prompt format.",
 )
-@click.option("--reviewer-samples", type=int, default=3, show_default=True)
+@click.option(
+    "--reviewer-samples", type=int, default=3, show_default=True, help="Reviews per paper."
+)
 @click.option("--grammar", is_flag=True, help="Constrain the reviewer to its skeleton.")
-@click.option("--limit", type=int)
-@click.option("--max-tokens", type=int, default=19000, show_default=True)
-@click.option("--reviewer-max-tokens", type=int, default=7000, show_default=True)
-@click.option("--n-ctx", type=int, default=32768, show_default=True)
+@click.option("--limit", type=int, help="Evaluate the first N prompts.")
+@click.option(
+    "--max-tokens", type=int, default=19000, show_default=True, help="Answer budget per paper."
+)
+@click.option(
+    "--reviewer-max-tokens",
+    type=int,
+    default=7000,
+    show_default=True,
+    help="Answer budget per review.",
+)
+@click.option("--n-ctx", type=int, default=32768, show_default=True, help="Context length.")
 @click.option(
     "-o",
     "--output",

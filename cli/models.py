@@ -35,7 +35,7 @@ def models() -> None:
 
 
 @models.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_models(as_json: bool) -> None:
     """Configured models and whether each one can be used.
 
@@ -109,8 +109,8 @@ def list_models(as_json: bool) -> None:
     is_flag=True,
     help="Force the format's layout with a grammar (untrained models).",
 )
-@click.option("--temperature", type=float, default=None)
-@click.option("--max-tokens", type=int, default=None)
+@click.option("--temperature", type=float, default=None, help="Sampling temperature.")
+@click.option("--max-tokens", type=int, default=None, help="Answer budget (sampling.max_tokens).")
 @click.option("--force", is_flag=True, help="Replace a model of the same name.")
 @old_spelling("--format", "--review-format", "fmt", type=click.Choice(FORMATS))
 @old_spelling("--threads", "--n-threads", "threads", type=int)
@@ -231,7 +231,7 @@ def remove(name: str) -> None:
 
 @models.command("info")
 @click.argument("name_or_path")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(name_or_path: str, as_json: bool) -> None:
     """GGUF metadata of a configured model (or of a file).
 
@@ -266,7 +266,7 @@ def info(name_or_path: str, as_json: bool) -> None:
 
 @models.command("catalogue")
 @click.option("--markdown", is_flag=True, help="As the README's table.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def catalogue_(markdown: bool, as_json: bool) -> None:
     """The models papercycle knows by name: role, size, context, the RAM each quantization
     needs (weights + KV cache at that context) and the licence.
@@ -315,7 +315,12 @@ def catalogue_(markdown: bool, as_json: bool) -> None:
 )
 @click.option("--revision", default=None, help="Branch, tag or commit [default: main].")
 @click.option("--name", default=None, help="Register under this name [default: NAME].")
-@click.option("--role", type=click.Choice(["reviewer", "researcher", "grader"]), default=None)
+@click.option(
+    "--role",
+    type=click.Choice(["reviewer", "researcher", "grader"]),
+    default=None,
+    help="[default: the catalogue's, else reviewer]",
+)
 @click.option(
     "--review-format",
     "fmt",

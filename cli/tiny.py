@@ -15,6 +15,7 @@ from papercycle.cli.errors import UserError
     type=click.Choice(["llama", "qwen2", "mistral", "phi3"]),
     default="llama",
     show_default=True,
+    help="Model architecture.",
 )
 @click.option(
     "--train-steps",
@@ -23,7 +24,7 @@ from papercycle.cli.errors import UserError
     help="Steps of training (about 0.1 s each): enough for its GGUF to pass export's "
     "verification; 0 leaves random weights (export them with --no-verify).",
 )
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Random seed (weights, data).")
 def tiny(out: Path, arch: str, train_steps: int, seed: int) -> None:
     """Build a tiny Hugging Face model in OUT, for tests and the demo (it writes noise).
 

@@ -51,6 +51,21 @@ def test_every_help_shows_an_example_and_no_retired_spelling():
     assert not retired, f"an old spelling shown in --help of: {retired}"
 
 
+def test_every_option_says_what_it_does():
+    undocumented = []
+    for path in _commands(cli, click.Context(cli)):
+        ctx, command = click.Context(cli), cli
+        for name in path:
+            command = command.get_command(ctx, name)
+            ctx = click.Context(command, parent=ctx)
+        undocumented += [
+            f"{' '.join(path)} {param.opts[0]}"
+            for param in command.params
+            if isinstance(param, click.Option) and not param.hidden and not param.help
+        ]
+    assert not undocumented, undocumented
+
+
 def test_old_spellings_still_work(shared_home, tiny_gguf, paper, tmp_path):
     added = papercycle(
         shared_home,
