@@ -597,7 +597,7 @@ def _cursor_first(
         first = engine.find_section(project, cursor)
     except (engine.ReviewError, ValueError, TypeError, KeyError, IndexError):
         return order  # outside every section (preamble, a file not in the project)
-    return sorted(order, key=lambda item: item[1].node is not first.node)
+    return sorted(order, key=lambda item: item[1].node.original is not first.node.original)
 
 
 def _token_matches(sent: Any, token: str) -> bool:

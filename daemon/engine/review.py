@@ -253,7 +253,12 @@ def prepare_paper(
 
 
 def reviewable_sections(project: Project) -> list[SectionSlice]:
-    return [s for s in project.section_slices() if s.node.kind in REVIEWABLE and s.text.strip()]
+    """The review units (engine/incremental.py): each section's own text, up to its first
+    subsection, number left out. The one definition for the CLI and the editors, so both
+    review the same sections of a paper and share their cached reviews."""
+    from papercycle.daemon.engine.incremental import units
+
+    return [unit.part for unit in units(project)]
 
 
 def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSlice:
@@ -271,7 +276,7 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
             offset = int(selector.get("offset", 0))
         node = project.section_at(path, offset)
         for s in slices:
-            if node is not None and s.node is node:
+            if node is not None and s.node.original is node:
                 return s
         raise ReviewError("project", f"no reviewable section at {selector}")
     wanted = str(selector).strip().lower()

@@ -32,6 +32,8 @@ PROFILES = {
 }
 TIMEOUT = 180.0
 _servers = itertools.count(1)
+# initialize's clientInfo.name of each editor (the server words its hints for the client)
+CLIENT_NAMES = {"vscode": "Visual Studio Code", "neovim": "Neovim", "emacs": "Eglot"}
 
 
 class Home:
@@ -249,6 +251,7 @@ async def start_session(
         client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
+                client_info=types.ClientInfo(CLIENT_NAMES.get(profile, profile)),
                 initialization_options={"models": {"section": "tiny-section", "reviewer": "tiny"}}
                 | (options or {}),
             )

@@ -66,7 +66,7 @@ def test_sft_reviewer_lora_trains_exports_and_serves(tmp_path, tiny_models):
     assert (tmp_path / "run" / "model" / "adapter_config.json").exists()  # LoRA adapter
     assert "PASSED" in result.stdout  # the merged GGUF passed verification
     line = _serve_line(result.stdout)
-    assert "--role reviewer --format deepreviewer" in line
+    assert "--role reviewer --review-format deepreviewer" in line
     assert (tmp_path / "run" / "run-f16.gguf").exists()
 
 
@@ -190,12 +190,12 @@ def test_simpo_iteration_end_to_end(tmp_path, tiny_models):
     home = Path(tempfile.mkdtemp(prefix="pc-"))  # short: an ipc:// path must fit 108 bytes
     env = {**os.environ, "PAPERCYCLE_HOME": str(home)}
     extra = [
-        "--format",
+        "--review-format",
         "cyclereviewer",
         "--structured",
         "--n-ctx",
         "2048",
-        "--threads",
+        "--n-threads",
         "1",
         "--max-tokens",
         "300",

@@ -23,7 +23,7 @@ import {
 import { DraftMessage, DraftStore, sectionOfEditLabel } from "./drafts";
 import { resolveServer } from "./serverCommand";
 import { RESTART_KEYS, ROLES, serverSettings } from "./settings";
-import { StatusModel } from "./status";
+import { StatusModel, progressMiddleware } from "./status";
 import { ReviewTreeProvider } from "./reviewPanel";
 
 const LANGUAGES = ["latex", "tex", "bibtex"];
@@ -200,14 +200,7 @@ export class Extension {
           },
         },
         executeCommand: (command, args, next) => this.executeCommand(command, args, next),
-        handleWorkDoneProgress: (token, params, next) => {
-          const key = String(token);
-          if (params.kind === "begin") this.status.begin(key, params.title, params.message, params.percentage);
-          else if (params.kind === "report") this.status.report(key, params.message, params.percentage);
-          else this.status.end(key);
-          this.render();
-          next(token, params);
-        },
+        handleWorkDoneProgress: progressMiddleware(this.status, () => this.render()),
       },
     };
     const client = new LanguageClient("papercycle", "papercycle", serverOptions, clientOptions);

@@ -11,6 +11,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { stex } from "@codemirror/legacy-modes/mode/stex";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { shownHover } from "./hover.js";
 import { searchKeymap } from "@codemirror/search";
 import { marked } from "marked";
 import { LspClient, toOffset, toPosition } from "./lsp.js";
@@ -308,7 +309,7 @@ async function lspHover(v, pos) {
   }
   if (!result || !result.contents) return null;
   const markdown = contentsText(result.contents);
-  if (!markdown.trim()) return null;
+  if (!shownHover(markdown)) return null;
   return {
     pos,
     above: true,

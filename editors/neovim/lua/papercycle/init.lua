@@ -7,7 +7,7 @@ local defaults = {
   cmd = { "papercycle", "lsp" },
   filetypes = { "tex", "latex", "plaintex" },
   -- the project root: the nearest folder holding one of these, else the file's folder
-  root_markers = { ".papercycle", ".latexmkrc", "latexmkrc", ".git" },
+  root_markers = { ".papercycle.toml", ".papercycle", ".latexmkrc", "latexmkrc", ".git" },
   -- the `papercycle` settings section (also sent as initializationOptions), e.g.
   -- { models = { reviewer = "deepreviewer-7b" }, checkFrequency = "save" }
   settings = {},
@@ -85,6 +85,7 @@ local function find_root(fname)
   end
   return dir
 end
+M._find_root = find_root -- for tests
 
 -- Draft preview ------------------------------------------------------------------------
 
