@@ -189,6 +189,12 @@ def add(
         else url
     )
     click.echo(f"added {name} ({detail}) to {config.path}")
+    if not url:
+        from papercycle.daemon.models.gpu_support import gpu_layers_problem
+
+        problem = gpu_layers_problem(gpu_layers, name)
+        if problem:
+            click.echo(f"warning: {problem}", err=True)
 
 
 @models.command("remove")
