@@ -134,7 +134,7 @@ def test_models_add_says_the_gpu_will_not_be_used(tmp_path, smollm2_gguf):
 
 
 @CPU_ONLY
-def test_the_daemon_log_says_the_gpu_will_not_be_used(smollm2_gguf):
+def test_the_daemon_log_says_the_gpu_will_not_be_used_and_doctor_sees_the_daemon(smollm2_gguf):
     home = smollm2_home(smollm2_gguf, 64, "pc-doc-")
     config = home / "config" / "config.toml"
     config.write_text(
@@ -143,6 +143,9 @@ def test_the_daemon_log_says_the_gpu_will_not_be_used(smollm2_gguf):
     try:
         started = papercycle_in(home, "daemon", "start")
         assert started.returncode == 0, started.stderr
+        (daemon,) = lines_of(papercycle_in(home, "doctor"), "daemon")
+        assert daemon.startswith("ok      daemon     running ")
+        assert "no model loaded" in daemon
     finally:
         stop_daemon(Paths(*(home / part for part in ("config", "state", "run", "cache", "data"))))
     log = (home / "state" / "daemon.log").read_text()
