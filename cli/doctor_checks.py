@@ -20,6 +20,8 @@ MIN_PYTHON = (3, 11)
 CHARS_PER_TOKEN = 4
 # the mode `papercycle review` and the editors ask for by default
 REVIEW_MODE = "standard"
+# an answer budget above this share of the context leaves too little of it for a paper
+ANSWER_SHARE = 0.75
 
 
 @dataclass
@@ -129,7 +131,8 @@ def models_check(config: Config) -> list[Check]:
 
 
 def budget_check(config: Config) -> list[Check]:
-    """Each usable model fits the daemon's memory budget, and the budget fits this machine."""
+    """Each usable model fits the daemon's memory budget, the budget fits this machine, and a
+    model's own answer budget (max_tokens) leaves room in its context for the paper."""
     from papercycle.daemon.models.gguf_metadata import GGUFError
     from papercycle.daemon.models.registry import estimate_memory, machine_memory
 
@@ -160,8 +163,21 @@ def budget_check(config: Config) -> list[Check]:
                     f"raise [daemon] memory_budget_mb in {config.path} or lower its n_ctx",
                 )
             )
+        answer = model.sampling.get("max_tokens")
+        if isinstance(answer, int) and answer > model.n_ctx * ANSWER_SHARE:
+            lines.append(
+                Check(
+                    "budget",
+                    "problem",
+                    f"{model.name}: max_tokens {answer} leaves {max(0, model.n_ctx - answer)} of "
+                    f"its {model.n_ctx} tokens (n_ctx) for the paper",
+                    f"lower its [models.sampling] max_tokens or raise n_ctx in {config.path}",
+                )
+            )
     if not lines:
-        lines.append(Check("budget", "ok", f"memory_budget_mb {budget_mb}: every model fits"))
+        lines.append(
+            Check("budget", "ok", f"memory_budget_mb {budget_mb}: every model fits, with room")
+        )
     return lines
 
 

@@ -167,3 +167,12 @@ def test_editor_integrations_are_found(tmp_path):
         f"ok      emacs      papercycle.el loaded by {tmp_path / '.emacs.d' / 'init.el'}"
     ]
     assert lines_of(result, "vscode") == [f"ok      vscode     extension installed ({extension})"]
+
+
+def test_an_answer_budget_that_leaves_no_room_for_the_paper(smollm2_gguf):
+    home = smollm2_home(smollm2_gguf, 7000, "pc-doc-")  # of its 8,192 tokens
+    result = papercycle_in(home, "doctor")
+    assert result.returncode == 1
+    (budget,) = lines_of(result, "budget")
+    assert budget.startswith("problem budget     smollm2: max_tokens 7000 leaves 1192 of its 8192")
+    assert "-> lower its [models.sampling] max_tokens or raise n_ctx" in budget
