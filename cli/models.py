@@ -221,6 +221,12 @@ def add(
     warning = _budget_warning(model)
     if warning:
         click.echo(f"warning: {warning}", err=True)
+    if not url:
+        from papercycle.daemon.models.gpu_support import gpu_layers_problem
+
+        problem = gpu_layers_problem(gpu_layers, name)
+        if problem:
+            click.echo(f"warning: {problem}", err=True)
 
 
 def _not_a_folder(name: str, path: Path) -> None:

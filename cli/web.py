@@ -29,8 +29,9 @@ def web(project: str, port: int, lsp_port: int, no_browser: bool) -> None:
 
     if not (assets_dir() / "index.html").is_file():
         click.echo(
-            f"papercycle web: the page is not built ({assets_dir()}). Run: "
-            "npm --prefix editors/web ci && npm --prefix editors/web run build",
+            f"papercycle web: the page is not built ({assets_dir()}): in a checkout run "
+            "npm --prefix editors/web ci && npm --prefix editors/web run build; an installed "
+            "wheel carries it when it was built with `make wheel`",
             err=True,
         )
         sys.exit(2)
