@@ -12,7 +12,8 @@ from pathlib import Path
 
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
 from papercycle.daemon.project.positions import Range
-from papercycle.daemon.project.render import Citation, Fragment, Piece, RawFinding
+from papercycle.daemon.project.render import Citation, Fragment, Piece, RawFinding, Ref
+from papercycle.daemon.project.render.fragment import Event, Include
 from papercycle.daemon.project.structure import (
     LEVEL_KIND,
     CitationInfo,
@@ -220,18 +221,17 @@ class _Out:
             self.len -= 1
             self.last = self.parts[-1][-1] if self.parts else "\n"
 
-    def rich(self, p: Piece, fidx: int, ref_text: Callable[[tuple], str]) -> None:
+    def rich(self, p: Piece, fidx: int, ref_text: Callable[[Ref], str]) -> None:
         """A piece with `\\ref` holes (titles, captions): the text around each hole, then the
         reference's text mapped to the `\\ref` command."""
         if not p.refs:
             self.piece(p, fidx)
             return
         pos = 0
-        for ref in p.refs:
-            off = ref[0]
+        for off, ref in p.refs:
             if off > pos:
                 self.piece(_slice(p, pos, off), fidx)
-            self.add(ref_text(ref[1:]), fidx, ref[-2], ref[-1])
+            self.add(ref_text(ref), fidx, ref.start, ref.end)
             pos = max(pos, off)
         if pos < len(p.text):
             self.piece(_slice(p, pos, len(p.text)), fidx)
@@ -292,15 +292,15 @@ def _slice(p: Piece, a: int, b: int) -> Piece:
     return Piece(p.text[a:b], segs)
 
 
-def rich_text(p: Piece, ref_text: Callable[[tuple], str]) -> str:
+def rich_text(p: Piece, ref_text: Callable[[Ref], str]) -> str:
     """The plain text of a piece with its `\\ref` holes filled."""
     if not p.refs:
         return p.text
     out, pos = [], 0
-    for ref in p.refs:
-        out.append(p.text[pos : ref[0]])
-        out.append(ref_text(ref[1:]))
-        pos = max(pos, ref[0])
+    for offset, ref in p.refs:
+        out.append(p.text[pos:offset])
+        out.append(ref_text(ref))
+        pos = max(pos, offset)
     out.append(p.text[pos:])
     return "".join(out)
 
@@ -364,7 +364,7 @@ def assemble(
         return i
 
     # pass 1: flatten the include tree
-    flat: list[tuple[int, tuple]] = []
+    flat: list[tuple[int, Event]] = []
     citations: list[tuple[Path, Citation]] = []
     findings: list[tuple[Path, RawFinding]] = []
     visited: list[Path] = []
@@ -384,10 +384,10 @@ def assemble(
             citations.extend((path, c) for c in frag.citations)
             findings.extend((path, x) for x in frag.findings)
         for ev in frag.events:
-            if ev[0] == "include":
-                target = include_target(path, ev[1])
+            if type(ev) is Include:
+                target = include_target(path, ev.start)
                 if target is not None and target not in stack and len(stack) < 64:
-                    walk(target, ev[4] or hidden, (*stack, target))
+                    walk(target, ev.hidden or hidden, (*stack, target))
             else:
                 flat.append((f, ev))
 
@@ -415,10 +415,17 @@ def assemble(
     label_objs: dict[str, object] = {}
     label_ranges: dict[str, Range] = {}
     for idx, (f, ev) in enumerate(flat):
-        kind = ev[0]
+        kind = ev.kind
         path = files[f]
         if kind == "heading":
-            _, level, command, starred, s, e, tpiece = ev
+            level, command, starred, s, e, tpiece = (
+                ev.level,
+                ev.command,
+                ev.starred,
+                ev.start,
+                ev.end,
+                ev.title,
+            )
             number = num.heading(level, starred)
             node = SectionNode(
                 LEVEL_KIND.get(level, "section"),
@@ -443,7 +450,7 @@ def assemble(
         elif kind == "appendix":
             num.start_appendix()
         elif kind == "float_begin":
-            _, env, s, e = ev
+            env, s, e = ev.env, ev.start, ev.end
             parent = (
                 float_stack[-1]
                 if float_stack and env.rstrip("*") in ("subfigure", "subtable")
@@ -454,7 +461,7 @@ def assemble(
             structure.floats.append(fl)
             objs[idx] = fl
         elif kind == "caption":
-            _, s, e, piece = ev
+            s, e, piece = ev.start, ev.end, ev.piece
             if float_stack:
                 fl = float_stack[-1]
                 if fl.number is None:
@@ -478,7 +485,13 @@ def assemble(
                 objs[idx] = fl
             last_label_target = float_stack[-1] if float_stack else last_heading
         elif kind == "theorem_begin":
-            _, env, (printed, counter, within), s, e, note = ev
+            env, (printed, counter, within), s, e, note = (
+                ev.env,
+                ev.theorem,
+                ev.start,
+                ev.end,
+                ev.note,
+            )
             number = num.theorem_number(counter, within) if counter else None
             fl = FloatInfo(printed.lower(), env, number, Range(path, s, e))
             if note is not None:
@@ -487,7 +500,7 @@ def assemble(
             structure.floats.append(fl)
             objs[idx] = fl
         elif kind == "label":
-            _, key, s, e = ev
+            key, s, e = ev.key, ev.start, ev.end
             target = float_stack[-1] if float_stack else last_label_target
             if key in label_objs:
                 diags.append(
@@ -507,7 +520,7 @@ def assemble(
                 ):
                     target.label = key
         elif kind == "subequations_begin":
-            eq = EquationInfo(num.begin_subequations(), Range(path, ev[1], ev[2]), None)
+            eq = EquationInfo(num.begin_subequations(), Range(path, ev.start, ev.end), None)
             structure.equations.append(eq)
             float_stack.append(eq)  # a \label right inside names the whole group
             objs[idx] = eq
@@ -516,7 +529,7 @@ def assemble(
             if float_stack and isinstance(float_stack[-1], EquationInfo):
                 float_stack.pop()
         elif kind == "equation":
-            _, s, e, shown, rows = ev
+            s, e, rows = ev.start, ev.end, ev.rows
             eqs = []
             for numbered, tag, labels in rows:
                 n = tag if tag is not None else (num.equation_number() if numbered else None)
@@ -539,22 +552,23 @@ def assemble(
                         label_ranges[key] = Range(path, s, e)
             objs[idx] = eqs
         elif kind == "abstract_begin":
-            node = SectionNode("abstract", "Abstract", -2, Range(path, ev[1], ev[2]))
+            node = SectionNode("abstract", "Abstract", -2, Range(path, ev.start, ev.end))
             doc_node.children.append(node)
             objs[idx] = node
         elif kind == "maketitle":
             objs[idx] = True
         elif kind == "bibliography":
             node = SectionNode(
-                "bibliography", "References", 1, Range(path, ev[2], ev[3]), command=ev[1]
+                "bibliography", "References", 1, Range(path, ev.start, ev.end), command=ev.command
             )
             while stack[-1] is not doc_node and stack[-1].level >= 1:
                 stack.pop()
             stack[-1].children.append(node)
             objs[idx] = node
         elif kind == "ref":
-            _, command, keys, s, e = ev
-            structure.refs.append(RefInfo(command, tuple(keys), Range(path, s, e)))
+            structure.refs.append(
+                RefInfo(ev.command, tuple(ev.keys), Range(path, ev.start, ev.end))
+            )
 
     for fl in structure.floats:
         if fl.number is not None and fl.number.startswith("\0"):
@@ -593,16 +607,16 @@ def assemble(
     abstract_node: SectionNode | None = None
     labels = structure.labels
 
-    def ref_text(ref: tuple) -> str:
-        return _ref_text(ref[0], ref[1], labels)
+    def ref_text(ref: Ref) -> str:
+        return _ref_text(ref.command, ref.keys, labels)
 
     for idx, (f, ev) in enumerate(flat):
-        kind = ev[0]
+        kind = ev.kind
         if kind == "text":
-            out.piece(ev[1], f)
+            out.piece(ev.piece, f)
         elif kind == "heading":
             node = objs[idx]
-            _, level, command, starred, s, e, tpiece = ev
+            level, s, e, tpiece = ev.level, ev.start, ev.end, ev.title
             out.breakline(f, s)
             node.prose_start = out.len
             if node.number:
@@ -616,7 +630,7 @@ def assemble(
             headings.append(node)
         elif kind == "caption":
             fl = objs[idx]
-            _, s, e, piece = ev
+            s, e, piece = ev.start, ev.end, ev.piece
             if isinstance(fl, FloatInfo) and fl.number:
                 word = fl.kind.capitalize()
                 label = f"({fl.number[-1]}) " if fl.parent is not None else f"{word} {fl.number}: "
@@ -637,10 +651,10 @@ def assemble(
             if open_floats:
                 open_floats.pop().prose_end = out.len
             if kind == "theorem_end":
-                out.breakline(f, ev[1])
+                out.breakline(f, ev.end)
         elif kind == "theorem_begin":
             fl = objs[idx]
-            _, env, (printed, _, _), s, e, note = ev
+            printed, s, e, note = ev.theorem[0], ev.start, ev.end, ev.note
             out.breakline(f, s)
             fl.prose_start = out.len
             head = f"{printed} {fl.number}" if fl.number else printed
@@ -656,7 +670,7 @@ def assemble(
             if open_groups:
                 open_groups.pop().prose_end = out.len
         elif kind == "equation":
-            _, s, e, shown, rows = ev
+            s, e, shown = ev.start, ev.end, ev.shown
             eqs = objs[idx]
             if out.last not in _WS:
                 out.add(" ", f, s, s)
@@ -668,18 +682,17 @@ def assemble(
                 q.prose_start, q.prose_end = start, out.len
             out.add(" ", f, e, e)
         elif kind == "ref":
-            _, command, keys, s, e = ev
-            out.add(_ref_text(command, keys, structure.labels), f, s, e)
+            out.add(_ref_text(ev.command, ev.keys, structure.labels), f, ev.start, ev.end)
         elif kind == "abstract_begin":
             abstract_node = objs[idx]
-            out.breakline(f, ev[1])
+            out.breakline(f, ev.start)
             abstract_node.prose_start = out.len
-            out.add("Abstract\n\n", f, ev[1], ev[2])
+            out.add("Abstract\n\n", f, ev.start, ev.end)
             abstract_node.body_start = out.len
         elif kind == "abstract_end":
             if abstract_node is not None:
                 abstract_node.prose_end = out.len
-            out.breakline(f, ev[1])
+            out.breakline(f, ev.end)
         elif kind == "maketitle":
             for what, tpath, piece in title():
                 start = out.len
@@ -700,14 +713,14 @@ def assemble(
                         body_start=start,
                     )
                     doc_node.children.insert(0, node)
-                out.breakline(f, ev[2])
+                out.breakline(f, ev.end)
         elif kind == "bibliography":
             node = objs[idx]
-            out.breakline(f, ev[2])
+            out.breakline(f, ev.start)
             node.prose_start = out.len
-            out.add("References\n\n", f, ev[2], ev[3])
+            out.add("References\n\n", f, ev.start, ev.end)
             node.body_start = out.len
-            if ev[1] != "thebibliography":
+            if ev.command != "thebibliography":
                 for text, bpath, bs, be in bibliography_lines(cited):
                     out.add(text + "\n", fid(bpath), bs, be)
             headings.append(node)
