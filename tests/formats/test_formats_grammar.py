@@ -135,7 +135,7 @@ def test_grammar_output_always_validates(tiny_llama) -> None:
         text = _generate(tiny_llama, grammar_text, seed)
         answer = json.loads(text)
         jsonschema.validate(answer, schema)
-        assert all(1 <= v <= 4 for v in answer["scores"].values())
+        assert answer["scores"] and all(1 <= v <= 4 for v in answer["scores"].values())
         review = parse_review(text, "section")
         assert review.warnings == []
         assert len(review.comments) == len(answer["comments"])

@@ -99,6 +99,7 @@ def test_truncation_is_reported(tmp_path):
     )
     assert report.examples == 3 and report.truncated == 3
     assert report.tokens_cut == 3 * (len(openreview_rows(1)[0]["paper_context"].split()) - 5)
+    assert len(examples) == 3
     assert all(len(e["messages"][1]["content"].split()) == 5 for e in examples)
     assert set(report.percentiles()) == {"p50", "p90", "p99", "max"}
     assert "3 papers" in report.render() and "truncated" in report.render()
