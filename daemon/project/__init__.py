@@ -23,7 +23,7 @@ from papercycle.daemon.project.files import IncludeEdge, ProjectConfig, ProjectE
 from papercycle.daemon.project.hidden import HiddenFinding
 from papercycle.daemon.project.model import Project, SectionSlice
 from papercycle.daemon.project.positions import LineIndex, LspRange, Position, Range
-from papercycle.daemon.project.prose import SourceMap, VisibleText
+from papercycle.daemon.project.source_map import SourceMap, VisibleText
 from papercycle.daemon.project.structure import (
     CitationInfo,
     EquationInfo,

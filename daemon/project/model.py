@@ -46,7 +46,7 @@ from papercycle.daemon.project.files import (
 from papercycle.daemon.project.folder import graphics_outside
 from papercycle.daemon.project.includes import reach, walk_includes
 from papercycle.daemon.project.positions import LineIndex, LspRange, Range
-from papercycle.daemon.project.prose import Assembly, VisibleText, assemble
+from papercycle.daemon.project.prose import Assembly, assemble
 from papercycle.daemon.project.render import (
     Fragment,
     Piece,
@@ -58,6 +58,7 @@ from papercycle.daemon.project.render import (
     render_nodes,
 )
 from papercycle.daemon.project.sections import SectionSlice
+from papercycle.daemon.project.source_map import VisibleText
 from papercycle.daemon.project.sources import ProjectSources
 from papercycle.daemon.project.structure import SectionNode, Structure
 

@@ -1,177 +1,32 @@
 """Visible prose: the paper as a reader sees it, stitched from the per-file fragments in
-include order, with a source map from every character back to (file, offset), numbering of
-sections, floats and equations, resolved `\\ref`s, and each section's slice of the text.
+include order (pass 1), numbered (pass 2, `numbering.py`) and written out with resolved
+`\\ref`s, headings, captions, equations and the reference list, every character mapped back to
+(file, offset) (pass 3, the source map in `source_map.py`), with each section's extent.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papercycle.daemon.project.diagnostics import Diagnostic, Severity
+from papercycle.daemon.project.diagnostics import Diagnostic
+from papercycle.daemon.project.numbering import number
 from papercycle.daemon.project.positions import Range
 from papercycle.daemon.project.render import Citation, Fragment, Piece, RawFinding, Ref
 from papercycle.daemon.project.render.fragment import Event, Include
+from papercycle.daemon.project.source_map import SourceMap, VisibleText
 from papercycle.daemon.project.structure import (
-    LEVEL_KIND,
-    CitationInfo,
     EquationInfo,
     FloatInfo,
     LabelInfo,
-    Numbering,
-    RefInfo,
     SectionNode,
     Structure,
 )
 
+__all__ = ["Assembly", "SourceMap", "VisibleText", "assemble", "rich_text"]
+
 _WS = " \n\t"
-
-
-class SourceMap:
-    """Maps offsets of the visible text to (file, offset) and back. Segments are sorted by
-    output offset; a segment whose output and source lengths are equal maps character by
-    character, otherwise its whole output span maps to its whole source span."""
-
-    __slots__ = ("_by_file", "files", "out_end", "out_start", "src_end", "src_file", "src_start")
-
-    def __init__(self) -> None:
-        self.files: list[Path] = []
-        self.out_start: list[int] = []
-        self.out_end: list[int] = []
-        self.src_file: list[int] = []
-        self.src_start: list[int] = []
-        self.src_end: list[int] = []
-        self._by_file: dict[int, tuple[list[int], list[int]]] | None = None
-
-    def __len__(self) -> int:
-        return len(self.out_start)
-
-    def _seg_range(self, i: int, a: int, b: int) -> tuple[int, int]:
-        os_, oe, ss, se = self.out_start[i], self.out_end[i], self.src_start[i], self.src_end[i]
-        if oe - os_ == se - ss:
-            return ss + (max(a, os_) - os_), ss + (min(b, oe) - os_)
-        return ss, se
-
-    def to_source(self, start: int, end: int) -> list[Range]:
-        """Source ranges of the visible text [start, end): one per file run, in text order."""
-        if end <= start or not self.out_start:
-            if self.out_start and start == end:
-                i = max(0, bisect.bisect_right(self.out_start, start) - 1)
-                s, _ = self._seg_range(i, start, start)
-                return [Range(self.files[self.src_file[i]], s, s)]
-            return []
-        i = max(0, bisect.bisect_right(self.out_start, start) - 1)
-        out: list[Range] = []
-        cur_file = -1
-        cur_s = cur_e = 0
-        n = len(self.out_start)
-        while i < n and self.out_start[i] < end:
-            if self.out_end[i] > start:
-                s, e = self._seg_range(i, start, end)
-                f = self.src_file[i]
-                if f == cur_file and s >= cur_s:
-                    cur_e = max(cur_e, e)
-                else:
-                    if cur_file >= 0:
-                        out.append(Range(self.files[cur_file], cur_s, cur_e))
-                    cur_file, cur_s, cur_e = f, s, e
-            i += 1
-        if cur_file >= 0:
-            out.append(Range(self.files[cur_file], cur_s, cur_e))
-        return out
-
-    def offset_to_source(self, offset: int) -> tuple[Path, int] | None:
-        if not self.out_start:
-            return None
-        i = max(0, bisect.bisect_right(self.out_start, offset) - 1)
-        s, _ = self._seg_range(i, offset, offset + 1)
-        return self.files[self.src_file[i]], s
-
-    def from_source(self, path: Path, offset: int, nearest: bool = False) -> int | None:
-        """Visible-text offset of a source position. None when that position produces no
-        visible text (markup, a comment, hidden text, the preamble) unless `nearest` is set:
-        then the nearest visible character after it (for a cursor). None when the file
-        contributes nothing visible."""
-        if self._by_file is None:
-            by: dict[int, list[tuple[int, int]]] = {}
-            for i, f in enumerate(self.src_file):
-                by.setdefault(f, []).append((self.src_start[i], i))
-            self._by_file = {}
-            for f, lst in by.items():
-                lst.sort()
-                self._by_file[f] = ([s for s, _ in lst], [i for _, i in lst])
-        try:
-            fidx = self.files.index(path)
-        except ValueError:
-            return None
-        if fidx not in self._by_file:
-            return None
-        starts, idxs = self._by_file[fidx]
-        j = bisect.bisect_right(starts, offset) - 1
-        # the segment holding the offset: the last one starting at or before it, or an earlier,
-        # wider one (a macro invocation around its arguments)
-        for k in range(j, max(j - 16, -1), -1):
-            i = idxs[k]
-            if self.src_start[i] <= offset < self.src_end[i] or (
-                self.src_start[i] == offset == self.src_end[i]
-                and self.out_end[i] > self.out_start[i]
-            ):
-                if self.out_end[i] - self.out_start[i] == self.src_end[i] - self.src_start[i]:
-                    return self.out_start[i] + offset - self.src_start[i]
-                # one expansion may be several segments of the same span: its first one
-                first = self.out_start[i]
-                while k > 0 and (
-                    self.src_start[idxs[k - 1]] == self.src_start[i]
-                    and self.src_end[idxs[k - 1]] == self.src_end[i]
-                ):
-                    k -= 1
-                    first = min(first, self.out_start[idxs[k]])
-                return first
-        if not nearest:
-            return None
-        if j < 0:
-            return self.out_start[idxs[0]]
-        return self.out_start[idxs[j + 1]] if j + 1 < len(idxs) else self.out_end[idxs[j]]
-
-    def from_source_span(self, path: Path, start: int, end: int) -> tuple[int, int] | None:
-        """The visible text [a, b) produced by the source [start, end) of `path`: from the first
-        to the last visible character any of its segments produce, whatever the source holds at
-        either end (a newline, a comment, markup). None when it produces nothing visible."""
-        try:
-            fidx = self.files.index(path)
-        except ValueError:
-            return None
-        a = b = None
-        for i, f in enumerate(self.src_file):
-            if f != fidx or self.out_end[i] <= self.out_start[i]:
-                continue
-            ss, se = self.src_start[i], self.src_end[i]
-            if se <= start or ss >= end:
-                continue
-            os_, oe = self.out_start[i], self.out_end[i]
-            if oe - os_ == se - ss:  # character by character: clip to the span
-                os_, oe = os_ + max(0, start - ss), oe - max(0, se - end)
-            a = os_ if a is None else min(a, os_)
-            b = oe if b is None else max(b, oe)
-        return None if a is None else (a, b)
-
-
-@dataclass(slots=True)
-class VisibleText:
-    """What the model reads. `text[a:b]` maps to `source_map.to_source(a, b)`."""
-
-    text: str
-    source_map: SourceMap
-
-    def source_ranges(self, start: int, end: int) -> list[Range]:
-        return self.source_map.to_source(start, end)
-
-    def source_range(self, start: int, end: int) -> Range | None:
-        """The first file's range for [start, end) (a quote rarely spans files)."""
-        r = self.source_map.to_source(start, end)
-        return r[0] if r else None
 
 
 @dataclass(slots=True)
@@ -305,27 +160,6 @@ def rich_text(p: Piece, ref_text: Callable[[Ref], str]) -> str:
     return "".join(out)
 
 
-def _float_kind(env: str) -> str:
-    base = env.rstrip("*")
-    return {
-        "wrapfigure": "figure",
-        "wraptable": "table",
-        "subfigure": "figure",
-        "subtable": "table",
-        "sidewaysfigure": "figure",
-        "sidewaystable": "table",
-        "SCfigure": "figure",
-    }.get(base, base)
-
-
-def _label_kind(obj) -> str:
-    if isinstance(obj, SectionNode):
-        return obj.kind
-    if isinstance(obj, FloatInfo):
-        return ("sub" + obj.kind) if obj.parent is not None else obj.kind
-    return "equation"
-
-
 _REF_WORD = {
     "figure": "Figure",
     "table": "Table",
@@ -395,209 +229,9 @@ def assemble(
     files = smap.files
 
     # pass 2: numbering and structure objects
-    has_ch = has_chapters
-    num = Numbering(has_ch)
-    doc_node = SectionNode("document", "", -3, None)
-    structure = Structure(doc_node)
-    objs: list[object] = [None] * len(flat)
-    stack: list[SectionNode] = [doc_node]
-    float_stack: list[FloatInfo] = []
-    last_heading: SectionNode | None = None
-    last_label_target: object = None
-    cited: list[str] = []
-    cited_set: set[str] = set()
-    for _, c in citations:
-        for k, _, _ in c.keys:
-            if k not in cited_set:
-                cited_set.add(k)
-                cited.append(k)
-    diags: list[Diagnostic] = []
-    label_objs: dict[str, object] = {}
-    label_ranges: dict[str, Range] = {}
-    for idx, (f, ev) in enumerate(flat):
-        kind = ev.kind
-        path = files[f]
-        if kind == "heading":
-            level, command, starred, s, e, tpiece = (
-                ev.level,
-                ev.command,
-                ev.starred,
-                ev.start,
-                ev.end,
-                ev.title,
-            )
-            number = num.heading(level, starred)
-            node = SectionNode(
-                LEVEL_KIND.get(level, "section"),
-                tpiece.text,
-                level,
-                Range(path, s, e),
-                number=number,
-                starred=starred,
-                appendix=num.appendix,
-                command=command,
-            )
-            ts = [x for x in tpiece.segs]
-            if ts:
-                node.title_range = Range(path, min(x[2] for x in ts), max(x[3] for x in ts))
-            while stack[-1] is not doc_node and stack[-1].level >= level:
-                stack.pop()
-            stack[-1].children.append(node)
-            stack.append(node)
-            last_heading = node
-            last_label_target = node
-            objs[idx] = node
-        elif kind == "appendix":
-            num.start_appendix()
-        elif kind == "float_begin":
-            env, s, e = ev.env, ev.start, ev.end
-            parent = (
-                float_stack[-1]
-                if float_stack and env.rstrip("*") in ("subfigure", "subtable")
-                else None
-            )
-            fl = FloatInfo(_float_kind(env), env, None, Range(path, s, e), parent=parent)
-            float_stack.append(fl)
-            structure.floats.append(fl)
-            objs[idx] = fl
-        elif kind == "caption":
-            s, e, piece = ev.start, ev.end, ev.piece
-            if float_stack:
-                fl = float_stack[-1]
-                if fl.number is None:
-                    if fl.parent is not None:
-                        # the parent's number is known only at its own caption, usually after
-                        # the subfigures: keep the letter now, prefix it below
-                        siblings = [
-                            x for x in structure.floats if x.parent is fl.parent and x.number
-                        ]
-                        fl.number = "\0" + chr(97 + len(siblings))
-                    else:
-                        fl.number = num.float_number(fl.kind)
-                if not fl.caption:
-                    fl.caption = piece.text
-                    fl.caption_range = Range(path, s, e)
-                last_label_target = fl
-                objs[idx] = fl
-        elif kind == "float_end" or kind == "theorem_end":
-            if float_stack:
-                fl = float_stack.pop()
-                objs[idx] = fl
-            last_label_target = float_stack[-1] if float_stack else last_heading
-        elif kind == "theorem_begin":
-            env, (printed, counter, within), s, e, note = (
-                ev.env,
-                ev.theorem,
-                ev.start,
-                ev.end,
-                ev.note,
-            )
-            number = num.theorem_number(counter, within) if counter else None
-            fl = FloatInfo(printed.lower(), env, number, Range(path, s, e))
-            if note is not None:
-                fl.caption = note.text
-            float_stack.append(fl)
-            structure.floats.append(fl)
-            objs[idx] = fl
-        elif kind == "label":
-            key, s, e = ev.key, ev.start, ev.end
-            target = float_stack[-1] if float_stack else last_label_target
-            if key in label_objs:
-                diags.append(
-                    Diagnostic(
-                        Severity.WARNING,
-                        "label-duplicate",
-                        f"label {key!r} is defined more than once",
-                        Range(path, s, e),
-                    )
-                )
-            else:
-                label_objs[key] = target
-                label_ranges[key] = Range(path, s, e)
-                if (
-                    isinstance(target, (SectionNode, FloatInfo, EquationInfo))
-                    and target.label is None
-                ):
-                    target.label = key
-        elif kind == "subequations_begin":
-            eq = EquationInfo(num.begin_subequations(), Range(path, ev.start, ev.end), None)
-            structure.equations.append(eq)
-            float_stack.append(eq)  # a \label right inside names the whole group
-            objs[idx] = eq
-        elif kind == "subequations_end":
-            num.end_subequations()
-            if float_stack and isinstance(float_stack[-1], EquationInfo):
-                float_stack.pop()
-        elif kind == "equation":
-            s, e, rows = ev.start, ev.end, ev.rows
-            eqs = []
-            for numbered, tag, labels in rows:
-                n = tag if tag is not None else (num.equation_number() if numbered else None)
-                if n is not None:
-                    eq = EquationInfo(n, Range(path, s, e), labels[0] if labels else None)
-                    structure.equations.append(eq)
-                    eqs.append(eq)
-                for key in labels:
-                    if key in label_objs:
-                        diags.append(
-                            Diagnostic(
-                                Severity.WARNING,
-                                "label-duplicate",
-                                f"label {key!r} is defined more than once",
-                                Range(path, s, e),
-                            )
-                        )
-                    else:
-                        label_objs[key] = eqs[-1] if (eqs and n is not None) else None
-                        label_ranges[key] = Range(path, s, e)
-            objs[idx] = eqs
-        elif kind == "abstract_begin":
-            node = SectionNode("abstract", "Abstract", -2, Range(path, ev.start, ev.end))
-            doc_node.children.append(node)
-            objs[idx] = node
-        elif kind == "maketitle":
-            objs[idx] = True
-        elif kind == "bibliography":
-            node = SectionNode(
-                "bibliography", "References", 1, Range(path, ev.start, ev.end), command=ev.command
-            )
-            while stack[-1] is not doc_node and stack[-1].level >= 1:
-                stack.pop()
-            stack[-1].children.append(node)
-            objs[idx] = node
-        elif kind == "ref":
-            structure.refs.append(
-                RefInfo(ev.command, tuple(ev.keys), Range(path, ev.start, ev.end))
-            )
-
-    for fl in structure.floats:
-        if fl.number is not None and fl.number.startswith("\0"):
-            fl.number = (fl.parent.number if fl.parent and fl.parent.number else "?") + fl.number[
-                1:
-            ]
-    for key, obj in label_objs.items():
-        number = None
-        if isinstance(obj, (SectionNode, FloatInfo, EquationInfo)):
-            number = obj.number
-        structure.labels[key] = LabelInfo(
-            key, _label_kind(obj) if obj is not None else "unknown", number, label_ranges[key]
-        )
-    for ref in structure.refs:
-        for key in ref.keys:
-            if key not in structure.labels:
-                diags.append(
-                    Diagnostic(
-                        Severity.WARNING,
-                        "ref-undefined",
-                        f"reference to undefined label {key!r}",
-                        ref.range,
-                    )
-                )
-    for path, c in citations:
-        for key, s, e in c.keys:
-            structure.citations.append(
-                CitationInfo(c.command, key, Range(path, s, e), Range(path, c.start, c.end))
-            )
+    numbered = number(flat, files, citations, has_chapters)
+    structure, objs, doc_node = numbered.structure, numbered.objects, numbered.document
+    cited, diags, has_ch = numbered.cited, numbered.diagnostics, has_chapters
 
     # pass 3: the text
     out = _Out(smap)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from papercycle.daemon.project.positions import Range
-from papercycle.daemon.project.prose import VisibleText
+from papercycle.daemon.project.source_map import VisibleText
 from papercycle.daemon.project.structure import SectionNode, Structure
 
 

@@ -36,8 +36,6 @@ class RenderContext:
     signature: str = ""
 
 
-
-
 _NARGS = re.compile(r"#([1-9])")
 
 
@@ -146,4 +144,3 @@ def _make_def(name, nargs, default, body, doc, macro) -> MacroDef:
                 d.section_level = int(level_s)
             break
     return d
-

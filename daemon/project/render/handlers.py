@@ -128,8 +128,6 @@ def _fontsize(r: Emitter, m: Macro, command: Command, nodes: list[Node], i: int)
     r.set_state(st, m.start)
 
 
-
-
 def _phantom(r: Emitter, m: Macro, command: Command, nodes: list[Node], i: int) -> int | None:
     arg = m.arg(0)
     if arg is None:
