@@ -19,10 +19,11 @@ Public API (what the daemon and the LSP call):
 from papercycle.daemon.project.anchor import QuoteMatch, ReferenceMatch
 from papercycle.daemon.project.bibliography import BibEntry, Bibliography
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
-from papercycle.daemon.project.files import IncludeEdge, ProjectConfig, ProjectError, RootChoice
+from papercycle.daemon.project.files import IncludeEdge, ProjectConfig, ProjectError
 from papercycle.daemon.project.hidden import HiddenFinding
 from papercycle.daemon.project.model import Project, SectionSlice
 from papercycle.daemon.project.positions import LineIndex, LspRange, Position, Range
+from papercycle.daemon.project.root import RootChoice
 from papercycle.daemon.project.source_map import SourceMap, VisibleText
 from papercycle.daemon.project.structure import (
     CitationInfo,

@@ -15,7 +15,8 @@ from papercycle.daemon.project.bibliography import (
 )
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
 from papercycle.daemon.project.document import BIB_MACROS, Document, Env, content_digest
-from papercycle.daemon.project.files import SourceFile, clean_path, is_within
+from papercycle.daemon.project.files import SourceFile, clean_path
+from papercycle.daemon.project.folder import is_within
 from papercycle.daemon.project.positions import LineIndex, Range
 from papercycle.daemon.project.prose import Assembly
 from papercycle.daemon.project.sources import ProjectSources

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
 from papercycle.daemon.project.document import Document
-from papercycle.daemon.project.files import IncludeEdge, SourceFile, include_targets, is_within
+from papercycle.daemon.project.files import IncludeEdge, SourceFile, include_targets
+from papercycle.daemon.project.folder import is_within
 from papercycle.daemon.project.positions import Range
 from papercycle.daemon.project.sources import ProjectSources
 

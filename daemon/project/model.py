@@ -35,14 +35,7 @@ from papercycle.daemon.project.bibliography import BibEntry
 from papercycle.daemon.project.citations import BibliographyResolver, link_citations
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
 from papercycle.daemon.project.document import Document, parse, swallowed_content
-from papercycle.daemon.project.files import (
-    ProjectConfig,
-    ProjectError,
-    RootChoice,
-    choose_root,
-    clean_path,
-    is_dir,
-)
+from papercycle.daemon.project.files import ProjectConfig, ProjectError, clean_path, is_dir
 from papercycle.daemon.project.folder import graphics_outside
 from papercycle.daemon.project.includes import reach, walk_includes
 from papercycle.daemon.project.positions import LineIndex, LspRange, Range
@@ -57,6 +50,7 @@ from papercycle.daemon.project.render import (
     render_inline,
     render_nodes,
 )
+from papercycle.daemon.project.root import RootChoice, choose_root
 from papercycle.daemon.project.sections import SectionSlice
 from papercycle.daemon.project.source_map import VisibleText
 from papercycle.daemon.project.sources import ProjectSources
