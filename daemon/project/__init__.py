@@ -13,7 +13,11 @@ Public API (what the daemon and the LSP call):
 - `Project.structure: Structure`, `Project.bibliography: Bibliography`,
   `Project.hidden: list[HiddenFinding]`, `Project.diagnostics: list[Diagnostic]`,
   `Project.includes: list[IncludeEdge]`, `Project.root: RootChoice`
-- `Project.lsp_range(Range) -> LspRange` (line, UTF-16 character)
+- `Project.lsp_range(Range) -> LspRange` (line, UTF-16 character), `Project.range_dict`,
+  `Project.to_dict()`: the protocol's edge, implemented in `wire.py`; kept on the facade while
+  the engine and the CLI call them on a project
+
+The modules, one idea each, are listed in the README's layout section.
 """
 
 from papercycle.daemon.project.anchor import QuoteMatch, ReferenceMatch
