@@ -10,16 +10,18 @@
 - hidden text: `state` (a `TextState`), `set_state(state, at)`, `render_with_state(state,
   node, nodes)`, `render_hidden(method, detail, node, nodes)`, `hidden_reason()`, `findings`;
 - `render(nodes)` (the walk), `arg_text(arg)` (expansion.py), and the attributes `src`, `ctx`,
-  `invocation`, `env_stack`, `list_counters`, `citations`.
+  `invocation`, `env_stack`, `list_counters`, `citations`, `symbols` (pylatexenc's names).
 """
 
 from __future__ import annotations
 
 import re
 
-from papercycle.daemon.project.document import Macro, Node
+from papercycle.daemon.project.document import Arg, Macro, Node
 from papercycle.daemon.project.hidden import BLACK, CONTROL_CHARS, WHITE, invisible_on
+from papercycle.daemon.project.render.definitions import RenderContext
 from papercycle.daemon.project.render.fragment import (
+    Citation,
     Event,
     Label,
     Piece,
@@ -82,12 +84,27 @@ class TextState:
 
 
 class Emitter:
-    """Output buffer, events and hidden state of one file's rendering (see the module doc)."""
+    """Output buffer, events and hidden state of one file's rendering (see the module doc).
+    The attributes are set by `walk.Renderer`."""
+
+    src: str
+    ctx: RenderContext
+    events: list[Event]
+    citations: list[Citation]
+    findings: list[RawFinding]
+    state: TextState
+    hide: HiddenRun | None
+    invocation: tuple[int, int] | None
+    env_stack: list[str]
+    list_counters: list[int]
+    symbols: frozenset[str]
+    exp_depth: int
+    exp_work: int
 
     # -- output ------------------------------------------------------------------------------
 
     def out(self, s: str, start: int, end: int) -> None:
-        """Append s, mapping to src[start:end] (replacement mode overrides the mapping)."""
+        """Append s, mapping to src[start:end] (inside an expansion: to the invocation)."""
         if not s:
             return
         if self.exp_depth:
@@ -370,3 +387,6 @@ class Emitter:
 
     def render(self, nodes: list[Node], scoped: bool = True) -> None:
         raise NotImplementedError  # walk.Renderer
+
+    def arg_text(self, arg: Arg | None) -> str:
+        raise NotImplementedError  # expansion.Expansion

@@ -79,7 +79,8 @@ class Renderer(Expansion):
         if entry_hidden is not None:
             self.state.reason = entry_hidden
         self.hide: HiddenRun | None = None
-        self.invocation: tuple[int, int] | None = None  # replacement mode: all output maps here
+        # inside a macro expansion: the invocation's span, where all output maps
+        self.invocation: tuple[int, int] | None = None
         self.env_stack: list[str] = []
         self.expansions = 0
         self.exp_work = 0
