@@ -35,7 +35,7 @@ from typing import Any
 
 from papercycle.daemon import protocol
 from papercycle.daemon.config import ConfigError, ModelConfig
-from papercycle.daemon.engine import completeness
+from papercycle.daemon.engine import completeness, review_units
 from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.registry import ModelError
@@ -59,7 +59,7 @@ def _failed(code: str, message: str) -> Exception:
 
 @dataclass
 class SectionReview:
-    unit: inc.Unit
+    unit: review_units.Unit
     request: engine.GenerationRequest
     output: str
     info: dict[str, Any]
@@ -70,7 +70,7 @@ class SectionReview:
     scores: dict[str, Any] = field(default_factory=dict)  # the section's, from its review
 
 
-def _comment_ids(unit: inc.Unit, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _comment_ids(unit: review_units.Unit, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for i, c in enumerate(comments):
         digest = hashlib.sha1(f"{unit.key}\x00{i}\x00{c.get('text', '')}".encode()).hexdigest()
@@ -88,7 +88,7 @@ class Session:
         self.lock = asyncio.Lock()
         self.loop = asyncio.get_running_loop()
         self.revision = 0
-        self.units: list[inc.Unit] = []
+        self.units: list[review_units.Unit] = []
         self.versions: dict[str, Any] = {}  # open buffers: path -> the editor's version
         self.cursor: str | None = None  # the unit ident under the cursor
         self.reviews: dict[str, SectionReview] = {}
@@ -121,7 +121,7 @@ class Session:
     # -- inputs ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.units = inc.units(self.project)
+        self.units = review_units.units(self.project)
         self.todo = {u.ident for u in self.units}
         self.watcher.start()
         self._kick()
@@ -195,7 +195,7 @@ class Session:
                 raise _failed("project", str(error)) from None
             self.errors.clear(PROJECT)
             before = self.units
-            self.units = await asyncio.to_thread(inc.units, self.project)
+            self.units = await asyncio.to_thread(review_units.units, self.project)
             change = inc.diff(before, self.units)
             self.set_cursor(cursor)  # in the new text: the attention order of this update
             self.revision += 1
@@ -244,7 +244,7 @@ class Session:
 
     # -- comments ------------------------------------------------------------------------------
 
-    def _finish(self, state: SectionReview, unit: inc.Unit) -> list[dict[str, Any]]:
+    def _finish(self, state: SectionReview, unit: review_units.Unit) -> list[dict[str, Any]]:
         result = engine.finish(self.project, inc.with_part(state.request, unit), state.output)
         state.scores = result.get("scores") or {}
         return _comment_ids(state.unit, result["comments"])
@@ -316,7 +316,7 @@ class Session:
         if self.worker is None or self.worker.done():
             self.worker = self.server._spawn(self._work())
 
-    def _next(self) -> inc.Unit | None:
+    def _next(self) -> review_units.Unit | None:
         todo = [u for u in self.units if u.ident in self.todo]
         self.todo = {u.ident for u in todo}
         ordered = inc.attention_order(todo, self.cursor)
@@ -403,7 +403,7 @@ class Session:
         )
         return generation.text, info, False
 
-    async def _review(self, unit: inc.Unit) -> None:
+    async def _review(self, unit: review_units.Unit) -> None:
         model = self.section_model()
         async with self.lock:
             request = await asyncio.to_thread(inc.prepare_unit, self.project, model, unit)

@@ -15,6 +15,7 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
+from papercycle.daemon.engine.review_units import units
 from papercycle.daemon.formats import (
     aiscientist,
     cyclereviewer,
@@ -50,7 +51,6 @@ PROMPT_VERSIONS = {
 }
 REMOVED = "[instruction to reviewers removed by papercycle]"
 # Section kinds worth a review of their own (the title and reference list are not).
-REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}
 
 
 class ReviewError(ValueError):
@@ -256,8 +256,6 @@ def reviewable_sections(project: Project) -> list[SectionSlice]:
     """The review units (engine/incremental.py): each section's own text, up to its first
     subsection, number left out. The one definition for the CLI and the editors, so both
     review the same sections of a paper and share their cached reviews."""
-    from papercycle.daemon.engine.incremental import units
-
     return [unit.part for unit in units(project)]
 
 

@@ -239,7 +239,7 @@ def test_findings_to_diagnostics_hover_lens_and_actions():
         None,
         code_actions.ClientEdits(literals=False, document_changes=False),
     )
-    assert all(isinstance(a, types.Command) for a in plain)
+    assert plain and all(isinstance(a, types.Command) for a in plain)
     assert plain[0].command == "papercycle.applyRewrite"
 
 
