@@ -21,6 +21,7 @@ from papercycle.daemon.models.backend import (
 from papercycle.daemon.models.bos import prompt_tokens as prompt_ids
 from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
 from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
+from papercycle.daemon.models.threads import Governor, default_threads
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
@@ -39,7 +40,10 @@ class LlamaBackend:
         memory_bytes: int,
         n_batch: int = 512,
         snapshots: Snapshots | None = None,
+        n_threads_batch: int = 0,
+        adapt_threads: bool = True,
     ) -> None:
+        import llama_cpp
         from llama_cpp import Llama
 
         self.path = path
@@ -50,21 +54,40 @@ class LlamaBackend:
         # prompt tokens actually evaluated (after prefix reuse), over this backend's life
         self.prompt_tokens_evaluated = 0
         self.prompt_tokens_reused = 0
+        # 0: the physical cores; a configured n_threads also holds for prompt reading unless
+        # n_threads_batch says otherwise (more threads than asked for make each one wait on
+        # the others when the machine is busy)
+        self.n_threads = default_threads(n_threads)
+        self.n_threads_batch = n_threads_batch or self.n_threads
         try:
             self.llama = Llama(
                 model_path=path,
                 n_ctx=n_ctx,
-                n_threads=n_threads or None,
-                # llama-cpp-python reads prompts with every core unless told otherwise; a
-                # configured thread count holds for both (more threads than asked for make
-                # each one wait on the others when the machine is busy)
-                n_threads_batch=n_threads or None,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads_batch,
                 n_gpu_layers=n_gpu_layers,
                 n_batch=n_batch,
                 verbose=False,
             )
         except Exception as error:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise GenerationError(f"llama.cpp could not load {path}: {error}") from None
+        context = self.llama.ctx
+        self.governor = (
+            Governor(
+                lambda n, n_batch: llama_cpp.llama_set_n_threads(context, n, n_batch),
+                self.n_threads,
+                self.n_threads_batch,
+            )
+            if adapt_threads
+            else None
+        )
+
+    def threads_now(self) -> tuple[int, int]:
+        """(decode, prompt) threads for the next step: fewer while other programs keep cores
+        busy (threads.py)."""
+        if self.governor is None:
+            return self.n_threads, self.n_threads_batch
+        return self.governor.check()
 
     def count_tokens(self, prompt: str) -> int:
         return len(prompt_ids(self.llama, prompt))
@@ -109,6 +132,7 @@ class LlamaBackend:
             nonlocal gave_way, loop, loop_unit
             if cancel.step() or gave_way or loop is not None:
                 return True
+            self.threads_now()
             if detector is not None:
                 answer = ids[start:]
                 loop = detector.check(answer)
@@ -159,6 +183,7 @@ class LlamaBackend:
                     prompt_evaluated=int(self.llama.n_tokens) - reused,
                     prompt_reused=reused,
                 )
+            self.threads_now()
             self.llama.eval(tokens[done : min(done + batch, len(tokens) - 1)])
             on_event(
                 "progress",
