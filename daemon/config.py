@@ -25,7 +25,6 @@ format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | openrev
 n_ctx = 16384
 n_threads = 8             # 0 (default): this machine's physical cores
 n_threads_batch = 0       # prompt reading; 0: as n_threads
-adapt_threads = true      # fewer threads while other programs keep cores busy (models/threads.py)
 n_gpu_layers = 0
 backend = "llama"         # or "http" with url = "http://gpu-box:8080/v1"
 # http only: api_key_env = "VLLM_API_KEY" (or api_key = "..."), max_parallel = 4
@@ -61,7 +60,7 @@ SAMPLING_KEYS = {
 DEFAULT_SAMPLING = {"temperature": 0.4, "top_p": 0.95, "max_tokens": 2048, "seed": 0}
 
 # settings added later, left out of saved files at their defaults (older files stay as they were)
-_QUIET_DEFAULTS = {"n_threads_batch": 0, "adapt_threads": True, "max_parallel": 4}
+_QUIET_DEFAULTS = {"n_threads_batch": 0, "max_parallel": 4}
 
 log = logging.getLogger(__name__)
 _logged: set[str] = set()
@@ -81,9 +80,6 @@ class ModelConfig:
     # 0: the physical cores (models/threads.py), not llama-cpp-python's cpu_count // 2
     n_threads: int = 0
     n_threads_batch: int = 0  # prompt reading; 0: as n_threads
-    # under a busy CPU, only the cores other programs leave free (llama.cpp's threads wait for
-    # each other: one descheduled thread stalls all of them)
-    adapt_threads: bool = True
     n_gpu_layers: int = 0
     backend: str = "llama"
     url: str = ""  # http backend: base URL of an OpenAI-compatible API (".../v1")

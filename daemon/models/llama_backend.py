@@ -7,6 +7,7 @@ GIL, so the daemon's event loop keeps serving while a model decodes.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from typing import Any
 
@@ -21,7 +22,7 @@ from papercycle.daemon.models.backend import (
 from papercycle.daemon.models.bos import prompt_tokens as prompt_ids
 from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
 from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
-from papercycle.daemon.models.threads import Governor, default_threads
+from papercycle.daemon.models.threads import default_threads
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
@@ -41,9 +42,7 @@ class LlamaBackend:
         n_batch: int = 512,
         snapshots: Snapshots | None = None,
         n_threads_batch: int = 0,
-        adapt_threads: bool = True,
     ) -> None:
-        import llama_cpp
         from llama_cpp import Llama
 
         self.path = path
@@ -71,23 +70,14 @@ class LlamaBackend:
             )
         except Exception as error:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise GenerationError(f"llama.cpp could not load {path}: {error}") from None
-        context = self.llama.ctx
-        self.governor = (
-            Governor(
-                lambda n, n_batch: llama_cpp.llama_set_n_threads(context, n, n_batch),
-                self.n_threads,
-                self.n_threads_batch,
-            )
-            if adapt_threads
-            else None
-        )
 
-    def threads_now(self) -> tuple[int, int]:
-        """(decode, prompt) threads for the next step: fewer while other programs keep cores
-        busy (threads.py)."""
-        if self.governor is None:
-            return self.n_threads, self.n_threads_batch
-        return self.governor.check()
+    def threads(self) -> dict[str, Any]:
+        """For `status`: the thread counts and how OpenMP's threads wait (models/threads.py)."""
+        return {
+            "decode": self.n_threads,
+            "prompt": self.n_threads_batch,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default (active)"),
+        }
 
     def count_tokens(self, prompt: str) -> int:
         return len(prompt_ids(self.llama, prompt))
@@ -132,7 +122,6 @@ class LlamaBackend:
             nonlocal gave_way, loop, loop_unit
             if cancel.step() or gave_way or loop is not None:
                 return True
-            self.threads_now()
             if detector is not None:
                 answer = ids[start:]
                 loop = detector.check(answer)
@@ -183,7 +172,6 @@ class LlamaBackend:
                     prompt_evaluated=int(self.llama.n_tokens) - reused,
                     prompt_reused=reused,
                 )
-            self.threads_now()
             self.llama.eval(tokens[done : min(done + batch, len(tokens) - 1)])
             on_event(
                 "progress",

@@ -237,7 +237,6 @@ class Registry:
                 need,
                 snapshots=self._snapshots_for(model),
                 n_threads_batch=model.n_threads_batch,
-                adapt_threads=model.adapt_threads,
             )
         except GenerationError as error:
             raise ModelError(f"model {model.name!r}: {error}") from None
@@ -329,6 +328,7 @@ class Registry:
                     "n_ctx": e.backend.n_ctx,
                     "prompt_tokens_evaluated": getattr(e.backend, "prompt_tokens_evaluated", None),
                     "prompt_tokens_reused": getattr(e.backend, "prompt_tokens_reused", None),
+                    "threads": getattr(e.backend, "threads", lambda: None)(),
                     "busy": e.busy > 0,
                     "idle_seconds": round(now - e.last_used, 1),
                     "unload_in": None

@@ -1,11 +1,11 @@
-"""Thread counts (daemon/models/threads.py): physical cores by default, fewer while other
-programs keep the CPU busy, and one copy of a model's weights whatever its threads."""
+"""Thread counts (daemon/models/threads.py): physical cores by default for decode and prompt,
+OpenMP's threads waiting passively in the daemon, and one copy of a model's weights whatever
+its threads."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import llama_cpp
@@ -45,7 +45,7 @@ def test_this_machine_physical_cores_match_lscpu():
 
 
 def test_the_default_is_the_physical_cores_for_decode_and_prompt(tiny_gguf):
-    backend = LlamaBackend(str(tiny_gguf), 512, 0, 0, 0, adapt_threads=False)
+    backend = LlamaBackend(str(tiny_gguf), 512, 0, 0, 0)
     try:
         cores = threads.physical_cores()
         assert (backend.n_threads, backend.n_threads_batch) == (cores, cores)
@@ -54,7 +54,7 @@ def test_the_default_is_the_physical_cores_for_decode_and_prompt(tiny_gguf):
         assert llama_cpp.llama_n_threads_batch(context) == cores
     finally:
         backend.close()
-    configured = LlamaBackend(str(tiny_gguf), 512, 1, 0, 0, n_threads_batch=2, adapt_threads=False)
+    configured = LlamaBackend(str(tiny_gguf), 512, 1, 0, 0, n_threads_batch=2)
     try:
         assert llama_cpp.llama_n_threads(configured.llama.ctx) == 1
         assert llama_cpp.llama_n_threads_batch(configured.llama.ctx) == 2
@@ -62,43 +62,12 @@ def test_the_default_is_the_physical_cores_for_decode_and_prompt(tiny_gguf):
         configured.close()
 
 
-def test_busy_cores_elsewhere_leave_one_thread(tiny_gguf):
-    """With a busy loop on every CPU, the backend decodes and reads prompts with one thread
-    (llama.cpp's threads wait for each other: one descheduled thread stalls them all)."""
-    cpus = len(threads.allowed_cpus())
-    hogs = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(cpus)]
-    backend = LlamaBackend(str(tiny_gguf), 512, 2, 0, 0)
-    try:
-        time.sleep(0.3)
-        assert threads.busy_elsewhere() >= cpus
-        assert backend.threads_now() == (1, 1)
-        assert llama_cpp.llama_n_threads(backend.llama.ctx) == 1
-        assert llama_cpp.llama_n_threads_batch(backend.llama.ctx) == 1
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-        backend.close()
-
-
-def test_the_governor_gives_cores_back_when_they_free_up(monkeypatch):
-    calls = []
-    governor = threads.Governor(lambda n, b: calls.append((n, b)), 2, 2, every=0)
-    monkeypatch.setattr(threads, "allowed_cpus", lambda: [0, 1])
-    monkeypatch.setattr(threads, "busy_elsewhere", lambda: 1)
-    assert governor.check() == (1, 1)
-    monkeypatch.setattr(threads, "busy_elsewhere", lambda: 0)
-    assert governor.check() == (2, 2)
-    assert governor.check() == (2, 2)
-    assert calls == [(1, 1), (2, 2)]  # set only when the count changes
-
-
 def test_thread_settings_are_validated():
     ModelConfig("m", path="x", n_threads_batch=3).validate()
     with pytest.raises(ConfigError, match=r"model 'm': n_threads_batch = -1 is not a usable"):
         ModelConfig("m", path="x", n_threads_batch=-1).validate()
     saved = ModelConfig("m", path="x").to_toml()
-    assert "n_threads_batch" not in saved and "adapt_threads" not in saved  # defaults: unsaid
+    assert "n_threads_batch" not in saved and "max_parallel" not in saved  # defaults: unsaid
 
 
 def test_one_load_per_file_whatever_the_threads(tiny_gguf):
@@ -121,3 +90,29 @@ def test_one_load_per_file_whatever_the_threads(tiny_gguf):
         registry.release(third)
     finally:
         registry.unload_all()
+
+
+async def test_the_daemon_loads_with_physical_cores_and_passive_wait(
+    isolated_home, tiny_gguf, tmp_path
+):
+    """A model with n_threads 0, through a real daemon: status shows the physical cores for
+    decode and prompt, and OpenMP's threads waiting passively (set before llama.cpp loads)."""
+    from daemon_helpers import make_paper
+    from papercycle.daemon.client import Client
+
+    isolated_home.paths.config_file.write_text(
+        "[daemon]\nexit_after_idle = 600\n"
+        f'[[models]]\nname = "tiny"\npath = "{tiny_gguf}"\n'
+        'format = "section"\nn_ctx = 2048\nstructured = true\n'
+        "[models.sampling]\nmax_tokens = 64\n"
+    )
+    paper = make_paper(tmp_path / "p")
+    params = {"path": str(paper), "section": "Method", "model": "tiny"}
+    async with Client(isolated_home.paths) as client:
+        await client.request("review.section", params, timeout=120)
+        models = (await client.request("status"))["models"]
+    cores = threads.physical_cores()
+    expected = {"decode": cores, "prompt": cores, "omp_wait_policy": "PASSIVE"}
+    if os.environ.get("OMP_WAIT_POLICY"):
+        expected["omp_wait_policy"] = os.environ["OMP_WAIT_POLICY"]  # the user's choice wins
+    assert models[0]["threads"] == expected
