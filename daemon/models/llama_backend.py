@@ -66,6 +66,11 @@ class LlamaBackend:
                 n_threads_batch=self.n_threads_batch,
                 n_gpu_layers=n_gpu_layers,
                 n_batch=n_batch,
+                # Read, not mapped: llama.cpp repacks quantized weights for the CPU into its
+                # own buffers, and with mmap the mapped pages stay resident beside them (1B
+                # Q4_K_M: peak RSS 1,092 MiB mapped vs 660 MiB read, a 561 MiB file;
+                # bench/laptop_bench.py --part memory)
+                use_mmap=False,
                 verbose=False,
             )
         except Exception as error:  # llama.cpp reports load failures as ValueError/RuntimeError
