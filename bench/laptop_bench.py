@@ -280,7 +280,9 @@ def part_http(quick: bool) -> dict:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "llama_cpp.server", "--model", path, "--host", "127.0.0.1"]
+    # interrupt_requests off: by default a new request stops the one being streamed
     command += ["--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
+    command += ["--interrupt_requests", "False"]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:

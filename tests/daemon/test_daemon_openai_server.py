@@ -35,6 +35,7 @@ def openai_server(tiny_gguf):
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_gguf)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--api_key", KEY]
     command += ["--n_ctx", "2048", "--n_threads", "1", "--model_alias", "tiny"]
+    command += ["--interrupt_requests", "False"]  # else a new request stops the streamed one
     server = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
