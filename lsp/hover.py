@@ -52,16 +52,13 @@ def section_markdown(reviews: ProjectReviews | None, name: str) -> str:
     if found is None:
         return f"**{name}**: not reviewed yet (code lens *Review section*)."
     result = found[1].result
-    lines = [f"**Review of {name}** · model `{result.get('model')}`", ""]
-    scores = result.get("scores") or {}
-    if scores:
-        lines.append(" · ".join(f"{k} {_fmt(v)}/4" for k, v in sorted(scores.items())))
+    lines = [f"**Review of {name}** · model `{result.model}`", ""]
+    if result.scores:
+        lines.append(" · ".join(f"{k} {_fmt(v)}/4" for k, v in sorted(result.scores.items())))
         lines.append("")
-    for comment in result.get("comments", []):
-        lines.append(
-            f"- *{comment.get('category')}* ({comment.get('severity')}): {comment.get('text')}"
-        )
-    if not result.get("comments"):
+    for comment in result.comments:
+        lines.append(f"- *{comment.category}* ({comment.severity}): {comment.text}")
+    if not result.comments:
         lines.append("No comments.")
     return "\n".join(lines)
 
