@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from papercycle.daemon.client import DaemonError
@@ -16,9 +16,7 @@ from papercycle.lsp.documents import Document
 from papercycle.lsp.draft_request import apply_draft, draft_section
 from papercycle.lsp.publish import publish_project
 from papercycle.lsp.section_review import review_section
-
-if TYPE_CHECKING:
-    from papercycle.lsp.session import PapercycleServer
+from papercycle.lsp.session import PapercycleServer
 
 
 def register(ls: PapercycleServer) -> None:

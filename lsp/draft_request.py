@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from papercycle.daemon.client import DaemonError
@@ -15,9 +15,7 @@ from papercycle.lsp import code_actions, drafts
 from papercycle.lsp.documents import Document, path_uri
 from papercycle.lsp.progress import Progress
 from papercycle.lsp.results import DraftResult
-
-if TYPE_CHECKING:
-    from papercycle.lsp.session import PapercycleServer
+from papercycle.lsp.session import PapercycleServer
 
 WARN = types.MessageType.Warning
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from papercycle.lsp.daemon_link import DaemonLink
 from papercycle.lsp.documents import uri_path
 from papercycle.lsp.publish import publish
+from papercycle.lsp.session import PapercycleServer
 from papercycle.lsp.settings import SECTION
-
-if TYPE_CHECKING:
-    from papercycle.lsp.session import PapercycleServer
 
 log = logging.getLogger("papercycle.lsp")
 

@@ -4,15 +4,11 @@ answers); none waits for the daemon or a model."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lsprotocol import types
 from papercycle.lsp import code_actions, code_lens, hover
 from papercycle.lsp.draft_request import pending_drafts
 from papercycle.lsp.publish import located
-
-if TYPE_CHECKING:
-    from papercycle.lsp.session import PapercycleServer
+from papercycle.lsp.session import PapercycleServer
 
 
 def register(ls: PapercycleServer) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from papercycle.daemon.client import DaemonError
@@ -15,9 +15,7 @@ from papercycle.lsp.progress import Progress
 from papercycle.lsp.publish import publish_project
 from papercycle.lsp.results import ReviewResult
 from papercycle.lsp.reviews import SectionResult, notices
-
-if TYPE_CHECKING:
-    from papercycle.lsp.session import PapercycleServer
+from papercycle.lsp.session import PapercycleServer
 
 
 async def review_section(ls: PapercycleServer, path: Path, anchor: int) -> dict[str, Any] | None:

@@ -8,14 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from papercycle.lsp.documents import uri_path
 from papercycle.lsp.publish import publish, publish_project, withdraw
-
-if TYPE_CHECKING:
-    from papercycle.lsp.session import PapercycleServer
+from papercycle.lsp.session import PapercycleServer
 
 log = logging.getLogger("papercycle.lsp")
 

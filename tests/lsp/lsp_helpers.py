@@ -192,7 +192,8 @@ async def start_session(
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
-    session.daemon_log = home.paths.log_file
+    paths = getattr(home, "paths", None)  # a FakeDaemon stands in for a Home: it keeps no log
+    session.daemon_log = paths.log_file if paths is not None else None
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams):
