@@ -1,7 +1,8 @@
-"""Drafting a section: streamed from the daemon, shown live through the custom notification
-`papercycle/draft` ({id, uri, section, chunk, done}), then offered as ONE WorkspaceEdit
-(`workspace/applyEdit` when the client supports it, otherwise a code action "Insert the draft
-of ..."). The user's files are never written any other way.
+"""A drafted section: where it goes and the text it inserts (draft_request.py streams it from
+the daemon, shown live through the custom notification `papercycle/draft` ({id, uri, section,
+chunk, done}), then offers it as ONE WorkspaceEdit: `workspace/applyEdit` when the client
+supports it, otherwise a code action "Insert the draft of ..."). The user's files are never
+written any other way.
 
 The daemon request is `draft.section` (daemon/engine/coauthor.py; params: path, section
 {path, offset}, buffers, model (the researcher role), priority; events: progress, token {text};
