@@ -15,6 +15,7 @@ from papercycle.lsp import code_actions, commands
 from papercycle.lsp.documents import Document
 from papercycle.lsp.draft_request import apply_draft, draft_section
 from papercycle.lsp.publish import publish_project
+from papercycle.lsp.results import DaemonStatus, model_names
 from papercycle.lsp.section_review import review_section
 from papercycle.lsp.session import PapercycleServer
 
@@ -179,7 +180,7 @@ async def ask_model(ls: PapercycleServer, role: str) -> str | None:
     except (DaemonError, TimeoutError) as error:
         ls.message(f"papercycle: cannot list models: {error}", types.MessageType.Warning)
         return None
-    names = [m["name"] for m in listing.get("models", [])]
+    names = model_names(listing)
     if not names:
         ls.message("papercycle: no models configured (papercycle models add NAME PATH)")
         return None
@@ -204,21 +205,22 @@ async def show_status(ls: PapercycleServer) -> dict[str, Any]:
             "models": ls.settings.models,
         },
     }
+    status: DaemonStatus | None = None
     if ls.link is not None and ls.link.state == "connected":
         with contextlib.suppress(DaemonError, TimeoutError):
-            status = await ls.link.request("status", timeout=5)
-            out["daemon_status"] = {
-                "pid": status.get("pid"),
-                "version": status.get("version"),
-                "models": status.get("models"),
-                "queue": status.get("queue"),
-            }
-    running = (out.get("daemon_status") or {}).get("queue", {}) or {}
+            status = DaemonStatus.from_wire(await ls.link.request("status", timeout=5))
+    if status is not None:
+        out["daemon_status"] = {
+            "pid": status.pid,
+            "version": status.version,
+            "models": status.models,
+            "queue": status.queue,
+        }
     ls.message(
         f"papercycle: daemon {out['daemon']}"
-        + (f" (pid {out['daemon_status']['pid']})" if "daemon_status" in out else "")
+        + (f" (pid {status.pid})" if status is not None else "")
         + f"; {len(out['jobs'])} job(s) in this window"
-        + (f"; running: {running.get('running')}" if running.get("running") else "")
+        + (f"; running: {status.running}" if status is not None and status.running else "")
     )
     return out
 

@@ -28,6 +28,7 @@ from papercycle.daemon.client import Client, DaemonError, DaemonGone
 from papercycle.lsp.documents import Document
 from papercycle.lsp.progress import Progress
 from papercycle.lsp.project_events import on_event
+from papercycle.lsp.results import ProjectOpened
 from papercycle.lsp.settings import Settings
 
 if TYPE_CHECKING:  # the session holds the projects; it is never imported from here
@@ -149,10 +150,11 @@ class Projects:
             return op, False
         opened = op.client is not client
         if opened:
-            status = await client.request("project.open", params, timeout=60.0)
-            for warning in status.get("warnings") or []:  # its own models ignored (untrusted)
+            answer = await client.request("project.open", params, timeout=60.0)
+            opened_as = ProjectOpened.from_wire(answer)
+            for warning in opened_as.warnings:  # its own models ignored (untrusted)
                 self.ls.message(f"papercycle: {warning}", types.MessageType.Warning, once=True)
-            op.ident = str(status.get("project") or op.root)
+            op.ident = opened_as.project or str(op.root)
             op.client = client
             op.settings = wanted
             op.pushed = {Path(p): b["version"] for p, b in params["buffers"].items()}

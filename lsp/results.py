@@ -266,3 +266,43 @@ class ProjectStatus:
     def from_wire(cls, data: Any) -> ProjectStatus:
         data = _dict(data)
         return cls(bool(data.get("idle")), bool(data.get("paper_running")))
+
+
+@dataclass(frozen=True)
+class ProjectOpened:
+    """The answer to `project.open`: the project's id, and what of its own configuration the
+    daemon ignored (a `.papercycle.toml` with models in a folder the user does not trust)."""
+
+    project: str | None
+    warnings: list[str]
+
+    @classmethod
+    def from_wire(cls, data: Any) -> ProjectOpened:
+        data = _dict(data)
+        return cls(_text(data.get("project")), [str(w) for w in _list(data.get("warnings"))])
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    """What `status` says that the status command shows."""
+
+    pid: int | None
+    version: str | None
+    models: Any
+    queue: dict[str, Any]
+
+    @classmethod
+    def from_wire(cls, data: Any) -> DaemonStatus:
+        data = _dict(data)
+        pid, version = _int(data.get("pid")), _text(data.get("version"))
+        return cls(pid, version, data.get("models"), _dict(data.get("queue")))
+
+    @property
+    def running(self) -> Any:
+        return self.queue.get("running")
+
+
+def model_names(listing: Any) -> list[str]:
+    """The names in a `models.list` answer."""
+    models = _list(_dict(listing).get("models"))
+    return [str(m["name"]) for m in models if isinstance(m, dict) and m.get("name")]
