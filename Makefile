@@ -39,11 +39,14 @@ editor-deps:
 latex-deps:
 	bash scripts/install-latex.sh
 
+# the slowest tests printed, and every test's time in .cache/junit.xml (to choose what is `slow`)
+PYTEST_TIMES := --durations=15 --junitxml=.cache/junit.xml
+
 test: lint editor-deps latex-deps
-	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 PAPERCYCLE_REQUIRE_LATEX=1 $(PY) -m pytest
+	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 PAPERCYCLE_REQUIRE_LATEX=1 $(PY) -m pytest $(PYTEST_TIMES)
 
 test-fast: lint
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" $(PYTEST_TIMES)
 
 demo: $(INSTALLED)
 	bash examples/demo.sh

@@ -103,6 +103,7 @@ class Session:
         self.section_model_name = params.get("section_model")
         self.paper_mode = params.get("paper", "auto")
         self.paper: dict[str, Any] | None = None  # request, output, info, revision, baseline
+        self.paper_event: dict[str, Any] | None = None  # the last one sent, for late subscribers
         self.paper_task: asyncio.Task | None = None
         self.paper_wanted = False
         self.counters = {
@@ -498,7 +499,14 @@ class Session:
         ]
         completeness.mark(result, p["info"], p["request"].model)
         result.update(cached=p["cached"], generation=p["info"])
-        self.emit("paper", {**self._stamp(), "reviewed_revision": p["revision"], "result": result})
+        log.info(
+            "%s: whole-paper review%s: %d comments",
+            self.id,
+            " (cached)" if p["cached"] else "",
+            len(result["comments"]),
+        )
+        self.paper_event = {**self._stamp(), "reviewed_revision": p["revision"], "result": result}
+        self.emit("paper", self.paper_event)
 
     # -- subscribers and status -----------------------------------------------------------------
 
@@ -541,6 +549,10 @@ class Session:
         for state in list(self.reviews.values()):
             data = self._comments_data(state, added=state.comments, updated=[], removed=[])
             await send(peer, protocol.event(request_id, "comments", data))
+        # a whole-paper review that ended before this subscriber came (an answer from the
+        # cache comes within a second of opening, often before the editor subscribes)
+        if self.paper_event is not None:
+            await send(peer, protocol.event(request_id, "paper", self.paper_event))
         await send(peer, protocol.event(request_id, "anchored", self._stamp()))
         try:
             await self.closed.wait()  # or until the client cancels or goes away

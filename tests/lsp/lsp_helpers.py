@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -30,6 +31,7 @@ PROFILES = {
     "emacs": "emacs",
 }
 TIMEOUT = 180.0
+_servers = itertools.count(1)
 
 
 class Home:
@@ -114,7 +116,8 @@ class Session:
         self.draft_hooks: list = []  # called with each papercycle/draft notification
         self.initialized: types.InitializeResult | None = None
         self.versions: dict[str, list[int | None]] = {}
-        self.daemon_log: Path | None = None  # its last lines join what a failed wait saw
+        self.daemon_log: Path | None = None  # their last lines join what a failed wait saw
+        self.server_log: Path | None = None
 
     async def wait_for(self, condition, timeout: float = TIMEOUT, what: str = "condition"):
         """Until `condition()` (or an awaitable it returns) is truthy; on time-out, fails with
@@ -141,9 +144,10 @@ class Session:
                 f"progress {token}: {type(last).__name__} {getattr(last, 'message', '')!r}"
             )
         parts += [f"message {m.message!r}" for m in self.client.messages[-3:]]
-        if self.daemon_log is not None and self.daemon_log.exists():
-            tail = self.daemon_log.read_text(errors="replace").splitlines()[-12:]
-            parts.append("daemon log:\n  " + "\n  ".join(tail))
+        for name, log in (("server", self.server_log), ("daemon", self.daemon_log)):
+            if log is not None and log.exists():
+                tail = log.read_text(errors="replace").splitlines()[-15:]
+                parts.append(f"{name} log:\n  " + "\n  ".join(tail))
         return "; ".join(parts) or "nothing"
 
     async def server_jobs(self) -> list[str]:
@@ -194,6 +198,7 @@ async def start_session(
     session = Session(client, profile)
     paths = getattr(home, "paths", None)  # a FakeDaemon stands in for a Home: it keeps no log
     session.daemon_log = paths.log_file if paths is not None else None
+    session.server_log = home.root / f"lsp-{next(_servers)}.log"
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams):
@@ -220,7 +225,16 @@ async def start_session(
         session.versions.setdefault(params.uri, []).append(params.version)
 
     await client.start_io(
-        sys.executable, "-m", "papercycle.cli", "lsp", "--stdio", env=home.env, cwd=cwd
+        sys.executable,
+        "-m",
+        "papercycle.cli",
+        "lsp",
+        "--stdio",
+        "--verbose",
+        "--log-file",
+        str(session.server_log),
+        env=home.env,
+        cwd=cwd,
     )
     caps = client_capabilities(PROFILES[profile])
     tweaks = capabilities or {}
