@@ -16,7 +16,7 @@ DAEMON_ALLOWED = (
     "papercycle.daemon.project",
     "papercycle.daemon.private",
 )
-FEATURES = ("lifecycle", "sync", "requests", "command_handlers")
+FEATURES = ("lifecycle", "sync", "queries", "command_handlers")
 
 
 def imports(path: Path) -> list[tuple[str, bool]]:
