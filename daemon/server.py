@@ -450,9 +450,21 @@ class Server:
             return await self._generate(peer, request_id, project, request, priority)
         parts = engine.reviewable_sections(project)
         done: dict[int, dict] = {}
+        skipped: dict[int, dict] = {}  # sections whose text does not fit the model's context
         for index, (at, part) in enumerate(_cursor_first(project, parts, params.get("cursor")), 1):
             request = await self._prepare(engine.prepare_section, project, model, part)
-            result = await self._generate(peer, request_id, project, request, priority)
+            try:
+                result = await self._generate(peer, request_id, project, request, priority)
+            except RequestFailed as error:
+                if "too_long" not in error.data:
+                    raise
+                # one section too long must not cost the others their review
+                skipped[at] = {
+                    "section": part.node.display_name(),
+                    "message": str(error),
+                    **error.data["too_long"],
+                }
+                continue
             done[at] = result
             await self._send(
                 peer,
@@ -461,8 +473,16 @@ class Server:
                 ),
             )
         results = [done[at] for at in sorted(done)]  # reading order
+        if skipped and not results:
+            first = skipped[min(skipped)]
+            raise RequestFailed(
+                "model",
+                f"no section fits the context of model {model.name!r}: {first['message']}",
+                skipped=[skipped[at] for at in sorted(skipped)],
+            )
         return {
             "kind": "sections",
+            "skipped": [skipped[at] for at in sorted(skipped)],
             "model": model.name,
             "format": "section",
             "sections": results,
@@ -521,7 +541,7 @@ class Server:
         try:
             await asyncio.to_thread(engine.check_context, request, self.registry.count_tokens)
         except engine.ReviewError as error:
-            raise RequestFailed(error.code, str(error)) from None
+            raise RequestFailed(error.code, str(error), **error.data) from None
         except ModelError as error:
             raise RequestFailed("model", str(error)) from None
         key = (peer, request_id)
@@ -577,7 +597,7 @@ def _cursor_first(
         first = engine.find_section(project, cursor)
     except (engine.ReviewError, ValueError, TypeError, KeyError, IndexError):
         return order  # outside every section (preamble, a file not in the project)
-    return sorted(order, key=lambda item: item[1].node is not first.node)
+    return sorted(order, key=lambda item: item[1].node.original is not first.node.original)
 
 
 def _token_matches(sent: Any, token: str) -> bool:

@@ -40,6 +40,7 @@ from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.registry import ModelError
 from papercycle.daemon.project import Project, ProjectError
+from papercycle.daemon.project_errors import PAPER, PROJECT, CurrentErrors
 from papercycle.daemon.scheduler import PRIORITIES, Busy
 from papercycle.daemon.watch import Watcher
 
@@ -91,7 +92,7 @@ class Session:
         self.versions: dict[str, Any] = {}  # open buffers: path -> the editor's version
         self.cursor: str | None = None  # the unit ident under the cursor
         self.reviews: dict[str, SectionReview] = {}
-        self.errors: dict[str, str] = {}  # the last failure per unit (until it succeeds)
+        self.errors = CurrentErrors()  # the last failure per unit, paper, project: replayed
         self.todo: set[str] = set()
         self.current: tuple[str, str, Any, Any] | None = None  # ident, key, job, subscriber
         self.worker: asyncio.Task | None = None
@@ -192,6 +193,7 @@ class Session:
             except ProjectError as error:
                 self.emit("error", {"message": str(error), "files": files})
                 raise _failed("project", str(error)) from None
+            self.errors.clear(PROJECT)
             before = self.units
             self.units = await asyncio.to_thread(inc.units, self.project)
             change = inc.diff(before, self.units)
@@ -215,6 +217,7 @@ class Session:
             for ident in change.removed:
                 self.todo.discard(ident)
                 self._supersede(ident)
+                self.errors.clear(ident)
                 old = self.reviews.pop(ident, None)
                 if old is not None:
                     self._emit_comments(old, [], removed_section=True)
@@ -333,7 +336,6 @@ class Session:
             except Exception as error:  # reported, the next unit goes on
                 code = getattr(error, "code", "internal")
                 log.warning("section review of %s failed: %s", unit.ident, error)
-                self.errors[unit.ident] = f"{code}: {error}"
                 self.emit(
                     "error",
                     {**self._stamp(), "section": unit.ident, "code": code, "message": str(error)},
@@ -421,7 +423,7 @@ class Session:
             if old is not None:
                 state.comments = old.comments  # so the event says what was removed/updated
             self.reviews[unit.ident] = state
-            self.errors.pop(unit.ident, None)
+            self.errors.clear(unit.ident)
             self._emit_comments(state, comments)
 
     # -- the whole paper -------------------------------------------------------------------------
@@ -485,6 +487,7 @@ class Session:
                 "revision": revision,
                 "baseline": baseline,
             }
+            self.errors.clear(PAPER)
             async with self.lock:
                 await asyncio.to_thread(self._reanchor_paper)
 
@@ -519,6 +522,8 @@ class Session:
         if running is not self.loop:
             self.loop.call_soon_threadsafe(self.emit, event, data)
             return
+        if event == "error":
+            self.errors.record(data)  # kept for subscribers to come
         for peer, request_id in list(self.subscribers):
             self.server._spawn(self.server._send(peer, protocol.event(request_id, event, data)))
 
@@ -554,6 +559,10 @@ class Session:
         if self.paper_event is not None:
             await send(peer, protocol.event(request_id, "paper", self.paper_event))
         await send(peer, protocol.event(request_id, "anchored", self._stamp()))
+        # errors that fired before this subscriber came (the editor subscribes after opening)
+        pending = [*self.todo, *([self.current[0]] if self.current else [])]
+        for data in self.errors.current(pending):
+            await send(peer, protocol.event(request_id, "error", data))
         try:
             await self.closed.wait()  # or until the client cancels or goes away
         finally:
@@ -581,7 +590,7 @@ class Session:
                 }
                 for u in self.units
             ],
-            "errors": dict(self.errors),
+            "errors": self.errors.summary(),
             "warnings": self.config_warnings(),
             "pending": sorted(self.todo) + ([current] if current else []),
             "paper": None

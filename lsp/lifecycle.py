@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from lsprotocol import types
+from papercycle.lsp import hover
 from papercycle.lsp.daemon_link import DaemonLink
 from papercycle.lsp.documents import uri_path
 from papercycle.lsp.publish import publish
@@ -23,6 +24,7 @@ def register(ls: PapercycleServer) -> None:
     @ls.feature(types.INITIALIZE)
     def initialize(ls: PapercycleServer, params: types.InitializeParams) -> None:
         merge_settings(ls, params.initialization_options or {})
+        ls.client_kind = hover.client_kind(params.client_info.name if params.client_info else "")
         if ls.confined:
             declared = [folder.uri for folder in params.workspace_folders or []]
             declared += [params.root_uri] if params.root_uri else []

@@ -9,7 +9,11 @@ subscriptions"), applied to the session's review results and published:
 - `anchored`: every comment is anchored in the text of the event's `versions` (the editor's
   document versions the daemon had): findings are re-based on them and published; the
   documents module shifts or withholds them for any later edit (never stale);
-- `error`: one message.
+- `error`: a section's (the paper's, the project's) current failure; the daemon replays the
+  current ones to a new subscription, so errors that fired before it are not lost. Each
+  distinct message is shown once as a window message, and the project's failures stay as an
+  error diagnostic on `\\documentclass` until the sections they name are reviewed
+  (failures.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from papercycle.lsp.failures import failure_findings
 from papercycle.lsp.findings import Finding, from_result
 from papercycle.lsp.publish import publish_project
 from papercycle.lsp.results import (
@@ -57,11 +62,12 @@ def _apply(ls: PapercycleServer, op: OpenProject, event: dict[str, Any]) -> None
     versions = versions_of(event)
     publish = False
     if kind == "sections.changed":
-        _sections_changed(op, reviews, SectionsChanged.from_wire(event))
+        _sections_changed(ls, op, reviews, SectionsChanged.from_wire(event))
     elif kind == "comments":
         model = ls.settings.model_for("section") or "section model"
-        _comments(ls, op, reviews, comments_event(event, model), versions)
-        publish = not op.in_update
+        result = comments_event(event, model)
+        _comments(ls, op, reviews, result, versions)
+        publish = not op.in_update or _failure_gone(ls, op, reviews, result)
     elif kind == "paper":
         paper = PaperEvent.from_wire(event)
         reviews.paper = paper.result
@@ -70,7 +76,7 @@ def _apply(ls: PapercycleServer, op: OpenProject, event: dict[str, Any]) -> None
         notify(ls, paper.result, "the paper review")
         op.paper_revision = max(op.paper_revision, paper.reviewed_revision)
         op.paper_busy = False
-        publish = not op.in_update
+        publish = not op.in_update or _cleared(ls, op, reviews, "paper")
         refresh_lenses(ls)
     elif kind == "anchored":
         op.in_update = False
@@ -85,13 +91,16 @@ def _apply(ls: PapercycleServer, op: OpenProject, event: dict[str, Any]) -> None
             ls.spawn(_reread(ls, op.root))
         publish = True
     elif kind == "error":
-        _error(ls, op, ErrorEvent.from_wire(event))
+        _error(ls, op, reviews, ErrorEvent.from_wire(event))
+        publish = True
     if publish:
         publish_project(ls, op.root)
     op.report_progress()
 
 
-def _sections_changed(op: OpenProject, reviews: ProjectReviews, event: SectionsChanged) -> None:
+def _sections_changed(
+    ls: PapercycleServer, op: OpenProject, reviews: ProjectReviews, event: SectionsChanged
+) -> None:
     op.in_update = True
     if event.origin == "disk":
         op.outline_stale = True
@@ -109,6 +118,9 @@ def _sections_changed(op: OpenProject, reviews: ProjectReviews, event: SectionsC
     for ident in gone:
         op.todo.discard(ident)
         reviews.sections.pop(ident, None)
+        _cleared(ls, op, reviews, ident)
+    if event.origin != "subscribe":
+        _cleared(ls, op, reviews, "project")  # the project was read
 
 
 def _comments(
@@ -140,17 +152,34 @@ def _comments(
     notify(ls, result, f"the review of {op.names[ident]}")
 
 
-def _error(ls: PapercycleServer, op: OpenProject, event: ErrorEvent) -> None:
+def _error(
+    ls: PapercycleServer, op: OpenProject, reviews: ProjectReviews, event: ErrorEvent
+) -> None:
     if event.section == "paper":
         op.paper_busy = False
     elif event.section is not None:
         op.todo.discard(event.section)
-    name = op.names.get(str(event.section), str(event.section or "the project"))
-    ls.message(
-        f"papercycle: review of {name} failed: {event.message}",
-        types.MessageType.Warning,
-        once=True,
-    )
+    message = event.message or "failed"
+    op.failed[event.section if event.section is not None else "project"] = message
+    # once per distinct message: a missing model fails every section with the same one
+    ls.message(f"papercycle: review failed: {message}", types.MessageType.Error, once=True)
+    reviews.error_findings = failure_findings(ls, op)
+
+
+def _failure_gone(
+    ls: PapercycleServer, op: OpenProject, reviews: ProjectReviews, result: ReviewResult
+) -> bool:
+    if result.stale or result.section is None:
+        return False
+    return _cleared(ls, op, reviews, result.section.id)
+
+
+def _cleared(ls: PapercycleServer, op: OpenProject, reviews: ProjectReviews, key: str) -> bool:
+    """Forget the failure of `key` (reviewed now, or gone); whether there was one."""
+    if op.failed.pop(key, None) is None:
+        return False
+    reviews.error_findings = failure_findings(ls, op)
+    return True
 
 
 def notify(ls: PapercycleServer, result: ReviewResult, what: str) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from papercycle.daemon.client import DaemonError
+from papercycle.lsp.failures import outcome
 from papercycle.lsp.findings import from_result
 from papercycle.lsp.progress import Progress
 from papercycle.lsp.project_events import notify, refresh_lenses
@@ -48,7 +49,7 @@ async def review(ls: PapercycleServer, path: Path, paper: bool, push_all: bool =
         mode = ls.settings.review_mode
         if op.client is not None and own_paper_review(ls.settings):
             await paper_review(ls, root, mode, "interactive" if paper else "background")
-        progress.end("done" if op.client is not None else "the daemon stopped")
+        progress.end(outcome(op) if op.client is not None else "the daemon stopped")
     except asyncio.CancelledError:
         progress.end("cancelled")
         raise

@@ -68,6 +68,7 @@ class OpenProject:
     pushed: dict[Path, int] = field(default_factory=dict)  # buffer versions the daemon has
     settings: dict[str, Any] = field(default_factory=dict)  # paper, model, section_model
     progress: Progress | None = None
+    failed: dict[str, str] = field(default_factory=dict)  # section id|paper|project -> message
 
     @property
     def busy(self) -> bool:
@@ -79,9 +80,12 @@ class OpenProject:
         if progress is None:
             return
         if self.todo:
-            done = max(0, self.total - len(self.todo))
+            done = max(0, self.total - len(self.todo))  # reviewed or failed
+            failed = min(done, sum(1 for key in self.failed if key not in ("paper", "project")))
             progress.report(
-                f"{done}/{self.total} sections reviewed", int(100 * done / max(1, self.total))
+                f"{done - failed}/{self.total} sections reviewed"
+                + (f", {failed} failed" if failed else ""),
+                int(100 * done / max(1, self.total)),
             )
         elif self.paper_busy:
             progress.report("reviewing the whole paper")

@@ -22,7 +22,8 @@ def register(ls: PapercycleServer) -> None:
         root = ls.root_of(doc.path)
         outline = ls.outline_for(doc.path)
         offset = lines.offset(params.position)
-        return hover.hover(doc.path, offset, lines, outline, ls.reviews.get(root), items)
+        reviews = ls.reviews.get(root)
+        return hover.hover(doc.path, offset, lines, outline, reviews, items, ls.client_kind)
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     def on_code_lens(ls: PapercycleServer, params: types.CodeLensParams) -> list[types.CodeLens]:

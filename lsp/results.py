@@ -252,7 +252,7 @@ class ErrorEvent:
 
     @classmethod
     def from_wire(cls, event: dict[str, Any]) -> ErrorEvent:
-        return cls(_text(event.get("section")), str(event.get("message")))
+        return cls(_text(event.get("section")), _text(event.get("message")) or "")
 
 
 @dataclass(frozen=True)

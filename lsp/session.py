@@ -52,6 +52,7 @@ class PapercycleServer(LanguageServer):
         self.confined = False
         self.allowed_folders: list[Path] = []
         self.settings = Settings()
+        self.client_kind = "other"  # the client family (hover.client_kind): how hovers say things
         self.outlines = Outlines()
         self.reviews: dict[Path, ProjectReviews] = {}
         self.dismissals: dict[Path, Dismissals] = {}

@@ -32,6 +32,10 @@ class UnnumberedNode:
     def __init__(self, node: SectionNode) -> None:
         self._node = node
 
+    @property
+    def original(self) -> SectionNode:
+        return self._node
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._node, name)
 

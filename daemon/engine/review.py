@@ -56,9 +56,10 @@ REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsec
 class ReviewError(ValueError):
     """A review that cannot be run as asked (context too small, unknown section, ...)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **data: Any) -> None:
         super().__init__(message)
         self.code = code
+        self.data = data  # sent with the error (a context too small: `too_long` and numbers)
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _check_context(
     try:
         budgets.fit(model, what, mode, tokens, settings)
     except budgets.BudgetError as error:
-        raise ReviewError("model", str(error)) from None
+        raise ReviewError("model", str(error), too_long=error.numbers) from None
     return tokens
 
 
@@ -252,7 +253,12 @@ def prepare_paper(
 
 
 def reviewable_sections(project: Project) -> list[SectionSlice]:
-    return [s for s in project.section_slices() if s.node.kind in REVIEWABLE and s.text.strip()]
+    """The review units (engine/incremental.py): each section's own text, up to its first
+    subsection, number left out. The one definition for the CLI and the editors, so both
+    review the same sections of a paper and share their cached reviews."""
+    from papercycle.daemon.engine.incremental import units
+
+    return [unit.part for unit in units(project)]
 
 
 def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSlice:
@@ -270,7 +276,7 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
             offset = int(selector.get("offset", 0))
         node = project.section_at(path, offset)
         for s in slices:
-            if node is not None and s.node is node:
+            if node is not None and s.node.original is node:
                 return s
         raise ReviewError("project", f"no reviewable section at {selector}")
     wanted = str(selector).strip().lower()

@@ -32,6 +32,8 @@ PROFILES = {
 }
 TIMEOUT = 180.0
 _servers = itertools.count(1)
+# initialize's clientInfo.name of each editor (the server words its hints for the client)
+CLIENT_NAMES = {"vscode": "Visual Studio Code", "neovim": "Neovim", "emacs": "Eglot"}
 
 
 class Home:
@@ -196,8 +198,8 @@ async def start_session(
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
-    paths = getattr(home, "paths", None)  # a FakeDaemon stands in for a Home: it keeps no log
-    session.daemon_log = paths.log_file if paths is not None else None
+    # a real daemon's log (a FakeDaemon home has none)
+    session.daemon_log = home.paths.log_file if isinstance(home, Home) else None
     session.server_log = home.root / f"lsp-{next(_servers)}.log"
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -249,6 +251,7 @@ async def start_session(
         client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
+                client_info=types.ClientInfo(CLIENT_NAMES.get(profile, profile)),
                 initialization_options={"models": {"section": "tiny-section", "reviewer": "tiny"}}
                 | (options or {}),
             )

@@ -10,10 +10,13 @@ from pathlib import Path
 
 LSP = Path(__file__).resolve().parents[2] / "lsp"
 # what of the daemon package the language server may import: the client, the project model
-# (a library) and owner-only file writing
+# (a library), the one severity mapping (the CLI's too), where the user's configuration is
+# (its [severities]) and owner-only file writing
 DAEMON_ALLOWED = (
     "papercycle.daemon.client",
     "papercycle.daemon.project",
+    "papercycle.daemon.severity",
+    "papercycle.daemon.paths",
     "papercycle.daemon.private",
 )
 FEATURES = ("lifecycle", "sync", "queries", "command_handlers")
