@@ -15,7 +15,7 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
-from papercycle.daemon.engine.review_units import units
+from papercycle.daemon.engine.review_units import shown_name, units
 from papercycle.daemon.formats import (
     aiscientist,
     cyclereviewer,
@@ -478,7 +478,7 @@ def _finish_section(
         "section": {
             "title": part.node.title,
             "number": part.node.number,
-            "name": part.node.display_name(),
+            "name": shown_name(part.node),
             "range": project.range_dict(heading),
         },
         "scores": dict(review.scores),

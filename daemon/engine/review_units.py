@@ -47,6 +47,11 @@ class UnnumberedNode:
         return f"{word} {node.title}"
 
 
+def shown_name(node: SectionNode | UnnumberedNode) -> str:
+    """The name a reader sees in results (with the number the prompt leaves out)."""
+    return node.original.display_name() if isinstance(node, UnnumberedNode) else node.display_name()
+
+
 @dataclass(frozen=True)
 class Unit:
     ident: str

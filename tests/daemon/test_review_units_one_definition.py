@@ -50,9 +50,10 @@ def test_the_cli_and_the_editor_review_the_same_units(shared_home, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     reviewed = [part["section"]["name"] for part in json.loads(result.stdout)["sections"]]
-    # the names the prompt and the editor use: without the number that changes on insertion
-    assert reviewed == ["Section Introduction", "Subsection Data", "Subsection Training",
-                        "Section Results"]  # fmt: skip
+    # shown with their numbers (the prompt leaves the number out, so that a section moved by an
+    # insertion above it keeps its cached review)
+    assert reviewed == ["Section 1 Introduction", "Subsection 2.1 Data",
+                        "Subsection 2.2 Training", "Section 3 Results"]  # fmt: skip
 
 
 def _section_bodies(project: Project) -> list[str]:
