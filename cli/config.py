@@ -11,7 +11,13 @@ from papercycle.cli.errors import UserError
 
 @click.group("config")
 def config() -> None:
-    """The user's configuration file (daemon settings and models)."""
+    """The user's configuration file (daemon settings and models).
+
+    \b
+    Examples:
+      papercycle config init
+      papercycle config path
+    """
 
 
 @config.command("init")
@@ -50,7 +56,13 @@ def init(force: bool) -> None:
 
 @config.command("path")
 def path() -> None:
-    """Print where the configuration file is (it may not exist yet)."""
+    """Print where the configuration file is (it may not exist yet).
+
+    \b
+    Examples:
+      papercycle config path
+      $EDITOR "$(papercycle config path)"
+    """
     from papercycle.daemon.paths import Paths
 
     click.echo(str(Paths.for_user().config_file))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from papercycle.daemon.engine.review import GenerationRequest
+from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.models.backend import Cancellation, Generation
 
 log = logging.getLogger("papercycle.daemon.scheduler")
@@ -70,7 +71,7 @@ class Job:
             "job": self.number,
             "kind": request.kind,
             "model": request.model.name,
-            "section": request.section.node.display_name() if request.section else None,
+            "section": shown_name(request.section.node) if request.section else None,
             "priority": next(k for k, v in PRIORITIES.items() if v == self.priority),
             "state": self.state,
             "clients": len(self.subscribers),

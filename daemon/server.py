@@ -26,6 +26,7 @@ from papercycle.daemon import protocol, request_fields
 from papercycle.daemon.config import Config, ConfigError
 from papercycle.daemon.engine import aiscientist_run, coauthor, completeness
 from papercycle.daemon.engine import review as engine
+from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
 from papercycle.daemon.paths import Paths
@@ -460,7 +461,7 @@ class Server:
                     raise
                 # one section too long must not cost the others their review
                 skipped[at] = {
-                    "section": part.node.display_name(),
+                    "section": shown_name(part.node),
                     "message": str(error),
                     **error.data["too_long"],
                 }
