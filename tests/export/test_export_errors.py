@@ -77,11 +77,15 @@ def test_llama_cpp_dir_that_is_not_a_checkout(tmp_path, tiny_models):
 
 @pytest.mark.slow
 def test_undeclared_pre_tokenizer_says_what_to_do(tmp_path, tiny_models):
-    result = papercycle(
-        "export", str(tiny_models.hf("llama")), "-o", str(tmp_path / "x.gguf"), check=False
-    )
+    # a checkpoint that does not record its pre-tokenizer (only `papercycle tiny` writes it)
+    checkpoint = tmp_path / "checkpoint"
+    shutil.copytree(tiny_models.hf("llama"), checkpoint)
+    (checkpoint / "papercycle-tiny.json").unlink(missing_ok=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = papercycle("export", str(checkpoint), "-o", str(out / "x.gguf"), check=False)
     _one_line_error(result, "--pre-tokenizer")
-    assert _leftovers(tmp_path) == []
+    assert _leftovers(out) == []
 
 
 @pytest.mark.slow
