@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from papercycle.daemon.engine.review import GenerationRequest
 from papercycle.daemon.models.backend import Cancellation, Generation
+from papercycle.daemon.models.request import GenerationRequest
 
 log = logging.getLogger("papercycle.daemon.scheduler")
 

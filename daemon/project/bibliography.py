@@ -116,7 +116,7 @@ def parse_bib(
     def rng(start_line: int, raw: str) -> Range:
         if start_line is None:
             return Range(path, offset, offset)
-        line_start = local._starts[min(start_line, local.line_count - 1)]
+        line_start = local.line_start(start_line)
         s = text.find(raw[:40], line_start) if raw else line_start
         s = line_start if s < 0 else s
         return Range(path, offset + s, offset + s + len(raw or ""))

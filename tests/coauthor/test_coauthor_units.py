@@ -515,21 +515,18 @@ def test_planted_instructions_in_the_bibliography_never_reach_a_model(tmp_path, 
     assert [p.key for p in index.passages] == ["good2020"] and index.warnings
 
 
-def test_coauthor_model_choice_goes_by_role():
+def test_coauthor_model_choice_goes_by_role(tmp_path):
     from papercycle.daemon.config import Config, ModelConfig
-    from papercycle.daemon.engine import coauthor
+    from papercycle.daemon.jobs import Jobs
 
     config = Config()
     for name, role in (("rev", "reviewer"), ("res", "researcher"), ("res2", "researcher")):
         config.models[name] = ModelConfig(name=name, path="/x.gguf", role=role)
     config.review["model"] = "rev"
+    jobs = Jobs(store=None, registry=None, config=lambda: config)  # model choice only
 
-    class Server:
-        def current_config(self):
-            return config
-
-    assert coauthor._model(Server(), None, None, "researcher").name == "res"
-    assert coauthor._model(Server(), None, "res2", "researcher").name == "res2"
-    assert coauthor._model(Server(), None, None, "grader").name == "rev"  # none of that role
+    assert jobs.model(None, None, "researcher").name == "res"
+    assert jobs.model(None, "res2", "researcher").name == "res2"
+    assert jobs.model(None, None, "grader").name == "rev"  # none of that role
     config.review["researcher_model"] = "res2"
-    assert coauthor._model(Server(), None, None, "researcher").name == "res2"
+    assert jobs.model(None, None, "researcher").name == "res2"
