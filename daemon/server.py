@@ -4,6 +4,11 @@ Every request is answered by events and then exactly one result or error. A malf
 oversized message gets an error (and a log line); nothing a client sends stops the service.
 A client that disappears (its socket closed: sends to it fail; or silent longer than the
 heartbeat timeout) loses its subscriptions, and a job nobody waits for is cancelled.
+
+This module is the transport only: a checked request (request_fields.py) is parsed into its
+typed request (requests.py) and answered by its handler (handlers/), whose generations take
+the one road (jobs.py); the errors it fails with become protocol errors here, through
+failures.py (PROTOCOL.md, "Inside the daemon").
 """
 
 from __future__ import annotations
