@@ -99,10 +99,12 @@ def test_markers_are_visible_text_for_the_project_model(tmp_path):
 
 @pytest.fixture
 def offline_render(monkeypatch):
-    monkeypatch.setattr(draft, "_render", lambda m, msgs: "\n".join(x["content"] for x in msgs))
-    monkeypatch.setattr(draft, "_identity", lambda m: {"name": m.name})
-    monkeypatch.setattr(paper_engine, "_render", draft._render)
-    monkeypatch.setattr(paper_engine, "_identity", draft._identity)
+    monkeypatch.setattr(
+        draft, "render_prompt", lambda m, msgs: "\n".join(x["content"] for x in msgs)
+    )
+    monkeypatch.setattr(draft, "model_identity", lambda m: {"name": m.name})
+    monkeypatch.setattr(paper_engine, "render_prompt", draft.render_prompt)
+    monkeypatch.setattr(paper_engine, "model_identity", draft.model_identity)
 
 
 OUTPUT = (
