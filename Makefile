@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test test-fast lint demo bench clean editor-deps latex-deps
+.PHONY: install test test-fast lint demo bench clean editor-deps latex-deps wheel wheel-check
 
 install: $(INSTALLED)
 
@@ -39,11 +39,29 @@ editor-deps:
 latex-deps:
 	bash scripts/install-latex.sh
 
-test: lint editor-deps latex-deps
-	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 PAPERCYCLE_REQUIRE_LATEX=1 $(PY) -m pytest
+# the slowest tests printed, and every test's time in .cache/junit.xml (to choose what is `slow`)
+PYTEST_TIMES := --durations=15 --junitxml=.cache/junit.xml
+
+test: lint editor-deps latex-deps wheel-check
+	PAPERCYCLE_REQUIRE_VSCODE_E2E=1 PAPERCYCLE_REQUIRE_LATEX=1 $(PY) -m pytest $(PYTEST_TIMES)
+
+# The user install (README "Get started"): a wheel of the base package with the browser
+# editor's page inside (package data: editors/web's build writes it into cli/web_page/), not
+# editable. Without npm the wheel has no page, and `make wheel-check` fails.
+WHEEL_DIR := .cache/wheel
+wheel: $(INSTALLED)
+	cd editors/web && { [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build
+	rm -rf build $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)  # build/: setuptools' leftovers of removed modules
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir $(WHEEL_DIR) .
+
+# That wheel in a new venv with the base dependencies only, then `papercycle review` of
+# examples/paper with the embedded model and `papercycle web` serving the installed page
+# (scripts/wheel_check.py; about 2 minutes, pip's cache holds the llama-cpp-python build)
+wheel-check: wheel
+	$(PY) scripts/wheel_check.py $(WHEEL_DIR)/papercycle-*.whl .cache/wheel-check
 
 test-fast: lint
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" $(PYTEST_TIMES)
 
 demo: $(INSTALLED)
 	bash examples/demo.sh

@@ -27,12 +27,23 @@ def _via_daemon(kind: str):
 
 @click.group("cache")
 def cache() -> None:
-    """Inspect or clear cached review results."""
+    """Inspect or clear cached review results.
+
+    \b
+    Examples:
+      papercycle cache stats
+      papercycle cache clear
+    """
 
 
 @cache.command("stats")
 def stats() -> None:
-    """Entries, size on disk and hits of the result cache."""
+    """Entries, size on disk and hits of the result cache.
+
+    \b
+    Examples:
+      papercycle cache stats
+    """
     info = _via_daemon("cache.stats")
     if info is None:
         store = _store()
@@ -48,7 +59,12 @@ def stats() -> None:
 
 @cache.command("clear")
 def clear() -> None:
-    """Remove every cached result."""
+    """Remove every cached result.
+
+    \b
+    Examples:
+      papercycle cache clear
+    """
     info = _via_daemon("cache.clear")
     if info is None:
         store = _store()

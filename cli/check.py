@@ -22,7 +22,13 @@ from papercycle.cli.errors import UserError
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the markers as JSON.")
 def check(paths, as_json) -> None:
-    """Fail (exit 1) while simulated results remain in the paper at PATH."""
+    """Fail (exit 1) while simulated results remain in the paper at PATH.
+
+    \b
+    Examples:
+      papercycle check paper/
+      papercycle check paper/main.tex --json
+    """
     from papercycle.daemon.engine import simulated
 
     markers = []

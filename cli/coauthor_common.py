@@ -10,9 +10,10 @@ from typing import Any
 from papercycle.cli.errors import UserError
 
 
-def request(kind: str, params: dict[str, Any], timeout: float | None, stream_to=None) -> dict:
-    """The result of one daemon request; `token` events are written to `stream_to` (e.g.
-    sys.stderr) as they arrive."""
+def request(kind: str, params: dict[str, Any], timeout: float | None, progress=None) -> dict:
+    """The result of one daemon request; `progress` (a `token_bar`) counts its tokens. The
+    tokens themselves are not shown: the command prints the finished text once (citations
+    checked, simulated results marked), not the model's raw words and then that again."""
     from papercycle.daemon.client import Client, DaemonError
 
     async def run() -> dict[str, Any]:
@@ -21,9 +22,12 @@ def request(kind: str, params: dict[str, Any], timeout: float | None, stream_to=
 
             async def drain() -> None:
                 async for event in stream:
-                    if stream_to is not None and event.get("event") == "token":
-                        stream_to.write(str(event.get("text", "")))
-                        stream_to.flush()
+                    if progress is None:
+                        continue
+                    if event.get("event") == "token":
+                        progress.update(1)
+                    elif event.get("event") == "started":
+                        progress.set_description(f"{kind} with {event.get('model')}")
 
             await asyncio.wait_for(drain(), timeout)
             assert stream.result is not None
@@ -35,10 +39,14 @@ def request(kind: str, params: dict[str, Any], timeout: float | None, stream_to=
         raise UserError(error.message) from None
     except TimeoutError:
         raise UserError(f"no result within {timeout:.0f} s") from None
-    if stream_to is not None:
-        stream_to.write("\n")
+    finally:
+        if progress is not None:
+            progress.close()
     return result
 
 
 def tokens_stream(quiet: bool):
-    return None if quiet or not sys.stderr.isatty() else sys.stderr
+    """A token count on stderr while the model writes (none when quiet or not a terminal)."""
+    from papercycle.cli.progress import token_bar
+
+    return None if quiet or not sys.stderr.isatty() else token_bar("waiting for the daemon")

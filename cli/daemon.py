@@ -11,12 +11,24 @@ from papercycle.cli.errors import UserError
 
 @click.group("daemon")
 def daemon() -> None:
-    """Start, stop and inspect the papercycle daemon (one per user)."""
+    """Start, stop and inspect the papercycle daemon (one per user).
+
+    \b
+    Examples:
+      papercycle daemon start
+      papercycle daemon status --json
+      papercycle daemon stop
+    """
 
 
 @daemon.command("run")
 def run() -> None:
-    """Run the daemon in the foreground, logging to stderr (Ctrl-C or SIGTERM stops it)."""
+    """Run the daemon in the foreground, logging to stderr (Ctrl-C or SIGTERM stops it).
+
+    \b
+    Examples:
+      papercycle daemon run
+    """
     from papercycle.daemon.process import AlreadyRunning, configure_logging, run_foreground
 
     configure_logging(None)
@@ -28,7 +40,12 @@ def run() -> None:
 
 @daemon.command("start")
 def start() -> None:
-    """Start the daemon in the background (logs go to the state directory)."""
+    """Start the daemon in the background (logs go to the state directory).
+
+    \b
+    Examples:
+      papercycle daemon start
+    """
     from papercycle.daemon.paths import Paths
     from papercycle.daemon.process import StartFailed, read_info, start_background
 
@@ -46,7 +63,12 @@ def start() -> None:
 
 @daemon.command("stop")
 def stop() -> None:
-    """Stop the daemon: running jobs are cancelled, the cache is flushed."""
+    """Stop the daemon: running jobs are cancelled, the cache is flushed.
+
+    \b
+    Examples:
+      papercycle daemon stop
+    """
     from papercycle.daemon.process import StartFailed
     from papercycle.daemon.process import stop as stop_daemon
 
@@ -60,7 +82,13 @@ def stop() -> None:
 @daemon.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
-    """Version, uptime, socket, loaded models, queue, running jobs, cache size."""
+    """Version, uptime, socket, loaded models, queue, running jobs, cache size.
+
+    \b
+    Examples:
+      papercycle daemon status
+      papercycle daemon status --json
+    """
     from papercycle.daemon.client import DaemonError, call
 
     try:

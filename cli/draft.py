@@ -59,7 +59,11 @@ from papercycle.cli.errors import UserError
 )
 @click.option("--apply", is_flag=True, help="Write the draft into the section's file.")
 @click.option("--paper", is_flag=True, help="Draft a whole paper from --bib (CycleResearcher).")
-@click.option("--bib", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option(
+    "--bib",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="--paper: the bibliography the paper is drafted from.",
+)
 @click.option("--topic", default=None, help="--paper: the topic line of the prompt.")
 @click.option(
     "--results",
@@ -78,7 +82,7 @@ from papercycle.cli.errors import UserError
 )
 @click.option("--model", default=None, help="A configured model name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the daemon's result as JSON.")
-@click.option("--quiet", is_flag=True, help="Do not stream tokens to the terminal.")
+@click.option("--quiet", is_flag=True, help="No token count on stderr.")
 @click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 def draft(
     path,
@@ -100,7 +104,14 @@ def draft(
     quiet,
     timeout,
 ) -> None:
-    """Draft a section of the paper at PATH, or (--paper) a whole paper from a .bib."""
+    """Draft a section of the paper at PATH, or (--paper) a whole paper from a .bib.
+
+    \b
+    Examples:
+      papercycle draft paper/ --section Introduction
+      papercycle draft paper/ --section 3 --instruction "shorter" --apply
+      papercycle draft --paper --bib refs.bib --topic "TOPIC" -o new-paper/
+    """
     if paper:
         _paper(bib, topic, results, outdir, model, as_json, quiet, timeout)
         return
@@ -133,6 +144,12 @@ def draft(
         click.echo(result["draft"])
         for warning in result.get("warnings", []):
             click.echo(f"papercycle: {warning}", err=True)
+        if not apply:
+            click.echo(
+                f"papercycle: nothing written; add --apply to write this draft into "
+                f"{result['range']['path']} (the previous text is backed up)",
+                err=True,
+            )
 
 
 def _apply(result: dict) -> None:

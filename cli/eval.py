@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from papercycle.cli.errors import UserError
+from papercycle.cli.vocabulary import old_spelling
 
 ADAPTERS = ("iclr2017", "iclr2022", "review-5k", "deepreview-13k")
 FORMATS = ("cyclereviewer", "deepreviewer")
@@ -13,7 +14,13 @@ FORMATS = ("cyclereviewer", "deepreviewer")
 
 @click.group("eval")
 def eval_() -> None:
-    """Evaluate reviewers and researchers; writes JSON, a Markdown table and plots."""
+    """Evaluate reviewers and researchers; writes JSON, a Markdown table and plots.
+
+    \b
+    Examples:
+      papercycle eval reviewer --data data/iclr2022 --adapter iclr2022 --model reviewer.gguf
+      papercycle eval baselines --data data/iclr2022 --adapter iclr2022
+    """
 
 
 def _guard(call):
@@ -32,16 +39,39 @@ def _show(written: list[Path]) -> None:
 
 
 @eval_.command("baselines")
-@click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--adapter", type=click.Choice(ADAPTERS), required=True)
 @click.option(
-    "--split", type=click.Choice(["train", "test", "all"]), default="all", show_default=True
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The review dataset's folder.",
 )
 @click.option(
-    "-o", "--out", type=click.Path(path_type=Path), default=Path("eval-out"), show_default=True
+    "--adapter", type=click.Choice(ADAPTERS), required=True, help="How to read the dataset."
 )
+@click.option(
+    "--split",
+    type=click.Choice(["train", "test", "all"]),
+    default="all",
+    show_default=True,
+    help="Papers to use.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("eval-out"),
+    show_default=True,
+    help="Folder of the results.",
+)
+@old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))
 def eval_baselines(data, adapter, split, out):
-    """Human leave-one-out and constant-predictor baselines of a review dataset."""
+    """Human leave-one-out and constant-predictor baselines of a review dataset.
+
+    \b
+    Examples:
+      papercycle eval baselines --data data/iclr2022 --adapter iclr2022 -o eval-out/baselines
+    """
     from papercycle.trainer.eval.run import run_baselines
 
     _, written = _guard(lambda: run_baselines(data, adapter, out, split))
@@ -49,8 +79,15 @@ def eval_baselines(data, adapter, split, out):
 
 
 @eval_.command("reviewer")
-@click.option("--data", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--adapter", type=click.Choice(ADAPTERS), required=True)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The review dataset's folder.",
+)
+@click.option(
+    "--adapter", type=click.Choice(ADAPTERS), required=True, help="How to read the dataset."
+)
 @click.option(
     "--model", type=click.Path(exists=True, path_type=Path), help="A GGUF or an HF checkpoint."
 )
@@ -58,10 +95,20 @@ def eval_baselines(data, adapter, split, out):
     "--predictions", type=click.Path(exists=True, path_type=Path), help="jsonl of {id, text}."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="cyclereviewer", show_default=True
+    "--review-format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="cyclereviewer",
+    show_default=True,
+    help="The reviewer's prompt format (config key `format`).",
 )
+@old_spelling("--format", "--review-format", "fmt", type=click.Choice(FORMATS))
 @click.option(
-    "--split", type=click.Choice(["train", "test", "all"]), default="test", show_default=True
+    "--split",
+    type=click.Choice(["train", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="Papers to evaluate on.",
 )
 @click.option("--limit", type=int, help="Evaluate the first N papers of the split.")
 @click.option(
@@ -77,16 +124,40 @@ def eval_baselines(data, adapter, split, out):
     show_default=True,
     help="Reports the grammar asks for.",
 )
-@click.option("--max-paper-chars", type=int, default=48000, show_default=True)
-@click.option("--n-ctx", type=int, default=16384, show_default=True)
-@click.option("--max-tokens", type=int, default=7000, show_default=True)
-@click.option("--temperature", type=float, default=0.4, show_default=True)
 @click.option(
-    "-o", "--out", type=click.Path(path_type=Path), default=Path("eval-out"), show_default=True
+    "--max-paper-chars",
+    type=int,
+    default=48000,
+    show_default=True,
+    help="Papers are cut to this many characters.",
 )
+@click.option("--n-ctx", type=int, default=16384, show_default=True, help="Context length.")
+@click.option(
+    "--max-tokens", type=int, default=7000, show_default=True, help="Answer budget per review."
+)
+@click.option(
+    "--temperature", type=float, default=0.4, show_default=True, help="Sampling temperature."
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("eval-out"),
+    show_default=True,
+    help="Folder of the results.",
+)
+@old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))
 def eval_reviewer(data, adapter, model, predictions, fmt, split, limit, samples, grammar, grammar_reviewers,
                   max_paper_chars, n_ctx, max_tokens, temperature, out):  # fmt: skip
-    """Score, decision and ranking metrics of a reviewer against human reviews."""
+    """Score, decision and ranking metrics of a reviewer against human reviews.
+
+    \b
+    Examples:
+      papercycle eval reviewer --data data/iclr2022 --adapter iclr2022 --model reviewer.gguf
+      papercycle eval reviewer --data data/iclr2022 --adapter iclr2022 \\
+          --predictions answers.jsonl --review-format deepreviewer -o eval-out/mine
+    """
     from papercycle.trainer.eval.run import run_reviewer_eval
 
     if (model is None) == (predictions is None):
@@ -115,26 +186,63 @@ def eval_reviewer(data, adapter, model, predictions, fmt, split, limit, samples,
 
 
 @eval_.command("researcher")
-@click.option("--prompts", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--model", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option(
+    "--prompts",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="jsonl of the researcher's prompts.",
+)
+@click.option(
+    "--model",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="The researcher GGUF.",
+)
 @click.option(
     "--reviewer", type=click.Path(exists=True, path_type=Path), required=True, help="Reviewer GGUF."
 )
 @click.option(
-    "--reviewer-format", type=click.Choice(FORMATS), default="cyclereviewer", show_default=True
+    "--reviewer-format",
+    type=click.Choice(FORMATS),
+    default="cyclereviewer",
+    show_default=True,
+    help="The reviewer's prompt format.",
 )
-@click.option("--reviewer-samples", type=int, default=3, show_default=True)
-@click.option("--grammar", is_flag=True, help="Constrain the reviewer to its skeleton.")
-@click.option("--limit", type=int)
-@click.option("--max-tokens", type=int, default=19000, show_default=True)
-@click.option("--reviewer-max-tokens", type=int, default=7000, show_default=True)
-@click.option("--n-ctx", type=int, default=32768, show_default=True)
 @click.option(
-    "-o", "--out", type=click.Path(path_type=Path), default=Path("eval-out"), show_default=True
+    "--reviewer-samples", type=int, default=3, show_default=True, help="Reviews per paper."
 )
+@click.option("--grammar", is_flag=True, help="Constrain the reviewer to its skeleton.")
+@click.option("--limit", type=int, help="Evaluate the first N prompts.")
+@click.option(
+    "--max-tokens", type=int, default=19000, show_default=True, help="Answer budget per paper."
+)
+@click.option(
+    "--reviewer-max-tokens",
+    type=int,
+    default=7000,
+    show_default=True,
+    help="Answer budget per review.",
+)
+@click.option("--n-ctx", type=int, default=32768, show_default=True, help="Context length.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("eval-out"),
+    show_default=True,
+    help="Folder of the results.",
+)
+@old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))
 def eval_researcher(prompts, model, reviewer, reviewer_format, reviewer_samples, grammar, limit,
                     max_tokens, reviewer_max_tokens, n_ctx, out):  # fmt: skip
-    """Average simulated review score and acceptance rate of generated papers."""
+    """Average simulated review score and acceptance rate of generated papers.
+
+    \b
+    Examples:
+      papercycle eval researcher --prompts prompts.jsonl --model researcher.gguf \\
+          --reviewer reviewer.gguf --reviewer-format cyclereviewer
+    """
     from papercycle.trainer.eval.run import run_researcher_eval
 
     _, written = _guard(

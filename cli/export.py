@@ -85,7 +85,13 @@ def export(
     base_gguf,
     report,
 ):
-    """Convert SOURCE (a Hugging Face checkpoint or LoRA adapter) to a GGUF llama.cpp serves."""
+    """Convert SOURCE (a Hugging Face checkpoint or LoRA adapter) to a GGUF llama.cpp serves.
+
+    \b
+    Examples:
+      papercycle export ./checkpoint -o reviewer.gguf --quant Q4_K_M
+      papercycle export ./adapter --as-adapter --base ./base -o adapter.gguf
+    """
     from papercycle.trainer.export.errors import ExportError, VerificationFailed
     from papercycle.trainer.export.pipeline import ExportOptions, export_model
     from papercycle.trainer.export.quant_types import normalize_quant
@@ -94,6 +100,8 @@ def export(
         quant = normalize_quant(quant)
     except ValueError as error:
         raise UserError(str(error)) from None
+    if pre_tokenizer is None:
+        pre_tokenizer = _recorded_pre_tokenizer(source)
     options = ExportOptions(
         quant,
         pre_tokenizer,
@@ -153,3 +161,14 @@ def _verify_only(source: Path, gguf: Path, quant: str, options, report_path: Pat
         report_path.write_text(json.dumps(result.to_json(), indent=2))
     if not result.passed:
         raise NotVerified(f"verification failed for {gguf}: {result.failures[0]}")
+
+
+def _recorded_pre_tokenizer(source: Path) -> str | None:
+    """The pre-tokenizer a `papercycle tiny` checkpoint recorded (papercycle-tiny.json): its
+    self-trained vocabulary is unknown to llama.cpp's converter, which would refuse it."""
+    try:
+        manifest = json.loads((source / "papercycle-tiny.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = manifest.get("pre_tokenizer") if isinstance(manifest, dict) else None
+    return name if isinstance(name, str) and name else None

@@ -13,7 +13,13 @@ from papercycle.cli.errors import UserError
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def inspect(path: Path, as_json: bool) -> None:
-    """Print the metadata of the GGUF file PATH."""
+    """Print the metadata of the GGUF file PATH.
+
+    \b
+    Examples:
+      papercycle inspect model.gguf
+      papercycle inspect model.gguf --json
+    """
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
 
     try:

@@ -25,7 +25,13 @@ import click
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Log here instead of stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def lsp(stdio, client_process_id, ws, port, allow_origins, token_file, log_file, verbose) -> None:
-    """Run the papercycle language server (one per editor window)."""
+    """Run the papercycle language server (one per editor window).
+
+    \b
+    Examples:
+      papercycle lsp --stdio
+      papercycle lsp --ws --port 8765
+    """
     from papercycle.daemon.private import private_file
 
     handler = (

@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "rubric": "rubric:rubric",
     "web": "web:web",
     "trust": "trust:trust",
+    "config": "config:config",
+    "doctor": "doctor:doctor",
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from papercycle.cli.errors import UserError
+from papercycle.cli.vocabulary import old_spelling
 from papercycle.daemon.config import FORMATS
 
 
@@ -23,13 +24,26 @@ def _config():
 
 @click.group("models")
 def models() -> None:
-    """Add, remove and inspect the models the daemon serves."""
+    """Add, remove and inspect the models the daemon serves.
+
+    \b
+    Examples:
+      papercycle models list
+      papercycle models add reviewer smollm2-135m-instruct
+      papercycle models pull deepreviewer-7b
+    """
 
 
 @models.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_models(as_json: bool) -> None:
-    """Configured models and whether each one can be used."""
+    """Configured models and whether each one can be used.
+
+    \b
+    Examples:
+      papercycle models list
+      papercycle models list --json
+    """
     from papercycle.daemon.models.registry import ModelError, check_model
 
     config = _config()
@@ -66,11 +80,11 @@ def list_models(as_json: bool) -> None:
     help="[default: reviewer, or the catalogue entry's]",
 )
 @click.option(
-    "--format",
+    "--review-format",
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Prompt format [default: deepreviewer, or the catalogue entry's].",
+    help="Prompt format, config key `format` [default: the catalogue entry's, or detected from the GGUF's name].",
 )
 @click.option(
     "--from-catalogue",
@@ -80,8 +94,12 @@ def list_models(as_json: bool) -> None:
 @click.option(
     "--n-ctx", type=int, default=None, help="Context length (default: the model's, at most 16384)."
 )
-@click.option("--threads", type=int, default=0)
-@click.option("--gpu-layers", type=int, default=0)
+@click.option(
+    "--n-threads", "threads", type=int, default=0, help="CPU threads (0: llama.cpp's choice)."
+)
+@click.option(
+    "--n-gpu-layers", "gpu_layers", type=int, default=0, help="Layers offloaded to the GPU."
+)
 @click.option(
     "--url", default="", help="OpenAI-compatible endpoint (http backend) instead of a GGUF."
 )
@@ -91,9 +109,12 @@ def list_models(as_json: bool) -> None:
     is_flag=True,
     help="Force the format's layout with a grammar (untrained models).",
 )
-@click.option("--temperature", type=float, default=None)
-@click.option("--max-tokens", type=int, default=None)
+@click.option("--temperature", type=float, default=None, help="Sampling temperature.")
+@click.option("--max-tokens", type=int, default=None, help="Answer budget (sampling.max_tokens).")
 @click.option("--force", is_flag=True, help="Replace a model of the same name.")
+@old_spelling("--format", "--review-format", "fmt", type=click.Choice(FORMATS))
+@old_spelling("--threads", "--n-threads", "threads", type=int)
+@old_spelling("--gpu-layers", "--n-gpu-layers", "gpu_layers", type=int)
 def add(
     name,
     path,
@@ -120,10 +141,10 @@ def add(
     Examples:
       papercycle models add reviewer smollm2-135m-instruct
       papercycle models add deepreviewer-7b ~/models/deepreviewer-7b-Q4_K_M.gguf --from-catalogue
-      papercycle models add mine ~/models/mine.gguf --format cyclereviewer
+      papercycle models add mine ~/models/mine.gguf --review-format cyclereviewer
     """
     from papercycle.daemon.config import ROLES, ConfigError, ModelConfig
-    from papercycle.daemon.models import catalogue
+    from papercycle.daemon.models import catalogue, format_guess
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
     from papercycle.daemon.models.registry import ModelError, check_model
 
@@ -143,20 +164,26 @@ def add(
         role = role or entry.role
         n_ctx = n_ctx or entry.context
         click.echo(f"{entry.name}: {entry.title}; {entry.notice or entry.licence_line()}")
-    role = role or "reviewer"
-    fmt = fmt or "deepreviewer"
     if name in config.models and not force:
         raise UserError(f"a model named {name!r} exists (use --force to replace it)")
     if not path and not url:
         raise UserError("give a GGUF PATH or an endpoint with --url")
+    guessed = None
     if path and not url:
         path = str(Path(path).expanduser().absolute())
+        _not_a_folder(name, Path(path))
+        try:
+            meta = read_gguf_metadata(Path(path))
+        except GGUFError as error:
+            raise UserError(f"model {name!r}: {error}") from None
         if n_ctx is None:
-            try:
-                trained = read_gguf_metadata(Path(path)).context_length
-            except GGUFError as error:
-                raise UserError(f"model {name!r}: {error}") from None
-            n_ctx = min(trained or 4096, 16384)
+            n_ctx = min(meta.context_length or 4096, 16384)
+        if fmt is None:
+            guessed = format_guess.guess(Path(path), meta.name)
+            fmt = guessed.format
+            role = role or (guessed.entry.role if guessed.entry else None)
+    role = role or "reviewer"
+    fmt = fmt or format_guess.DEFAULT
     sampling = dict(entry.sampling) if entry else {}
     if temperature is not None:
         sampling["temperature"] = temperature
@@ -189,12 +216,65 @@ def add(
         else url
     )
     click.echo(f"added {name} ({detail}) to {config.path}")
+    if guessed is not None:
+        click.echo(f"format {fmt}: {guessed.reason}")
+    warning = _budget_warning(model)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    if not url:
+        from papercycle.daemon.models.gpu_support import gpu_layers_problem
+
+        problem = gpu_layers_problem(gpu_layers, name)
+        if problem:
+            click.echo(f"warning: {problem}", err=True)
+
+
+def _not_a_folder(name: str, path: Path) -> None:
+    """A folder given for a GGUF file (a Hugging Face checkpoint, the likeliest mistake): one
+    line that says what to run instead."""
+    if not path.is_dir():
+        return
+    ggufs = sorted(p.name for p in path.glob("*.gguf"))
+    if ggufs:
+        raise UserError(
+            f"model {name!r}: {path} is a folder; give the GGUF file in it ({', '.join(ggufs[:3])})"
+        )
+    checkpoint = (path / "config.json").is_file() or any(path.glob("*.safetensors"))
+    what = "a Hugging Face checkpoint, not a GGUF file" if checkpoint else "a folder, not a GGUF"
+    raise UserError(
+        f"model {name!r}: {path} is {what}: run `papercycle export {path}` to convert it, "
+        "or `papercycle models pull NAME` for a catalogue model (`papercycle models catalogue`)"
+    )
+
+
+def _budget_warning(model) -> str | None:
+    """When the answer budget of a standard review takes most of the context: the prompt (the
+    paper) would get little room, and reviews be refused or cut."""
+    from papercycle.daemon.engine import budgets
+
+    if model.backend != "llama":
+        return None
+    mode = "sections" if model.format == "section" else "standard"
+    answer = int(model.sampling.get("max_tokens") or budgets.default_budget(model.format, mode))
+    if answer * 2 <= model.n_ctx:
+        return None
+    own = "its max_tokens" if "max_tokens" in model.sampling else f"a {model.format} answer"
+    return (
+        f"{own} ({answer} tokens) takes {min(100, round(100 * answer / model.n_ctx))}% of "
+        f"n_ctx {model.n_ctx}: little room is left for the paper; raise --n-ctx or lower "
+        "--max-tokens"
+    )
 
 
 @models.command("remove")
 @click.argument("name")
 def remove(name: str) -> None:
-    """Forget model NAME (the file is not touched)."""
+    """Forget model NAME (the file is not touched).
+
+    \b
+    Examples:
+      papercycle models remove my-reviewer
+    """
     config = _config()
     if name not in config.models:
         raise UserError(f"no model named {name!r}")
@@ -205,9 +285,15 @@ def remove(name: str) -> None:
 
 @models.command("info")
 @click.argument("name_or_path")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(name_or_path: str, as_json: bool) -> None:
-    """GGUF metadata of a configured model (or of a file)."""
+    """GGUF metadata of a configured model (or of a file).
+
+    \b
+    Examples:
+      papercycle models info my-reviewer
+      papercycle models info ~/models/x.gguf --json
+    """
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
 
     config = _config()
@@ -234,7 +320,7 @@ def info(name_or_path: str, as_json: bool) -> None:
 
 @models.command("catalogue")
 @click.option("--markdown", is_flag=True, help="As the README's table.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def catalogue_(markdown: bool, as_json: bool) -> None:
     """The models papercycle knows by name: role, size, context, the RAM each quantization
     needs (weights + KV cache at that context) and the licence.
@@ -283,13 +369,18 @@ def catalogue_(markdown: bool, as_json: bool) -> None:
 )
 @click.option("--revision", default=None, help="Branch, tag or commit [default: main].")
 @click.option("--name", default=None, help="Register under this name [default: NAME].")
-@click.option("--role", type=click.Choice(["reviewer", "researcher", "grader"]), default=None)
 @click.option(
-    "--format",
+    "--role",
+    type=click.Choice(["reviewer", "researcher", "grader"]),
+    default=None,
+    help="[default: the catalogue's, else reviewer]",
+)
+@click.option(
+    "--review-format",
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Prompt format [default: the catalogue's, else deepreviewer].",
+    help="Prompt format, config key `format` [default: the catalogue's, else deepreviewer].",
 )
 @click.option("--n-ctx", type=int, default=None, help="Context length [default: the catalogue's].")
 @click.option(
@@ -308,6 +399,7 @@ def catalogue_(markdown: bool, as_json: bool) -> None:
     is_flag=True,
     help="Pull although the disk or RAM looks too small; replace a model of the same name.",
 )
+@old_spelling("--format", "--review-format", "fmt", type=click.Choice(FORMATS))
 def pull(
     source,
     quant,
@@ -332,7 +424,7 @@ def pull(
     Examples:
       papercycle models pull smollm2-135m-instruct     # installed with papercycle: no download
       papercycle models pull deepreviewer-7b --quant Q5_K_M
-      papercycle models pull OWNER/SOME-MODEL-GGUF --quant Q4_K_M --format cyclereviewer
+      papercycle models pull OWNER/SOME-MODEL-GGUF --quant Q4_K_M --review-format cyclereviewer
     """
     from papercycle.daemon.models.hub_download import HubError
     from papercycle.daemon.models.pull import PullError, PullRequest

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from papercycle.cli.errors import UserError
+from papercycle.cli.vocabulary import old_spelling
 
 FORMATS = ("auto", "cyclereviewer", "deepreviewer", "aiscientist", "openreviewer", "section")
 
@@ -13,15 +14,21 @@ FORMATS = ("auto", "cyclereviewer", "deepreviewer", "aiscientist", "openreviewer
 @click.command("parse-review")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--format",
+    "--review-format",
     "format_name",
     type=click.Choice(FORMATS),
     default="auto",
     show_default=True,
     help="The output's format; auto detects it.",
 )
+@old_spelling("--format", "--review-format", "format_name", type=click.Choice(FORMATS))
 def parse_review(file: Path, format_name: str) -> None:
     """Print the review in FILE (a model's raw output) as normalized JSON.
+
+    \b
+    Examples:
+      papercycle parse-review answer.txt
+      papercycle parse-review answer.txt --review-format deepreviewer
 
     Exit status 0 when a review was read (warnings about unreadable parts go to stderr),
     2 when nothing review-like was found.

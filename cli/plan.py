@@ -14,7 +14,11 @@ from papercycle.cli.errors import UserError
 
 @click.command("plan")
 @click.argument("goal")
-@click.option("--constraints", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option(
+    "--constraints",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="A text file of constraints (compute, data, time).",
+)
 @click.option(
     "--rubric",
     "rubric_file",
@@ -24,11 +28,17 @@ from papercycle.cli.errors import UserError
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here.")
 @click.option("--model", default=None, help="The researcher model (a configured name).")
 @click.option("--grader", default=None, help="The grader model for --rubric.")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
-@click.option("--timeout", type=float, default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", is_flag=True, help="No token count on stderr.")
+@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 def plan(goal, constraints, rubric_file, output, model, grader, as_json, quiet, timeout):
-    """Write a research plan for GOAL."""
+    """Write a research plan for GOAL.
+
+    \b
+    Examples:
+      papercycle plan "sparse attention for long documents" -o plan.md
+      papercycle plan "GOAL" --constraints limits.txt --rubric rubric.json --json
+    """
     params = {"goal": goal}
     if constraints:
         params["constraints"] = Path(constraints).read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 
 from tqdm import tqdm
@@ -21,3 +22,19 @@ def step_progress(total: int, description: str):
 
         yield step
         bar.update(bar.total - bar.n)
+
+
+# A count of tokens has no total: tqdm's default line for it reads "desc: : 0tok [...]"
+TOKEN_BAR_FORMAT = "{desc} · {n_fmt} tokens · {elapsed}"
+
+
+def token_bar(description: str) -> tqdm:
+    """A one-line count of generated tokens on stderr (nothing when stderr is no terminal)."""
+    return tqdm(
+        desc=description,
+        unit="tok",
+        disable=None,
+        leave=False,
+        file=sys.stderr,
+        bar_format=TOKEN_BAR_FORMAT,
+    )

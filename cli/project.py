@@ -16,7 +16,14 @@ from papercycle.cli.errors import UserError
 @click.option("--root", "root", default=None, help="Main file to use (overrides detection).")
 def project(path: str, as_json: bool, as_text: bool, root: str | None) -> None:
     """Show the root file chosen and why, files and include graph, section tree with ranges,
-    citations, bibliography problems and hidden-text findings of the LaTeX project at PATH."""
+    citations, bibliography problems and hidden-text findings of the LaTeX project at PATH.
+
+    \b
+    Examples:
+      papercycle project paper/
+      papercycle project paper/ --text
+      papercycle project paper/ --root main.tex --json
+    """
     from papercycle.daemon.project import Project, ProjectError
 
     try:

@@ -11,13 +11,31 @@ import json
 import os
 import sys
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import click
 from papercycle.cli.errors import UserError
+from papercycle.cli.vocabulary import old_spelling
+from papercycle.daemon.severity import COMPILER_WORD
 
 SEVERITY_RANK = {"minor": 1, "major": 2, "critical": 3}
-LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
+# SARIF rules: what each category of finding is about
+RULES = {
+    "soundness": "A claim or result that may not hold as written.",
+    "clarity": "Text a reader may not follow.",
+    "novelty": "What is new over prior work is unclear or overstated.",
+    "evidence": "A claim without enough experimental support.",
+    "related-work": "Missing or misrepresented prior work.",
+    "reproducibility": "Details another group would need to reproduce the work.",
+    "ethics": "An ethical concern.",
+    "presentation": "Figures, tables, notation or structure.",
+    "weakness": "A weakness a whole-paper reviewer found.",
+    "question": "A question a whole-paper reviewer asks the authors.",
+    "hidden-injection": "Text that instructs AI reviewers, hidden from human readers.",
+    "hidden-text": "Text a reader cannot see (white, tiny, clipped or commented out).",
+    "simulated-results": "Results the model simulated, not yet replaced by measured ones.",
+}
 
 
 @click.command("review")
@@ -31,7 +49,10 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
 )
 @click.option("--section", default=None, help="Review only this section (number or title).")
 @click.option("--model", default=None, help="A configured model name (papercycle models list).")
-@click.option("--format", "output", type=click.Choice(["text", "json", "sarif"]), default="text")
+@click.option("--json", "as_json", is_flag=True, help="Print the review as JSON.")
+@click.option(
+    "--sarif", is_flag=True, help="Print the findings as SARIF 2.1.0 (code-scanning UIs)."
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["none", "minor", "major", "critical"]),
@@ -60,12 +81,31 @@ LEVEL = {"critical": "error", "major": "warning", "minor": "note"}
     help="AI Scientist reviewer: a folder of example papers with their reviews "
     "(<name>.txt|.tex + <name>.json), or one example; repeatable.",
 )
+@old_spelling(
+    "--format",
+    "--json or --sarif",
+    "as_json",
+    type=click.Choice(["text", "json", "sarif"]),
+    convert=lambda value: {"as_json": value == "json", "sarif": value == "sarif"},
+)
 def review(
-    path, mode, section, model, output, fail_on, timeout, reflections, ensemble, few_shot
+    path, mode, section, model, as_json, sarif, fail_on, timeout, reflections, ensemble, few_shot
 ) -> None:
     """Review the LaTeX paper at PATH (a .tex file or its directory) through the daemon,
-    starting the daemon if needed."""
+    starting the daemon if needed.
+
+    \b
+    Examples:
+      papercycle review paper/
+      papercycle review paper/main.tex --mode sections --fail-on major
+      papercycle review paper/ --section Introduction --json
+      papercycle review paper/ --sarif > review.sarif
+    """
     from papercycle.daemon.client import DaemonError
+
+    if as_json and sarif:
+        raise click.UsageError("--json and --sarif: choose one")
+    output = "json" if as_json else "sarif" if sarif else "text"
 
     _first_run_model()
     params: dict[str, Any] = {"path": os.path.abspath(path), "priority": "interactive"}
@@ -100,12 +140,24 @@ def review(
     if output == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     elif output == "sarif":
-        click.echo(json.dumps(to_sarif(result), indent=2, ensure_ascii=False))
+        root = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        click.echo(json.dumps(to_sarif(result, root), indent=2, ensure_ascii=False))
     else:
         _print_text(result)
     incomplete = result.get("complete") is False
     if incomplete and output != "text":  # the text output prints it with the warnings
         click.echo(f"warning: {_incomplete_line(result)}", err=True)
+    skipped = result.get("skipped") or []
+    for part in skipped:
+        click.echo(f"skipped: {_skipped_line(part)}", err=True)
+    if skipped:
+        reviewed = len(result.get("sections") or [])
+        click.echo(
+            f"papercycle: reviewed {reviewed} of {reviewed + len(skipped)} sections; "
+            f"{len(skipped)} did not fit the context",
+            err=True,
+        )
+        sys.exit(1)  # a partial review is not a pass
     if fail_on != "none" and (
         incomplete
         or any(
@@ -113,6 +165,15 @@ def review(
         )
     ):
         sys.exit(1)
+
+
+def _skipped_line(part: dict[str, Any]) -> str:
+    if "tokens" in part and "n_ctx" in part:
+        return (
+            f"section {part['section']!r} needs {part['tokens']} tokens "
+            f"({part.get('prompt_tokens')} of prompt), the context holds {part['n_ctx']}"
+        )
+    return f"section {part.get('section')!r}: {part.get('message')}"
 
 
 def _incomplete_line(result: dict[str, Any]) -> str:
@@ -135,12 +196,12 @@ def _first_run_model() -> None:
 
 
 async def _run(kind: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    from papercycle.cli.progress import token_bar
     from papercycle.daemon.client import Client
-    from tqdm import tqdm
 
     async with Client() as client:
         stream = client.stream(kind, params)
-        with tqdm(desc="reviewing", unit="tok", disable=None, leave=False, file=sys.stderr) as bar:
+        with token_bar("reviewing") as bar:
 
             async def consume() -> None:
                 async for event in stream:
@@ -178,7 +239,11 @@ def _progress_line(event: dict[str, Any]) -> str:
 
 
 def findings(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Comments and hidden-text findings, in one shape: range, severity, category, message."""
+    """Comments and hidden-text findings, in one shape: range, severity, category, message,
+    and the level (daemon/severity.py: the editors' mapping, `[severities]` of config.toml)."""
+    from papercycle.daemon.severity import level_of
+
+    overrides = configured_severities()
     out = []
     for comment in result.get("comments", []):
         message = comment["text"]
@@ -193,6 +258,7 @@ def findings(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "anchor": comment["anchor"]["method"],
             }
         )
+        out[-1]["level"] = level_of(out[-1]["category"], comment["severity"], overrides)
     for finding in result.get("hidden", []):
         what = "instruction to AI reviewers" if finding["injection"] else "text a reader cannot see"
         out.append(
@@ -204,7 +270,27 @@ def findings(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "anchor": "source",
             }
         )
+        # the project model's own level, as the editor shows it
+        own = "error" if finding["severity"] == "critical" else "information"
+        out[-1]["level"] = level_of(out[-1]["category"], finding["severity"], overrides, own)
     return out
+
+
+_CONFIGURED: dict[str, str] | None = None
+
+
+def configured_severities() -> dict[str, str]:
+    """`[severities]` of the user's config.toml, read once; a bad value said once on stderr."""
+    global _CONFIGURED
+    if _CONFIGURED is None:
+        from papercycle.daemon.paths import Paths
+        from papercycle.daemon.severity import configured
+
+        problems: list[str] = []
+        _CONFIGURED = configured(Paths.for_user().config_file, problems)
+        for problem in problems:
+            click.echo(f"warning: {problem}", err=True)
+    return _CONFIGURED
 
 
 def _where(r: dict[str, Any] | None) -> tuple[str, int, int]:
@@ -244,7 +330,7 @@ def _print_text(result: dict[str, Any]) -> None:
         path, line, col = _where(finding["range"])
         message = " ".join(finding["message"].split())
         click.echo(
-            f"{path}:{line}:{col}: {LEVEL.get(finding['severity'], 'note')}: "
+            f"{path}:{line}:{col}: {COMPILER_WORD[finding['level']]}: "
             f"[{finding['category']}] {message}"
         )
     for warning in result.get("warnings", []):
@@ -252,8 +338,11 @@ def _print_text(result: dict[str, Any]) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-def to_sarif(result: dict[str, Any]) -> dict[str, Any]:
-    """SARIF 2.1.0, for code-scanning UIs (GitHub, GitLab, VS Code's SARIF viewer)."""
+def to_sarif(result: dict[str, Any], root: str) -> dict[str, Any]:
+    """SARIF 2.1.0, for code-scanning UIs (GitHub, GitLab, VS Code's SARIF viewer). File URIs
+    are relative to `%SRCROOT%`, the project folder `root`, as code-scanning uploads expect."""
+    from urllib.parse import quote
+
     items = findings(result)
     rules = sorted({f["category"] for f in items})
     results = []
@@ -263,15 +352,17 @@ def to_sarif(result: dict[str, Any]) -> dict[str, Any]:
             "start": {"line": 0, "character": 0},
             "end": {"line": 0, "character": 0},
         }
+        relative = os.path.relpath(r.get("path") or root, root).replace(os.sep, "/")
         results.append(
             {
                 "ruleId": f["category"],
-                "level": LEVEL.get(f["severity"], "note"),
+                "ruleIndex": rules.index(f["category"]),
+                "level": COMPILER_WORD[f["level"]],
                 "message": {"text": f["message"]},
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": os.path.relpath(r.get("path", "?"))},
+                            "artifactLocation": {"uri": quote(relative), "uriBaseId": "%SRCROOT%"},
                             "region": {
                                 "startLine": lsp["start"]["line"] + 1,
                                 "startColumn": lsp["start"]["character"] + 1,
@@ -291,12 +382,22 @@ def to_sarif(result: dict[str, Any]) -> dict[str, Any]:
             {
                 "tool": {
                     "driver": {
+                        # no informationUri: papercycle has no public home page yet
                         "name": "papercycle",
                         "version": version("papercycle"),
-                        "informationUri": "https://github.com/papercycle/papercycle",
-                        "rules": [{"id": rule, "name": rule} for rule in rules],
+                        "rules": [
+                            {
+                                "id": rule,
+                                "name": rule,
+                                "shortDescription": {
+                                    "text": RULES.get(rule, f"A {rule} comment of a reviewer.")
+                                },
+                            }
+                            for rule in rules
+                        ],
                     }
                 },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root).absolute().as_uri() + "/"}},
                 "results": results,
                 "properties": {
                     "model": result.get("model"),

@@ -21,16 +21,27 @@ from papercycle.cli.errors import UserError
 
 @click.group("rubric")
 def rubric() -> None:
-    """Rubrics: extract them from a paper, grade a research plan against them."""
+    """Rubrics: extract them from a paper, grade a research plan against them.
+
+    \b
+    Examples:
+      papercycle rubric extract paper/ -o rubric.json
+      papercycle rubric grade plan.md rubric.json
+    """
 
 
 @rubric.command("extract")
 @click.argument("path", type=click.Path(exists=True, path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON here.")
 @click.option("--model", default=None, help="The grader model (a configured name).")
-@click.option("--timeout", type=float, default=None)
+@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 def extract(path, output, model, timeout) -> None:
-    """Goals and rubric items of the paper at PATH, as JSON."""
+    """Goals and rubric items of the paper at PATH, as JSON.
+
+    \b
+    Examples:
+      papercycle rubric extract paper/ -o rubric.json
+    """
     params = {"path": os.path.abspath(path)}
     if model:
         params["model"] = model
@@ -51,10 +62,15 @@ def extract(path, output, model, timeout) -> None:
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.argument("rubric_file", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("--model", default=None, help="The grader model (a configured name).")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--timeout", type=float, default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the grade as JSON.")
+@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 def grade(plan_file, rubric_file, model, as_json, timeout) -> None:
-    """Grade the plan in PLAN_FILE against RUBRIC_FILE."""
+    """Grade the plan in PLAN_FILE against RUBRIC_FILE.
+
+    \b
+    Examples:
+      papercycle rubric grade plan.md rubric.json --json
+    """
     try:
         rubric_data = json.loads(Path(rubric_file).read_text(encoding="utf-8"))
     except ValueError as error:

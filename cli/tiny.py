@@ -15,13 +15,24 @@ from papercycle.cli.errors import UserError
     type=click.Choice(["llama", "qwen2", "mistral", "phi3"]),
     default="llama",
     show_default=True,
+    help="Model architecture.",
 )
 @click.option(
-    "--train-steps", default=0, show_default=True, help="Steps of training (about 0.1 s each)."
+    "--train-steps",
+    default=60,
+    show_default=True,
+    help="Steps of training (about 0.1 s each): enough for its GGUF to pass export's "
+    "verification; 0 leaves random weights (export them with --no-verify).",
 )
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Random seed (weights, data).")
 def tiny(out: Path, arch: str, train_steps: int, seed: int) -> None:
-    """Build a tiny Hugging Face model in OUT, for tests and the demo (it writes noise)."""
+    """Build a tiny Hugging Face model in OUT, for tests and the demo (it writes noise).
+
+    \b
+    Examples:
+      papercycle tiny /tmp/tiny-hf && papercycle export /tmp/tiny-hf -o /tmp/tiny-hf.gguf
+      papercycle tiny /tmp/tiny-hf --arch qwen2 --train-steps 200
+    """
     from papercycle.trainer.tiny import TinyModelSpec, build_tiny_model
     from tqdm import tqdm
 
@@ -37,5 +48,12 @@ def tiny(out: Path, arch: str, train_steps: int, seed: int) -> None:
             bar.set_postfix(loss=f"{loss:.2f}")
 
         build_tiny_model(out, spec, progress)
+    # the checkpoint records its pre-tokenizer (papercycle-tiny.json): export reads it there
     click.echo(f"wrote a tiny {arch} model to {out}; export it with:")
-    click.echo(f"  papercycle export {out} -o {out}.gguf --pre-tokenizer {spec.pre_tokenizer}")
+    if train_steps:
+        click.echo(f"  papercycle export {out} -o {out}.gguf --quant Q4_K_M")
+    else:
+        click.echo(
+            f"  papercycle export {out} -o {out}.gguf --quant Q4_K_M --no-verify"
+            "    # random weights: their flat logits cannot pass verification"
+        )

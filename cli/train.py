@@ -32,7 +32,13 @@ def _overrides(pairs: tuple[str, ...]) -> dict:
 @click.option("--no-export", is_flag=True, help="Do not export the result to GGUF.")
 @click.option("--check", is_flag=True, help="Validate the config and stop (loads no model).")
 def train(recipe, config_file, sets, no_export, check):
-    """Train with RECIPE: sft-reviewer, sft-researcher, simpo or rubric-grpo."""
+    """Train with RECIPE: sft-reviewer, sft-researcher, simpo or rubric-grpo.
+
+    \b
+    Examples:
+      papercycle train sft-reviewer --config trainer/configs/sft-reviewer.yaml --check
+      papercycle train sft-reviewer --config my.yaml --set lr=1e-4
+    """
     from papercycle.trainer.config import ConfigError, load_config
     from papercycle.trainer.recipes.registry import RECIPES
 

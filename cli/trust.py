@@ -20,7 +20,14 @@ from papercycle.cli.errors import UserError
 @click.option("--remove", is_flag=True, help="Stop trusting PATH.")
 @click.option("--list", "as_list", is_flag=True, help="Print the trusted folders.")
 def trust(path: Path | None, remove: bool, as_list: bool) -> None:
-    """Trust the projects in folder PATH to declare their own models (GGUF files, endpoints)."""
+    """Trust the projects in folder PATH to declare their own models (GGUF files, endpoints).
+
+    \b
+    Examples:
+      papercycle trust ~/papers
+      papercycle trust --list
+      papercycle trust ~/papers --remove
+    """
     from papercycle.cli.models import _config
 
     config = _config()

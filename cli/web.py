@@ -18,13 +18,20 @@ import click
 @click.option("--lsp-port", type=int, default=0, help="Language server WebSocket port (0: any).")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
 def web(project: str, port: int, lsp_port: int, no_browser: bool) -> None:
-    """Open a LaTeX project folder in papercycle's browser editor (local only)."""
+    """Open a LaTeX project folder in papercycle's browser editor (local only).
+
+    \b
+    Examples:
+      papercycle web paper/
+      papercycle web paper/ --port 8080 --no-browser
+    """
     from papercycle.cli.webapp import WebApp, assets_dir
 
     if not (assets_dir() / "index.html").is_file():
         click.echo(
-            f"papercycle web: the page is not built ({assets_dir()}). Run: "
-            "npm --prefix editors/web ci && npm --prefix editors/web run build",
+            f"papercycle web: the page is not built ({assets_dir()}): in a checkout run "
+            "npm --prefix editors/web ci && npm --prefix editors/web run build; an installed "
+            "wheel carries it when it was built with `make wheel`",
             err=True,
         )
         sys.exit(2)

@@ -27,6 +27,7 @@ import secrets
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,14 +36,19 @@ from papercycle.daemon.project.file_edit import replace_atomically
 HOST = "127.0.0.1"
 TEXT_SUFFIXES = {".tex", ".bib", ".sty", ".cls", ".bst", ".txt", ".md", ".ltx", ".bbx", ".cbx"}
 SKIP_DIRS = {".git", ".papercycle", "node_modules", "__pycache__", ".cache"}
-REPO_ASSETS = Path(__file__).resolve().parent.parent / "editors" / "web" / "dist"
 MAX_FILE = 8 * 2**20
 log = logging.getLogger(__name__)
 
 
 def assets_dir() -> Path:
-    """Where the built page is: $PAPERCYCLE_WEB_ASSETS, else editors/web/dist of this checkout."""
-    return Path(os.environ.get("PAPERCYCLE_WEB_ASSETS", REPO_ASSETS))
+    """Where the built page is: $PAPERCYCLE_WEB_ASSETS, else the package's own `web_page`
+    folder (package data written by editors/web's build; an installed wheel carries it, a
+    checkout has it once built)."""
+    override = os.environ.get("PAPERCYCLE_WEB_ASSETS")
+    if override:
+        return Path(override)
+    # wheels are installed unzipped, so the package's folder is a real directory
+    return Path(str(resources.files("papercycle.cli") / "web_page"))
 
 
 def project_files(root: Path) -> list[str]:

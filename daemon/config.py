@@ -160,6 +160,9 @@ class Config:
     path: Path | None = None
     trusted: list[str] = field(default_factory=list)  # [trust] folders (user file only)
     warnings: list[str] = field(default_factory=list)  # a project's settings that were ignored
+    # [severities]: read by the CLI and the language server (daemon/severity.py), kept here
+    # only so that saving the file keeps it
+    severities: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Config:
@@ -168,6 +171,8 @@ class Config:
             data = _read(path)
             config.merge(data, str(path), allow_daemon=True)
             config.trusted = _trusted_folders(data.get("trust"), path)
+            if isinstance(data.get("severities"), dict):
+                config.severities = dict(data["severities"])
         return config
 
     def trusts(self, folder: Path) -> bool:
@@ -261,6 +266,8 @@ class Config:
             data["review"] = dict(self.review)
         if self.trusted:
             data["trust"] = {"folders": list(self.trusted)}
+        if self.severities:
+            data["severities"] = dict(self.severities)
         write_private(target, tomli_w.dumps(data))
 
 

@@ -22,7 +22,7 @@ def failure(error: BaseException) -> RequestFailed | None:
     if isinstance(error, RequestFailed):
         return error
     if isinstance(error, ReviewError):  # its code says which: bad-request, model, project
-        return RequestFailed(error.code, str(error))
+        return RequestFailed(error.code, str(error), **error.data)
     if isinstance(error, ModelError | ConfigError | GenerationError):
         return RequestFailed("model", str(error))
     if isinstance(error, ProjectError):

@@ -104,6 +104,19 @@ def choose_endpoint(paths: Paths, config: Config) -> tuple[str, str | None]:
     return "tcp://127.0.0.1:*", secrets.token_hex(32)
 
 
+def _warn_gpu_layers(config: Config) -> None:
+    """A model set to offload layers to a GPU this llama.cpp build cannot use: said at start."""
+    wanted = [m for m in config.models.values() if m.backend == "llama" and m.n_gpu_layers]
+    if not wanted:
+        return  # llama_cpp is imported only to answer a question someone asked
+    from papercycle.daemon.models.gpu_support import gpu_layers_problem
+
+    for model in wanted:
+        problem = gpu_layers_problem(model.n_gpu_layers, model.name)
+        if problem:
+            log.warning("%s", problem)
+
+
 def run_foreground(paths: Paths | None = None) -> int:
     """`papercycle daemon run`: serve until SIGTERM/SIGINT or a shutdown request."""
     from papercycle.daemon.server import Server
@@ -118,6 +131,7 @@ def run_foreground(paths: Paths | None = None) -> int:
     notice = register_default(config)
     if notice:
         log.warning("%s", notice)
+    _warn_gpu_layers(config)
     endpoint, token = choose_endpoint(paths, config)
     if endpoint.startswith("ipc://"):
         with contextlib.suppress(FileNotFoundError):

@@ -19,7 +19,7 @@ echo "== registering $model from the built-in catalogue (no grammar: its own wor
 gguf="$("$PAPERCYCLE" models info "$model" --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["path"])')"
 echo "== and the same file as a section reviewer (our section format: a grammar forces the JSON"
 echo "   structure and quotes of real sentences; the words are the model's own)"
-"$PAPERCYCLE" models add smollm2-sections "$gguf" --format section --max-tokens 320 --force
+"$PAPERCYCLE" models add smollm2-sections "$gguf" --review-format section --max-tokens 320 --force
 
 echo
 echo "== starting the daemon"
@@ -35,12 +35,12 @@ echo "== whole-paper review, DeepReviewer Fast prompt, no grammar, written by Sm
 "$PAPERCYCLE" review examples/paper --mode fast --model "$model" || true
 echo
 echo "== what it wrote, and what of it could be read"
-"$PAPERCYCLE" review examples/paper --mode fast --model "$model" --format json 2>/dev/null \
+"$PAPERCYCLE" review examples/paper --mode fast --model "$model" --json 2>/dev/null \
   | "$PY" examples/show_review.py
 
 echo
 echo "== again: answered from the cache (still marked incomplete if it was cut)"
-time "$PAPERCYCLE" review examples/paper --mode sections --model smollm2-sections --format json >/dev/null 2>&1
+time "$PAPERCYCLE" review examples/paper --mode sections --model smollm2-sections --json >/dev/null 2>&1
 
 echo
 "$PAPERCYCLE" daemon status
@@ -60,6 +60,6 @@ cat <<'NOTE'
      papercycle models pull deepreviewer-7b --quant Q4_K_M
      papercycle review main.tex --mode standard
    or export your own fine-tune (papercycle export CHECKPOINT -o x.gguf --quant Q4_K_M, then
-   papercycle models add NAME x.gguf --format deepreviewer),
+   papercycle models add NAME x.gguf --review-format deepreviewer),
    or serve it from a GPU box (llama-server, vLLM) and add it with --url http://HOST:PORT/v1.
 NOTE

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lsprotocol import types
 from papercycle.lsp import commands
-from papercycle.lsp.hover import _fmt
+from papercycle.lsp.hover import _fmt, disagree
 from papercycle.lsp.outline import Outline
 from papercycle.lsp.positions import Lines
 from papercycle.lsp.reviews import ProjectReviews
@@ -19,7 +19,9 @@ def title_text(reviews: ProjectReviews | None, running: bool = False) -> str:
         return "papercycle: reviewing…" if running else "No review yet · Review document"
     parts = [f"Rating {_fmt(summary['rating'])}"]
     if summary["decision"]:
-        parts.append(summary["decision"])
+        parts.append(
+            summary["decision"] + (" (they disagree: see hover)" if disagree(summary) else "")
+        )
     n = summary["reviewers"]
     parts.append(f"{n} reviewer{'s' if n != 1 else ''}")
     parts.append("Reviewing…" if running else "Re-review")

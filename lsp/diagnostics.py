@@ -9,33 +9,48 @@ categories and suppression comments are filtered here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
+from papercycle.daemon.paths import Paths
+from papercycle.daemon.severity import configured, level_of
 from papercycle.lsp.findings import Finding
 from papercycle.lsp.positions import UTF16, Lines
-from papercycle.lsp.settings import DEFAULT_SEVERITIES, LEVELS, Settings
+from papercycle.lsp.settings import LEVELS, Settings
 from papercycle.lsp.suppression import Suppression
 
 SOURCE = "papercycle"
+log = logging.getLogger(__name__)
 
 
 def severity_of(finding: Finding, settings: Settings) -> types.DiagnosticSeverity:
-    chosen = settings.severities.get(finding.category)
-    if chosen:
-        return LEVELS[chosen]
-    if finding.origin == "project":
-        # the project model's own level: a comment quoting an attack (source only) is
-        # information, though its category's default is an error
-        return LEVELS.get(finding.severity, types.DiagnosticSeverity.Warning)
-    level = DEFAULT_SEVERITIES.get(finding.category)
-    if level:
-        return LEVELS[level]
-    if finding.category == "question" or finding.severity == "minor":
-        return types.DiagnosticSeverity.Information
-    return types.DiagnosticSeverity.Warning
+    """daemon/severity.py's mapping, the CLI's: the editor's `severities` setting on top of
+    `[severities]` in config.toml."""
+    overrides = {**_configured_severities(), **settings.severities}
+    own = finding.severity if finding.origin == "project" else None
+    return LEVELS[level_of(finding.category, finding.severity, overrides, own)]
+
+
+_configured: tuple[tuple[Path, float] | None, dict[str, str]] = (None, {})
+
+
+def _configured_severities() -> dict[str, str]:
+    """`[severities]` of the user's config.toml, read again when the file changes."""
+    global _configured
+    config_file = Paths.for_user().config_file
+    try:
+        stamp = (config_file, config_file.stat().st_mtime)
+    except OSError:
+        return {}
+    if _configured[0] != stamp:
+        problems: list[str] = []
+        _configured = (stamp, configured(config_file, problems))
+        for problem in problems:
+            log.warning("%s", problem)
+    return _configured[1]
 
 
 @dataclass

@@ -21,19 +21,67 @@ def _fmt(value) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
-def paper_markdown(reviews: ProjectReviews | None) -> str:
+# How a user asks for a review, in the words of the client they use (from the LSP
+# `clientInfo.name` of initialize); other clients are told the server command.
+HOW_TO_REVIEW_PAPER = {
+    "vscode": "the *Review document* code lens above the title, or the command "
+    "*papercycle: Review document*",
+    "neovim": "`:PapercycleReview`",
+    "emacs": "`M-x papercycle-review`",
+    "web": "the *Review* button above the editor",
+    "other": "the server command `papercycle.reviewDocument`",
+}
+HOW_TO_REVIEW_SECTION = {
+    "vscode": "the *Review section* code lens above its heading",
+    "neovim": "`:PapercycleReviewSection` with the cursor in it",
+    "emacs": "`M-x papercycle-review-section` with the cursor in it",
+    "web": "it is reviewed when you save",
+    "other": "the server command `papercycle.reviewSection`",
+}
+
+
+def client_kind(name: str | None) -> str:
+    """The client family from its `clientInfo.name`."""
+    name = (name or "").lower()
+    if name == "papercycle-web":
+        return "web"
+    if "neovim" in name or "nvim" in name:
+        return "neovim"
+    if "emacs" in name or "eglot" in name:
+        return "emacs"
+    if "code" in name or "vscodium" in name or "cursor" in name:
+        return "vscode"
+    return "other"
+
+
+def disagree(summary: dict) -> bool:
+    """A rating and a decision that point opposite ways (both are the model's own answers,
+    neither derived from the other): worth a note beside them."""
+    rating, decision = summary.get("rating"), (summary.get("decision") or "").lower()
+    if not isinstance(rating, int | float):
+        return False
+    return (rating >= 8 and "reject" in decision) or (rating <= 3 and "accept" in decision)
+
+
+DISAGREE_NOTE = (
+    "The rating and the decision disagree: the model wrote both, neither follows from the "
+    "other; read the comments."
+)
+
+
+def paper_markdown(reviews: ProjectReviews | None, client: str = "other") -> str:
     summary = reviews.summary() if reviews else None
     if summary is None:
-        return (
-            "**papercycle**: no review of the paper yet. Run *Review document* "
-            "(code lens above the title, or the `papercycle.reviewDocument` command)."
-        )
+        how = HOW_TO_REVIEW_PAPER.get(client, HOW_TO_REVIEW_PAPER["other"])
+        return f"**papercycle**: no review of the paper yet. Ask for one with {how}."
     lines = [
         f"**papercycle review** · model `{summary['model']}` · mode {summary['mode']}",
         "",
         f"Decision: **{summary['decision'] or '-'}** · Rating **{_fmt(summary['rating'])}**",
         "",
     ]
+    if disagree(summary):
+        lines += [f"*{DISAGREE_NOTE}*", ""]
     scores = summary["scores"]
     if scores:
         lines += ["| score | value |", "|---|---|"]
@@ -47,10 +95,11 @@ def paper_markdown(reviews: ProjectReviews | None) -> str:
     return "\n".join(lines)
 
 
-def section_markdown(reviews: ProjectReviews | None, name: str) -> str:
+def section_markdown(reviews: ProjectReviews | None, name: str, client: str = "other") -> str:
     found = reviews.section_named(name) if reviews else None
     if found is None:
-        return f"**{name}**: not reviewed yet (code lens *Review section*)."
+        how = HOW_TO_REVIEW_SECTION.get(client, HOW_TO_REVIEW_SECTION["other"])
+        return f"**{name}**: not reviewed yet ({how})."
     result = found[1].result
     lines = [f"**Review of {name}** · model `{result.get('model')}`", ""]
     scores = result.get("scores") or {}
@@ -90,6 +139,7 @@ def hover(
     outline: Outline | None,
     reviews: ProjectReviews | None,
     located: list[Located],
+    client: str = "other",
 ) -> types.Hover | None:
     line = lines.line_of(offset)
     if outline is not None:
@@ -99,13 +149,13 @@ def hover(
             t_path, t_start = (target.path, target.start) if hasattr(target, "path") else target[:2]
             if t_path == path and lines.line_of(t_start) == line:
                 return types.Hover(
-                    types.MarkupContent(types.MarkupKind.Markdown, paper_markdown(reviews))
+                    types.MarkupContent(types.MarkupKind.Markdown, paper_markdown(reviews, client))
                 )
         heading = outline.heading_at(path, offset)
         if heading is not None:
             return types.Hover(
                 types.MarkupContent(
-                    types.MarkupKind.Markdown, section_markdown(reviews, heading.name)
+                    types.MarkupKind.Markdown, section_markdown(reviews, heading.name, client)
                 ),
                 lines.range(heading.start, heading.end),
             )

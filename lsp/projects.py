@@ -14,7 +14,10 @@ pushes the results as events, which are applied here:
 - `anchored`: every comment is anchored in the text of the event's `versions` (the editor's
   document versions the daemon had): findings are re-based on them and published; the
   documents module shifts or withholds them for any later edit (never stale);
-- `error`: one message.
+- `error`: a section's (the paper's, the project's) current failure; the daemon replays the
+  current ones to a new subscription, so errors that fired before it are not lost. Each
+  distinct message is shown once as a window message, and the project's failures stay as an
+  error diagnostic on `\\documentclass` until the sections they name are reviewed.
 
 Buffers go to the daemon (`project.buffer`) on save, after the debounce (checkFrequency
 `edit`) or on a review command (`manual`); a closed document goes back to the disk
@@ -35,6 +38,7 @@ from typing import Any
 
 from lsprotocol import types
 from papercycle.daemon.client import DaemonError, DaemonGone
+from papercycle.lsp.failures import failure_findings, outcome
 from papercycle.lsp.findings import Finding, from_result
 from papercycle.lsp.progress import Progress
 from papercycle.lsp.reviews import ProjectReviews, SectionResult, notices
@@ -74,6 +78,7 @@ class OpenProject:
     pushed: dict[Path, int] = field(default_factory=dict)  # buffer versions the daemon has
     settings: dict[str, Any] = field(default_factory=dict)  # paper, model, section_model
     progress: Progress | None = None
+    failed: dict[str, str] = field(default_factory=dict)  # section id|paper|project -> message
 
     @property
     def busy(self) -> bool:
@@ -271,7 +276,7 @@ class Projects:
             mode = ls.settings.review_mode
             if op.client is not None and own_paper_review(ls.settings):
                 await self.paper_review(root, mode, "interactive" if paper else "background")
-            progress.end("done" if op.client is not None else "the daemon stopped")
+            progress.end(outcome(op) if op.client is not None else "the daemon stopped")
         except asyncio.CancelledError:
             progress.end("cancelled")
             raise
@@ -381,9 +386,11 @@ class Projects:
         if progress is None:
             return
         if op.todo:
-            done = max(0, op.total - len(op.todo))
+            done = max(0, op.total - len(op.todo))  # reviewed or failed
+            failed = min(done, sum(1 for key in op.failed if key not in ("paper", "project")))
             progress.report(
-                f"{done}/{op.total} sections reviewed",
+                f"{done - failed}/{op.total} sections reviewed"
+                + (f", {failed} failed" if failed else ""),
                 int(100 * done / max(1, op.total)),
             )
         elif op.paper_busy:
@@ -392,6 +399,7 @@ class Projects:
     # -- events -------------------------------------------------------------------------
 
     def on_event(self, op: OpenProject, event: dict[str, Any]) -> None:
+        log.debug("%s: %s event %s", op.ident, event.get("event"), _summary(event))
         op.retries = 0
         try:
             self._apply(op, event)
@@ -411,7 +419,7 @@ class Projects:
             self._sections_changed(op, reviews, event)
         elif kind == "comments":
             self._comments(op, reviews, event, versions)
-            publish = not op.in_update
+            publish = not op.in_update or self._failure_gone(op, reviews, event)
         elif kind == "paper":
             result = dict(event.get("result") or {})
             reviews.paper = result
@@ -420,7 +428,7 @@ class Projects:
             self._notify(result, "the paper review")
             op.paper_revision = max(op.paper_revision, int(event.get("reviewed_revision", 0)))
             op.paper_busy = False
-            publish = not op.in_update
+            publish = not op.in_update or self._cleared(op, reviews, "paper")
             self._lenses()
         elif kind == "anchored":
             op.in_update = False
@@ -440,12 +448,12 @@ class Projects:
                 op.paper_busy = False
             elif section is not None:
                 op.todo.discard(str(section))
-            name = op.names.get(str(section), str(section or "the project"))
-            ls.message(
-                f"papercycle: review of {name} failed: {event.get('message')}",
-                types.MessageType.Warning,
-                once=True,
-            )
+            message = str(event.get("message") or "failed")
+            op.failed[str(section) if section is not None else "project"] = message
+            # once per distinct message: a missing model fails every section with the same one
+            ls.message(f"papercycle: review failed: {message}", types.MessageType.Error, once=True)
+            reviews.error_findings = failure_findings(ls, op)
+            publish = True
         if publish:
             ls.publish_project(op.root)
         self.report(op)
@@ -471,6 +479,9 @@ class Projects:
         for ident in gone:
             op.todo.discard(ident)
             reviews.sections.pop(ident, None)
+            self._cleared(op, reviews, ident)
+        if event.get("origin") != "subscribe":
+            self._cleared(op, reviews, "project")  # the project was read
 
     def _comments(
         self,
@@ -513,6 +524,20 @@ class Projects:
         reviews.sections[ident] = SectionResult(result, self._findings(op.root, result, versions))
         self._notify(result, f"the review of {op.names[ident]}")
 
+    def _failure_gone(
+        self, op: OpenProject, reviews: ProjectReviews, event: dict[str, Any]
+    ) -> bool:
+        if event.get("stale"):
+            return False
+        return self._cleared(op, reviews, str((event.get("section") or {}).get("id")))
+
+    def _cleared(self, op: OpenProject, reviews: ProjectReviews, key: str) -> bool:
+        """Forget the failure of `key` (reviewed now, or gone); whether there was one."""
+        if op.failed.pop(key, None) is None:
+            return False
+        reviews.error_findings = failure_findings(self.ls, op)
+        return True
+
     def _notify(self, result: dict[str, Any], what: str) -> None:
         for text in notices(result, what):
             self.ls.message(text, types.MessageType.Warning, once=True)
@@ -546,3 +571,11 @@ class Projects:
     async def _refresh_lenses(self) -> None:
         with contextlib.suppress(Exception):
             await self.ls.workspace_code_lens_refresh_async(None)
+
+
+def _summary(event: dict[str, Any]) -> str:
+    """What a debug log says of an event: its keys, and how many comments a result has."""
+    result = event.get("result") or {}
+    comments = result.get("comments") if isinstance(result, dict) else None
+    counts = f" ({len(comments)} comments)" if isinstance(comments, list) else ""
+    return ", ".join(sorted(str(k) for k in event)) + counts

@@ -26,9 +26,11 @@ class ProjectReviews:
     sections: dict[str, SectionResult] = field(default_factory=dict)  # by section id
     # the open-buffer versions the daemon's last results are anchored in (absent: disk)
     versions: dict[Path, int | None] = field(default_factory=dict)
+    # the open project's failures (lsp/failures.py), on \documentclass
+    error_findings: list[Finding] = field(default_factory=list)
 
     def findings(self) -> list[Finding]:
-        out = list(self.paper_findings)
+        out = list(self.paper_findings) + list(self.error_findings)
         for entry in self.sections.values():
             out.extend(entry.findings)
         return out

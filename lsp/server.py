@@ -514,6 +514,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
     def initialize(ls: PapercycleServer, params: types.InitializeParams) -> None:
         problems: list[str] = []
         ls.settings = ls.settings.merged(params.initialization_options or {}, problems)
+        ls.client_kind = hover.client_kind(params.client_info.name if params.client_info else "")
         if ls.confined:
             declared = [folder.uri for folder in params.workspace_folders or []]
             declared += [params.root_uri] if params.root_uri else []
@@ -628,6 +629,7 @@ def create_server(protocol_cls: type | None = None) -> PapercycleServer:
             ls.outline_for(doc.path),
             ls.reviews.get(ls.root_of(doc.path)),
             located,
+            getattr(ls, "client_kind", "other"),
         )
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))

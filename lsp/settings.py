@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lsprotocol import types
+from papercycle.daemon.severity import DEFAULT_BY_CATEGORY
 
 SECTION = "papercycle"
 FREQUENCIES = ("save", "edit", "manual")
@@ -33,15 +34,8 @@ LEVELS = {
     "info": types.DiagnosticSeverity.Information,
     "hint": types.DiagnosticSeverity.Hint,
 }
-# Per category, when the user sets nothing. Hidden instructions to a reviewer and simulated
-# results left in a draft are errors; everything else a reviewer says is a weakness: a warning
-# when it is critical or major, information when minor (see diagnostics.severity_of).
-DEFAULT_SEVERITIES: dict[str, str] = {
-    "hidden-injection": "error",
-    "simulated-results": "error",
-    "hidden-text": "warning",
-    "ethics": "warning",
-}
+# Per category, when the user sets nothing: daemon/severity.py, the CLI's mapping too.
+DEFAULT_SEVERITIES: dict[str, str] = DEFAULT_BY_CATEGORY
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,22 @@ def test_export_progress_is_quiet_when_piped(tmp_path, tiny_models):
     assert "\r" not in result.stderr and "step/s" not in result.stderr
     assert "PASSED" in result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith(f"wrote {tmp_path / 'm.gguf'} (f32")
+
+
+@pytest.mark.slow
+def test_export_reads_the_pre_tokenizer_a_tiny_checkpoint_recorded(tmp_path, tiny_models):
+    """`papercycle tiny DIR` then `papercycle export DIR`: no --pre-tokenizer to know."""
+    out = tmp_path / "m.gguf"
+    result = papercycle("export", str(tiny_models.hf("llama")), "-o", str(out), "--quant", "f16")
+    assert "PASSED" in result.stdout
+    from gguf import GGUFReader
+
+    field = GGUFReader(out).fields["tokenizer.ggml.pre"]
+    assert bytes(field.parts[field.data[0]]).decode() == "gpt-2"
+
+
+def test_tiny_prints_the_export_command_that_works(tmp_path):
+    random = papercycle("tiny", str(tmp_path / "raw"), "--train-steps", "0")
+    line = random.stdout.strip().splitlines()[-1]
+    assert f"papercycle export {tmp_path / 'raw'} -o {tmp_path / 'raw'}.gguf" in line
+    assert "--no-verify" in line and "--pre-tokenizer" not in line

@@ -87,3 +87,5 @@ def test_wheel_contains_namespaced_packages(tmp_path):
     assert "papercycle/trainer/tiny/chat_template.jinja" in names
     assert not [n for n in names if n.split("/")[0] in FOLDERS]
     assert not [n for n in names if n.startswith("tests/")]
+    if (REPO_ROOT / "cli" / "web_page" / "index.html").is_file():  # editors/web was built
+        assert "papercycle/cli/web_page/index.html" in names  # `papercycle web` from a wheel

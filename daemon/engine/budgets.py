@@ -45,7 +45,12 @@ FORMAT_SAMPLING: dict[str, dict[str, Any]] = {
 
 
 class BudgetError(ValueError):
-    """The prompt leaves no room for the answer; the message has the numbers."""
+    """The prompt leaves no room for the answer; the message has the numbers, `numbers` too
+    (`tokens` needed, `prompt_tokens`, `n_ctx`): a review by section lists what it skipped."""
+
+    def __init__(self, message: str, numbers: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.numbers = numbers or {}
 
 
 def default_budget(fmt: str, mode: str) -> int:
@@ -75,10 +80,13 @@ def fit(
     need = answer if own else min(answer, max(512, answer // 4))
     if room < need:
         why = f"its max_tokens is {answer}" if own else f"a {mode} answer is typically {answer}"
+        # a section is already the smallest unit: "review by section" would be no advice
+        last = "split the section" if what.startswith("section") else "review by section"
         raise BudgetError(
             f"model {model.name!r}: {what} needs {prompt_tokens + need} tokens ({prompt_tokens} "
             f"of prompt + {need} for the answer) but its context holds {model.n_ctx} (n_ctx) "
             f"and {why}; use a model with a longer context, raise n_ctx, lower max_tokens, or "
-            "review by section"
+            f"{last}",
+            {"tokens": prompt_tokens + need, "prompt_tokens": prompt_tokens, "n_ctx": model.n_ctx},
         )
     settings["max_tokens"] = min(answer, room)

@@ -16,8 +16,11 @@ from papercycle.daemon.config import ModelConfig
 INCOMPLETE = ("length", "loop")
 
 
-def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str, Any] | None:
-    """None for a whole answer; else the reason, the numbers and what to raise."""
+def incompleteness(
+    info: dict[str, Any] | None, model: ModelConfig, section: bool = False
+) -> dict[str, Any] | None:
+    """None for a whole answer; else the reason, the numbers and what to raise (`section`: the
+    answer to a section review, which reviewing by section would not help)."""
     finish = (info or {}).get("finish")
     if finish not in INCOMPLETE:
         return None
@@ -41,7 +44,8 @@ def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str,
         cause = "context"
         advice = (
             f"the context of model {model.name!r} is full ({prompt} prompt + {tokens} answer "
-            f"tokens = n_ctx {model.n_ctx}): raise n_ctx, or review by section"
+            f"tokens = n_ctx {model.n_ctx}): raise n_ctx, or "
+            + ("split the section" if section else "review by section")
         )
     else:
         cause = "max_tokens"
@@ -61,7 +65,7 @@ def incompleteness(info: dict[str, Any] | None, model: ModelConfig) -> dict[str,
 
 def mark(result: dict[str, Any], info: dict[str, Any] | None, model: ModelConfig) -> dict:
     """`result` with `complete` set and, when cut, `incomplete` and a first warning saying so."""
-    cut = incompleteness(info, model)
+    cut = incompleteness(info, model, section=result.get("kind") == "section")
     result["complete"] = cut is None
     if cut is not None:
         result["incomplete"] = cut

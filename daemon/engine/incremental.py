@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine import review as engine
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project import Project
 from papercycle.daemon.project.model import SectionSlice
 from papercycle.daemon.project.structure import SectionNode
+
+# Section kinds worth a review of their own (the title and reference list are not).
+REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}
 
 _WORDS = re.compile(r"\S+")
 
@@ -31,6 +33,10 @@ class UnnumberedNode:
 
     def __init__(self, node: SectionNode) -> None:
         self._node = node
+
+    @property
+    def original(self) -> SectionNode:
+        return self._node
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._node, name)
@@ -80,7 +86,7 @@ def units(project: Project) -> list[Unit]:
     out: list[Unit] = []
     seen: dict[tuple[str, str], int] = {}
     for node in project.structure.root.walk():
-        if node.kind not in engine.REVIEWABLE:
+        if node.kind not in REVIEWABLE:
             continue
         end = _own_end(node)
         # the heading is left out: its number changes when a section is added above it
@@ -203,12 +209,7 @@ def needs_paper_review(
     return structural or share >= threshold
 
 
-def prepare_unit(project: Project, model: ModelConfig, unit: Unit) -> engine.GenerationRequest:
-    """The section review of a unit: its own text, the title without its number."""
-    return engine.prepare_section(project, model, unit.part)
-
-
-def with_part(request: engine.GenerationRequest, unit: Unit) -> engine.GenerationRequest:
+def with_part(request: GenerationRequest, unit: Unit) -> GenerationRequest:
     """A request prepared on an older version of the project, re-pointed at where the same
     text sits now (for anchoring its output)."""
     return replace(request, section=unit.part)

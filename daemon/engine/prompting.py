@@ -41,9 +41,10 @@ PROMPT_VERSIONS = {
 class ReviewError(ValueError):
     """A review that cannot be run as asked (context too small, unknown section, ...)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **data: Any) -> None:
         super().__init__(message)
         self.code = code
+        self.data = data  # sent with the error (a context too small: `too_long` and numbers)
 
 
 TokenCounter = Callable[[ModelConfig, str], int | None]
@@ -79,7 +80,7 @@ def fit_prompt(
     try:
         budgets.fit(model, what, mode, tokens, settings)
     except budgets.BudgetError as error:
-        raise ReviewError("model", str(error)) from None
+        raise ReviewError("model", str(error), too_long=error.numbers) from None
     return tokens
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, section_in_own_format, simulated, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
+from papercycle.daemon.engine.incremental import units
 from papercycle.daemon.engine.prompting import (
     PROMPT_VERSIONS,
     ReviewError,
@@ -46,8 +47,6 @@ FORMAT_MODES = {
     "openreviewer": ("standard",),
 }
 REMOVED = "[instruction to reviewers removed by papercycle]"
-# Section kinds worth a review of their own (the title and reference list are not).
-REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}
 
 
 def check_context(request: GenerationRequest, count: TokenCounter) -> None:
@@ -162,7 +161,12 @@ def prepare_paper(
 
 
 def reviewable_sections(project: Project) -> list[SectionSlice]:
-    return [s for s in project.section_slices() if s.node.kind in REVIEWABLE and s.text.strip()]
+    """The review units (engine/incremental.py): each section's own text, up to its first
+    subsection, number left out. The one definition for the CLI and the editors, so both
+    review the same sections of a paper and share their cached reviews.
+    (A unit's section review is `prepare_section(project, model, unit.part)`: its own text,
+    the title without its number.)"""
+    return [unit.part for unit in units(project)]
 
 
 def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSlice:
@@ -180,7 +184,7 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
             offset = int(selector.get("offset", 0))
         node = project.section_at(path, offset)
         for s in slices:
-            if node is not None and s.node is node:
+            if node is not None and s.node.original is node:
                 return s
         raise ReviewError("project", f"no reviewable section at {selector}")
     wanted = str(selector).strip().lower()

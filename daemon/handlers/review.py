@@ -74,14 +74,34 @@ async def _sections(ctx: Context, request: Any, project: Project, model: ModelCo
     priority = ctx.jobs.priority(request.priority)
     parts = review.reviewable_sections(project)
     done: dict[int, dict] = {}
+    skipped: dict[int, dict] = {}  # sections whose text does not fit the model's context
     for index, (at, part) in enumerate(_cursor_first(project, parts, request.cursor), 1):
         prepared = await ctx.jobs.prepare(review.prepare_section, project, model, part)
-        result = await ctx.jobs.generate(ctx.channel, project, prepared, priority)
+        try:
+            result = await ctx.jobs.generate(ctx.channel, project, prepared, priority)
+        except review.ReviewError as error:
+            if "too_long" not in error.data:
+                raise
+            # one section too long must not cost the others their review
+            skipped[at] = {
+                "section": part.node.display_name(),
+                "message": str(error),
+                **error.data["too_long"],
+            }
+            continue
         done[at] = result
         await ctx.channel.event("partial", {"index": index, "of": len(parts), "result": result})
     results = [done[at] for at in sorted(done)]  # reading order
+    if skipped and not results:
+        first = skipped[min(skipped)]
+        raise RequestFailed(
+            "model",
+            f"no section fits the context of model {model.name!r}: {first['message']}",
+            skipped=[skipped[at] for at in sorted(skipped)],
+        )
     return {
         "kind": "sections",
+        "skipped": [skipped[at] for at in sorted(skipped)],
         "model": model.name,
         "format": "section",
         "sections": results,
@@ -113,4 +133,4 @@ def _cursor_first(
         first = review.find_section(project, cursor)
     except (review.ReviewError, ValueError, TypeError, KeyError, IndexError):
         return order  # outside every section (preamble, a file not in the project)
-    return sorted(order, key=lambda item: item[1].node is not first.node)
+    return sorted(order, key=lambda item: item[1].node.original is not first.node.original)

@@ -7,6 +7,7 @@ unused for `keep_alive` seconds is unloaded by `sweep()`.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -18,6 +19,8 @@ from typing import Any
 from papercycle.daemon.config import Config, ModelConfig
 from papercycle.daemon.models.backend import Backend, GenerationError
 from papercycle.daemon.models.gguf_metadata import GGUFError, GGUFMetadata, read_gguf_metadata
+
+log = logging.getLogger(__name__)
 
 # Architectures the bundled llama.cpp loads and that reviewer/researcher models use; a GGUF of
 # another architecture (a vision tower, an embedding model, a LoRA adapter) is refused at add.
@@ -215,7 +218,12 @@ class Registry:
             )
         on_event("loading", {"model": model.name, "path": model.path, "bytes": need})
         started = time.monotonic()
+        from papercycle.daemon.models.gpu_support import gpu_layers_problem
         from papercycle.daemon.models.llama_backend import LlamaBackend
+
+        problem = gpu_layers_problem(model.n_gpu_layers, model.name)
+        if problem:
+            log.warning("%s", problem)
 
         try:
             backend = LlamaBackend(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from papercycle.daemon.engine import completeness, incremental, review
 from papercycle.daemon.jobs import Background
+from papercycle.daemon.project_errors import PAPER
 from papercycle.daemon.scheduler import PRIORITIES, Job
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class PaperReview:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.last: dict[str, Any] | None = None  # request, output, info, revision, baseline
+        self.event: dict[str, Any] | None = None  # the last `paper` event, for late subscribers
         self.task: asyncio.Task | None = None
         self.wanted = False  # asked for (project.review) whatever changed
         self.job: tuple[Job, Any] | None = None  # the running generation, for close
@@ -111,6 +113,7 @@ class PaperReview:
                 "revision": revision,
                 "baseline": baseline,
             }
+            session.errors.clear(PAPER)
             async with session.lock:
                 await asyncio.to_thread(self.reanchor)
 
@@ -126,9 +129,14 @@ class PaperReview:
         ]
         completeness.mark(result, last["info"], last["request"].model)
         result.update(cached=last["cached"], generation=last["info"])
-        session.emit(
-            "paper", {**session.stamp(), "reviewed_revision": last["revision"], "result": result}
+        log.info(
+            "%s: whole-paper review%s: %d comments",
+            session.id,
+            " (cached)" if last["cached"] else "",
+            len(result["comments"]),
         )
+        self.event = {**session.stamp(), "reviewed_revision": last["revision"], "result": result}
+        session.emit("paper", self.event)
 
     def status(self) -> dict[str, Any] | None:
         if self.last is None:

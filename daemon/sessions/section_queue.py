@@ -1,7 +1,7 @@
 """An open project's section reviews: the sections that changed, reviewed one at a time (the
 cursor's first, then reading order) at `save` priority through the daemon's road (jobs.py);
 a section that changes again while it is being reviewed has that review cancelled
-(superseded), and a failure is reported to subscribers and kept until the section succeeds."""
+(superseded), and a failure is reported to subscribers (the session keeps it until the section succeeds)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from papercycle.daemon.engine import incremental
+from papercycle.daemon.engine import incremental, review
 from papercycle.daemon.failures import failure
 from papercycle.daemon.jobs import Background
 from papercycle.daemon.scheduler import PRIORITIES, Job
@@ -30,7 +30,6 @@ class SectionQueue:
         self.todo: set[str] = set()
         self.current: tuple[str, str, Job | None, Any] | None = None  # ident, key, job, waiter
         self.worker: asyncio.Task | None = None
-        self.errors: dict[str, str] = {}  # the last failure per unit (until it succeeds)
 
     def want(self, ident: str) -> None:
         self.supersede(ident)
@@ -92,7 +91,6 @@ class SectionQueue:
                 failed = failure(error)
                 code = failed.code if failed is not None else "internal"
                 log.warning("section review of %s failed: %s", unit.ident, error)
-                self.errors[unit.ident] = f"{code}: {error}"
                 session.emit(
                     "error",
                     {**session.stamp(), "section": unit.ident, "code": code, "message": str(error)},
@@ -106,7 +104,7 @@ class SectionQueue:
         model = session.section_model()
         async with session.lock:
             request = await asyncio.to_thread(
-                incremental.prepare_unit, session.project, model, unit
+                review.prepare_section, session.project, model, unit.part
             )
             revision = session.revision
         subscriber = ("session", session.id, unit.ident, next(_numbers))
@@ -132,5 +130,5 @@ class SectionQueue:
             if old is not None:
                 state.comments = old.comments  # so the event says what was removed/updated
             session.reviews[unit.ident] = state
-            self.errors.pop(unit.ident, None)
+            session.errors.clear(unit.ident)
             comments.emit_comments(session, state, found)

@@ -22,6 +22,7 @@ from papercycle.daemon.failures import failure
 from papercycle.daemon.jobs import Jobs, Transport
 from papercycle.daemon.project import Project, ProjectError
 from papercycle.daemon.project.positions import Position
+from papercycle.daemon.project_errors import PROJECT, CurrentErrors
 from papercycle.daemon.requests import ProjectOpen
 from papercycle.daemon.sessions import comments
 from papercycle.daemon.sessions.paper_review import PaperReview
@@ -49,6 +50,7 @@ class Session:
         self.versions: dict[str, Any] = {}  # open buffers: path -> the editor's version
         self.cursor: str | None = None  # the unit ident under the cursor
         self.reviews: dict[str, comments.SectionReview] = {}
+        self.errors = CurrentErrors()  # the last failure per unit, paper, project: replayed
         self.subscribers: dict[tuple[bytes, str], None] = {}
         self.openers: dict[bytes, int] = {}  # client -> how many times it opened this
         self.used = time.monotonic()  # the last request about it
@@ -144,6 +146,7 @@ class Session:
             except ProjectError as error:
                 self.emit("error", {"message": str(error), "files": files})
                 raise
+            self.errors.clear(PROJECT)
             before = self.units
             self.units = await asyncio.to_thread(incremental.units, self.project)
             change = incremental.diff(before, self.units)
@@ -166,6 +169,7 @@ class Session:
             )
             for ident in change.removed:
                 self.sections.drop(ident)
+                self.errors.clear(ident)
                 old = self.reviews.pop(ident, None)
                 if old is not None:
                     comments.emit_comments(self, old, [], removed_section=True)
@@ -218,6 +222,8 @@ class Session:
         if running is not self.loop:
             self.loop.call_soon_threadsafe(self.emit, event, data)
             return
+        if event == "error":
+            self.errors.record(data)  # kept for subscribers to come
         for peer, request_id in list(self.subscribers):
             self.transport.spawn(self.transport.send(peer, protocol.event(request_id, event, data)))
 
@@ -248,7 +254,16 @@ class Session:
         for state in list(self.reviews.values()):
             data = comments.comments_data(self, state, added=state.comments, updated=[], removed=[])
             await send(peer, protocol.event(request_id, "comments", data))
+        # a whole-paper review that ended before this subscriber came (an answer from the
+        # cache comes within a second of opening, often before the editor subscribes)
+        if self.paper_review.event is not None:
+            await send(peer, protocol.event(request_id, "paper", self.paper_review.event))
         await send(peer, protocol.event(request_id, "anchored", self.stamp()))
+        # errors that fired before this subscriber came (the editor subscribes after opening)
+        current = self.sections.running
+        pending = [*self.sections.todo, *([current] if current else [])]
+        for data in self.errors.current(pending):
+            await send(peer, protocol.event(request_id, "error", data))
         try:
             await self.closed.wait()  # or until the client cancels or goes away
         finally:
@@ -275,7 +290,7 @@ class Session:
                 }
                 for u in self.units
             ],
-            "errors": dict(self.sections.errors),
+            "errors": self.errors.summary(),
             "warnings": self.config_warnings(),
             "pending": sorted(self.sections.todo) + ([current] if current else []),
             "paper": self.paper_review.status(),

@@ -1,9 +1,11 @@
-// Builds the page into dist/ (ignored; `papercycle web` serves it): one bundle from src/ and
-// the static files. Reproducible from the lockfile: `npm ci && npm run build`.
+// Builds the page into cli/web_page/ of the Python package (ignored by git; package data, so a
+// wheel built after this step carries the page and `papercycle web` serves it from the
+// installed package): one bundle from src/ and the static files. Reproducible from the
+// lockfile: `npm ci && npm run build`.
 import { build } from "esbuild";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 
-const out = new URL("./dist/", import.meta.url).pathname;
+const out = new URL("../../cli/web_page/", import.meta.url).pathname;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({

@@ -53,8 +53,7 @@ def test_review_section_json_and_sarif(home, paper):
         "Method",
         "--model",
         "tiny-section",
-        "--format",
-        "json",
+        "--json",
     )
     assert as_json.returncode == 0, as_json.stderr
     data = json.loads(as_json.stdout)
@@ -68,18 +67,21 @@ def test_review_section_json_and_sarif(home, paper):
             "Method",
             "--model",
             "tiny-section",
-            "--format",
-            "sarif",
+            "--sarif",
             cwd=paper.parent,
         ).stdout
     )
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
-    assert run["tool"]["driver"]["name"] == "papercycle"
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "papercycle" and "informationUri" not in driver  # no placeholder
+    assert all(rule["shortDescription"]["text"] for rule in driver["rules"])
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == paper.parent.as_uri() + "/"
     assert len(run["results"]) == len(data["comments"]) + len(data["hidden"])
     for item in run["results"]:
         location = item["locations"][0]["physicalLocation"]
-        assert location["artifactLocation"]["uri"] == "main.tex"
+        assert location["artifactLocation"] == {"uri": "main.tex", "uriBaseId": "%SRCROOT%"}
+        assert driver["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
         assert location["region"]["startLine"] >= 1
         assert item["level"] in ("error", "warning", "note")
 
@@ -140,7 +142,7 @@ def test_models_add_checks_the_file(home, tmp_path, tiny_gguf):
         str(tiny_gguf),
         "--n-ctx",
         "512",
-        "--format",
+        "--review-format",
         "cyclereviewer",
     )
     assert added.returncode == 0 and "added small (llama" in added.stdout
@@ -192,7 +194,10 @@ def test_model_file_deleted_after_add(home, paper, tmp_path, tiny_gguf):
     copy = tmp_path / "later-deleted.gguf"
     shutil.copy(tiny_gguf, copy)
     assert (
-        papercycle(home, "models", "add", "brief", str(copy), "--format", "section").returncode == 0
+        papercycle(
+            home, "models", "add", "brief", str(copy), "--review-format", "section"
+        ).returncode
+        == 0
     )
     copy.unlink()
     result = papercycle(home, "review", str(paper), "--section", "Method", "--model", "brief")

@@ -55,7 +55,7 @@ def test_standard_answer_cut_by_the_budget_is_incomplete_and_stays_so_from_the_c
     assert f"after {BUDGET} tokens" in cut_line and "raise max_tokens" in cut_line
     assert "Traceback" not in first.stderr
 
-    again = review(smol_home, paper, "--mode", "standard", "--format", "json")
+    again = review(smol_home, paper, "--mode", "standard", "--json")
     assert again.returncode == 0, again.stderr  # --fail-on none: reported, not failed
     result = json.loads(again.stdout)
     assert result["cached"] is True

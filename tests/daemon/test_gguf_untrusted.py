@@ -39,8 +39,9 @@ def test_a_directory_named_gguf_is_one_line(home):
     code, output = run("models", "add", "mine", str(folder))
     assert code != 0 and "Traceback" not in output
     assert output.strip() == (
-        f"papercycle: error: model 'mine': {folder} is a directory, not a GGUF file (a Hugging Face "
-        "checkpoint: convert it with `papercycle export`)"
+        f"papercycle: error: model 'mine': {folder} is a Hugging Face checkpoint, not a GGUF "
+        f"file: run `papercycle export {folder}` to convert it, or `papercycle models pull NAME` "
+        "for a catalogue model (`papercycle models catalogue`)"
     )
 
 

@@ -5,6 +5,7 @@ then accepted, another rejected, the buffer written."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import pytest
 from editor_helpers import REPO, assert_one_dismissed, editor_env, run_editor
@@ -43,3 +44,20 @@ def test_neovim_plugin_review_code_action_and_draft(home, paper, tmp_path, artif
     # written by :write only, with the accepted draft
     on_disk = paper.read_text()
     assert on_disk != before and seen["draft_text"].strip() in on_disk
+
+
+def test_neovim_root_is_the_folder_of_papercycle_toml(tmp_path):
+    """A project's `.papercycle.toml` marks its root, as the daemon reads it."""
+    (tmp_path / "paper" / "chapters").mkdir(parents=True)
+    (tmp_path / "paper" / ".papercycle.toml").write_text('root = "main.tex"\n')
+    tex = tmp_path / "paper" / "chapters" / "intro.tex"
+    tex.write_text("\\section{Intro}\n")
+    lua = (
+        f"vim.opt.rtp:prepend('{REPO / 'editors' / 'neovim'}'); "
+        f"io.write(require('papercycle')._find_root('{tex}'))"
+    )
+    result = subprocess.run(
+        ["nvim", "--headless", "--clean", "-n", "-c", f"lua {lua}", "-c", "qa!"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (result.stdout + result.stderr).strip().endswith(str(tmp_path / "paper"))

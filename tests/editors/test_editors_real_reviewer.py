@@ -42,11 +42,11 @@ class Home:
             "add",
             MODEL,
             str(gguf),
-            "--format",
+            "--review-format",
             "deepreviewer",
             "--max-tokens",
             str(BUDGET),
-            "--threads",
+            "--n-threads",
             "2",
         )
         assert added.returncode == 0, added.stderr
@@ -115,9 +115,7 @@ def assert_own_format(home: Home, paper: Path) -> None:
         db.close()
     assert outputs, "the editor's section reviews are not in the daemon's cache"
     assert not any(o.lstrip().startswith('{"comments":') for o in outputs), outputs
-    answer = home.cli(
-        "review", str(paper), "--section", "Method", "--model", MODEL, "--format", "json"
-    )
+    answer = home.cli("review", str(paper), "--section", "Method", "--model", MODEL, "--json")
     assert answer.returncode == 0, answer.stderr
     assert json.loads(answer.stdout)["format"] == "deepreviewer"
 

@@ -22,7 +22,7 @@ from editor_helpers import (
 from lsp_helpers import Home
 
 WEB = REPO / "editors" / "web"
-MISSING = browser_test_missing(WEB, "dist/index.html")
+MISSING = browser_test_missing(WEB, "../../cli/web_page/index.html")
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 

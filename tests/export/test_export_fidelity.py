@@ -1,7 +1,7 @@
 """HF → GGUF through `papercycle export`: tokenization and logits compared with the HF model.
 
 Thresholds are the issue's acceptance figures; the measured values are printed in the
-terminal summary (and recorded in the README).
+terminal summary (and recorded in docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def test_partial_output_exits_0_with_warnings_on_stderr(r1zero: Path, tmp_path: 
     text = r1zero.read_text(encoding="utf-8")
     cut = tmp_path / "cut.txt"
     cut.write_text(text[: text.index("## Meta Review")], encoding="utf-8")
-    result = run(str(cut), "--format", "cyclereviewer")
+    result = run(str(cut), "--review-format", "cyclereviewer")
     assert result.exit_code == 0
     assert len(json.loads(result.stdout)["reports"]) == 4
     assert "warning: no '## Paper Decision' (output cut off?)" in result.stderr.splitlines()
@@ -52,10 +52,10 @@ def test_explicit_format_overrides_detection(tmp_path: Path) -> None:
         '{"comments": [], "scores": {"soundness": 3, "clarity": 2, "evidence": 4}}',
         encoding="utf-8",
     )
-    result = run(str(path), "--format", "section")
+    result = run(str(path), "--review-format", "section")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["scores"] == {"soundness": 3, "clarity": 2, "evidence": 4}
-    assert run(str(path), "--format", "aiscientist").exit_code == 2
+    assert run(str(path), "--review-format", "aiscientist").exit_code == 2
 
 
 @pytest.mark.parametrize(
@@ -82,5 +82,5 @@ def test_missing_file_and_bad_format_are_user_errors(tmp_path: Path) -> None:
     missing = run(str(tmp_path / "nope.txt"))
     assert missing.exit_code == 2
     assert missing.stderr.strip() == f"papercycle: error: {tmp_path / 'nope.txt'}: no such file"
-    assert run(str(tmp_path), "--format", "auto").exit_code == 2  # a directory
-    assert run(str(tmp_path / "x"), "--format", "other").exit_code == 2
+    assert run(str(tmp_path), "--review-format", "auto").exit_code == 2  # a directory
+    assert run(str(tmp_path / "x"), "--review-format", "other").exit_code == 2

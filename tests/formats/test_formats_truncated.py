@@ -79,6 +79,12 @@ def test_a_result_of_a_cut_answer_is_marked_incomplete() -> None:
     assert budget["warnings"][0].startswith("review incomplete: the model was cut off after 2048")
     context = mark({}, {"finish": "length", "tokens": 5192, "prompt_tokens": 3000}, model)
     assert context["incomplete"]["cause"] == "context" and "raise n_ctx" in context["warnings"][0]
+    assert context["warnings"][0].endswith("or review by section")
+    # a section's answer: reviewing by section is what it already is
+    section = mark(
+        {"kind": "section"}, {"finish": "length", "tokens": 5192, "prompt_tokens": 3000}, model
+    )
+    assert section["warnings"][0].endswith("raise n_ctx, or split the section")
     whole = mark({"warnings": []}, {"finish": "stop", "tokens": 10}, model)
     assert whole == {"warnings": [], "complete": True}
 

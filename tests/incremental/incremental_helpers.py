@@ -8,6 +8,7 @@ import contextlib
 from typing import Any
 
 from papercycle.daemon.client import Client
+from waiting import eventually
 
 TIMEOUT = 60.0
 
@@ -95,14 +96,15 @@ class Watch:
 
     async def idle(self, timeout: float = TIMEOUT) -> dict:
         """The project's status once nothing is pending (polled: the state, not a time)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            status = await self.status()
-            if status["idle"]:
-                return status
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"project not idle within {timeout} s: {status}")
-            await asyncio.sleep(0.1)
+        last: list[dict] = []
+
+        async def idle_status() -> dict | None:
+            last[:] = [await self.status()]
+            return last[0] if last[0]["idle"] else None
+
+        return await eventually(
+            idle_status, "the project idle", lambda: last, timeout, interval=0.1
+        )
 
 
 def comments_of(events: list[dict], ident: str) -> list[dict]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from incremental_helpers import Watch, comments_of, ten_sections
 from papercycle.daemon.client import Client
+from waiting import eventually
 
 
 async def _open(client: Client, root: Path, **params) -> dict:
@@ -280,3 +281,26 @@ async def test_whole_paper_review_only_when_changed_enough(home, project):
             daemon = await client.request("status")
             assert daemon["prompt_tokens_evaluated"] > 0
             assert daemon["projects"][0]["counters"]["paper_reviews"] == 2
+
+
+async def test_a_late_subscriber_gets_the_whole_paper_review_that_ended_before_it(home, project):
+    """An answer from the cache ends within a second of opening, often before the editor
+    subscribes: the subscription's current state carries it (the editor showed sections and
+    never the paper review)."""
+    async with Client() as client:
+        opened = await _open(client, project, paper="auto")
+
+        async def reviewed() -> dict | None:
+            status = await client.request("project.status", {"project": opened["project"]})
+            return status if status["idle"] and status["paper"] is not None else None
+
+        status = await eventually(
+            reviewed, "the whole paper reviewed, nobody subscribed", timeout=120, interval=0.1
+        )
+        async with Watch(client, opened["project"]) as watch:
+            anchored = await watch.wait_for(lambda e: e["event"] == "anchored")
+            replayed = watch.events[: watch.events.index(anchored)]
+            papers = [e for e in replayed if e["event"] == "paper"]
+            assert len(papers) == 1, [e["event"] for e in replayed]
+            assert papers[0]["reviewed_revision"] == status["paper"]["reviewed_revision"]
+            assert papers[0]["result"]["kind"] == "paper"

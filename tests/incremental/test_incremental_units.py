@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from incremental_helpers import ten_sections
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import incremental as inc
+from papercycle.daemon.engine.review import prepare_section
 from papercycle.daemon.models.backend import Generation
 from papercycle.daemon.project import Project
 from papercycle.daemon.scheduler import PRIORITIES, Scheduler
@@ -42,9 +43,9 @@ def test_units_keyed_by_content_not_number(tmp_path):
         format="section",
         sampling={"max_tokens": 10},
     )
-    key = {u.ident: inc.prepare_unit(project, model, u).key for u in after}
+    key = {u.ident: prepare_section(project, model, u.part).key for u in after}
     project.update(tmp_path / "main.tex", ten_sections())
-    again = {u.ident: inc.prepare_unit(project, model, u).key for u in inc.units(project)}
+    again = {u.ident: prepare_section(project, model, u.part).key for u in inc.units(project)}
     assert key == again
 
 

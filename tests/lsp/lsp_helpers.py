@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -30,6 +31,9 @@ PROFILES = {
     "emacs": "emacs",
 }
 TIMEOUT = 180.0
+_servers = itertools.count(1)
+# initialize's clientInfo.name of each editor (the server words its hints for the client)
+CLIENT_NAMES = {"vscode": "Visual Studio Code", "neovim": "Neovim", "emacs": "Eglot"}
 
 
 class Home:
@@ -114,7 +118,8 @@ class Session:
         self.draft_hooks: list = []  # called with each papercycle/draft notification
         self.initialized: types.InitializeResult | None = None
         self.versions: dict[str, list[int | None]] = {}
-        self.daemon_log: Path | None = None  # its last lines join what a failed wait saw
+        self.daemon_log: Path | None = None  # their last lines join what a failed wait saw
+        self.server_log: Path | None = None
 
     async def wait_for(self, condition, timeout: float = TIMEOUT, what: str = "condition"):
         """Until `condition()` (or an awaitable it returns) is truthy; on time-out, fails with
@@ -141,9 +146,10 @@ class Session:
                 f"progress {token}: {type(last).__name__} {getattr(last, 'message', '')!r}"
             )
         parts += [f"message {m.message!r}" for m in self.client.messages[-3:]]
-        if self.daemon_log is not None and self.daemon_log.exists():
-            tail = self.daemon_log.read_text(errors="replace").splitlines()[-12:]
-            parts.append("daemon log:\n  " + "\n  ".join(tail))
+        for name, log in (("server", self.server_log), ("daemon", self.daemon_log)):
+            if log is not None and log.exists():
+                tail = log.read_text(errors="replace").splitlines()[-15:]
+                parts.append(f"{name} log:\n  " + "\n  ".join(tail))
         return "; ".join(parts) or "nothing"
 
     async def server_jobs(self) -> list[str]:
@@ -192,7 +198,9 @@ async def start_session(
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
-    session.daemon_log = home.paths.log_file
+    # a real daemon's log (a FakeDaemon home has none)
+    session.daemon_log = home.paths.log_file if isinstance(home, Home) else None
+    session.server_log = home.root / f"lsp-{next(_servers)}.log"
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams):
@@ -219,7 +227,16 @@ async def start_session(
         session.versions.setdefault(params.uri, []).append(params.version)
 
     await client.start_io(
-        sys.executable, "-m", "papercycle.cli", "lsp", "--stdio", env=home.env, cwd=cwd
+        sys.executable,
+        "-m",
+        "papercycle.cli",
+        "lsp",
+        "--stdio",
+        "--verbose",
+        "--log-file",
+        str(session.server_log),
+        env=home.env,
+        cwd=cwd,
     )
     caps = client_capabilities(PROFILES[profile])
     tweaks = capabilities or {}
@@ -234,6 +251,7 @@ async def start_session(
         client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
+                client_info=types.ClientInfo(CLIENT_NAMES.get(profile, profile)),
                 initialization_options={"models": {"section": "tiny-section", "reviewer": "tiny"}}
                 | (options or {}),
             )

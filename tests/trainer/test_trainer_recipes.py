@@ -14,11 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from helpers import openreview_rows, papercycle, reference_rows, write_jsonl, write_yaml
+from waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def test_sft_reviewer_lora_trains_exports_and_serves(tmp_path, tiny_models):
     assert (tmp_path / "run" / "model" / "adapter_config.json").exists()  # LoRA adapter
     assert "PASSED" in result.stdout  # the merged GGUF passed verification
     line = _serve_line(result.stdout)
-    assert "--role reviewer --format deepreviewer" in line
+    assert "--role reviewer --review-format deepreviewer" in line
     assert (tmp_path / "run" / "run-f16.gguf").exists()
 
 
@@ -100,11 +100,16 @@ def test_sft_resumes_after_an_interruption(tmp_path, tiny_models):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = tmp_path / "run" / "checkpoints"
     # trainer_state.json is the last file of a checkpoint: from then on it is complete.
-    while (
-        process.poll() is None
-        and not (checkpoints / "checkpoint-2" / "trainer_state.json").exists()
-    ):
-        time.sleep(0.2)
+    wait_until(
+        lambda: (
+            process.poll() is not None
+            or (checkpoints / "checkpoint-2" / "trainer_state.json").exists()
+        ),
+        "the run's second checkpoint complete",
+        lambda: f"exit status {process.poll()}; {sorted(p.name for p in checkpoints.glob('*'))}",
+        timeout=600,
+        interval=0.2,
+    )
     process.kill()  # a crash, not a clean stop
     process.wait()
     # A crash in the middle of saving leaves a checkpoint without its state: skipped.
@@ -185,12 +190,12 @@ def test_simpo_iteration_end_to_end(tmp_path, tiny_models):
     home = Path(tempfile.mkdtemp(prefix="pc-"))  # short: an ipc:// path must fit 108 bytes
     env = {**os.environ, "PAPERCYCLE_HOME": str(home)}
     extra = [
-        "--format",
+        "--review-format",
         "cyclereviewer",
         "--structured",
         "--n-ctx",
         "2048",
-        "--threads",
+        "--n-threads",
         "1",
         "--max-tokens",
         "300",

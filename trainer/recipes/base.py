@@ -268,7 +268,7 @@ def export_result(
     result.gguf = exported.output
     command = f"papercycle models add {name} {exported.output.resolve()} --role {config.role}"
     if reviewer_format:
-        command += f" --format {reviewer_format}"
+        command += f" --review-format {reviewer_format}"
     result.serve_command = command
     say(f"serve it with:\n  {command}")
     return result

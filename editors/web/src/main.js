@@ -11,6 +11,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { stex } from "@codemirror/legacy-modes/mode/stex";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { shownHover } from "./hover.js";
 import { searchKeymap } from "@codemirror/search";
 import { marked } from "marked";
 import { LspClient, toOffset, toPosition } from "./lsp.js";
@@ -33,6 +34,7 @@ const app = {
   drafts: new Map(), // draft id -> { id, uri, section, text, done, cancelled }
   offer: null, // { draft, edit, resolve, from, text }
   messages: [],
+  alerts: [], // errors and warnings pinned at the top of the panel, each once
   lspDiagnostics: new Map(), // uri -> [Diagnostic]
 };
 window.papercycle = app; // the browser test reads the model through this
@@ -307,7 +309,7 @@ async function lspHover(v, pos) {
   }
   if (!result || !result.contents) return null;
   const markdown = contentsText(result.contents);
-  if (!markdown.trim()) return null;
+  if (!shownHover(markdown)) return null;
   return {
     pos,
     above: true,
@@ -582,6 +584,24 @@ function onProgress(params) {
   if (value.kind === "end") scheduleReviewPanel();
 }
 
+// an error or a warning (a review that failed, no model configured) is pinned at the top of
+// the panel, where it is seen, not among the log of messages below every comment
+function pin(text, type) {
+  app.messages.push(text);
+  if (app.alerts.includes(text)) return;
+  app.alerts.push(text);
+  const item = document.createElement("li");
+  item.className = type === 1 ? "pc-error" : "pc-warning";
+  item.textContent = text;
+  item.title = "click to dismiss";
+  item.onclick = () => {
+    item.remove();
+    $("alerts").hidden = !$("alerts").children.length;
+  };
+  $("alerts").append(item);
+  $("alerts").hidden = false;
+}
+
 function note(text) {
   app.messages.push(text);
   const log = $("messages");
@@ -670,7 +690,7 @@ function onNotification(method, params) {
     case "papercycle/draft":
       return onDraft(params);
     case "window/showMessage":
-      return note(params.message);
+      return params.type === 1 || params.type === 2 ? pin(params.message, params.type) : note(params.message);
     default:
       return undefined;
   }

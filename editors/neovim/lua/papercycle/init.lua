@@ -7,7 +7,7 @@ local defaults = {
   cmd = { "papercycle", "lsp" },
   filetypes = { "tex", "latex", "plaintex" },
   -- the project root: the nearest folder holding one of these, else the file's folder
-  root_markers = { ".papercycle", ".latexmkrc", "latexmkrc", ".git" },
+  root_markers = { ".papercycle.toml", ".papercycle", ".latexmkrc", "latexmkrc", ".git" },
   -- the `papercycle` settings section (also sent as initializationOptions), e.g.
   -- { models = { reviewer = "deepreviewer-7b" }, checkFrequency = "save" }
   settings = {},
@@ -25,6 +25,7 @@ local state = {
   drafts = {}, -- draft id -> { id, uri, bufnr, section, text, done, cancelled, line, edit }
   requested = {}, -- bufnr -> the line a draft was asked for (where its preview starts)
   seen_progress = false,
+  failure = nil, -- the end message of a review that failed, shown until the next one starts
 }
 M._state = state
 
@@ -84,6 +85,7 @@ local function find_root(fname)
   end
   return dir
 end
+M._find_root = find_root -- for tests
 
 -- Draft preview ------------------------------------------------------------------------
 
@@ -284,7 +286,15 @@ local function on_progress(err, result, ctx, cfg)
   state.seen_progress = true
   if value.kind == "end" then
     state.progress[token] = nil
+    -- "all 26 sections failed: ..." stays in the status line; "done" does not
+    if type(value.message) == "string" and value.message:find("failed") then
+      state.failure = value.message
+    end
+    state.last_status = M.statusline()
   else
+    if value.kind == "begin" then
+      state.failure = nil
+    end
     local entry = state.progress[token] or {}
     entry.title = value.title or entry.title
     entry.message = value.message or entry.message
@@ -315,6 +325,9 @@ function M.statusline()
     elseif not d.done then
       table.insert(parts, "drafting " .. d.section)
     end
+  end
+  if #parts == 0 and state.failure then
+    table.insert(parts, state.failure)
   end
   if #parts == 0 then
     return ""

@@ -53,7 +53,15 @@ test("nothing found: what was tried is listed", () => {
   const r = resolveServer(input([]));
   assert.equal(r.ok, false);
   if (!r.ok) {
-    assert.deepEqual(r.tried, ["/ws/.venv/bin/papercycle", "/ws/venv/bin/papercycle", "papercycle on PATH"]);
+    assert.deepEqual(r.tried, [
+      "/ws/.venv/bin/papercycle",
+      "/ws/venv/bin/papercycle",
+      "papercycle on PATH",
+      "/home/me/.local/bin/papercycle",
+      "/home/me/.local/share/pipx/venvs/papercycle/bin/papercycle",
+      "/home/me/.local/pipx/venvs/papercycle/bin/papercycle",
+      "/home/me/.local/share/uv/tools/papercycle/bin/papercycle",
+    ]);
     assert.match(r.reason, /not installed/);
   }
 });
@@ -61,4 +69,24 @@ test("nothing found: what was tried is listed", () => {
 test("Windows uses Scripts and papercycle.exe", () => {
   const r = resolveServer(input(["/ws/.venv/Scripts/papercycle.exe"], { isWindows: true, pathEnv: "" }));
   assert.equal(r.ok && r.command, "/ws/.venv/Scripts/papercycle.exe");
+});
+
+test("pipx and uv tool installs are found when PATH lacks ~/.local/bin", () => {
+  for (const found of [
+    "/home/me/.local/bin/papercycle",
+    "/home/me/.local/share/pipx/venvs/papercycle/bin/papercycle",
+    "/home/me/.local/share/uv/tools/papercycle/bin/papercycle",
+  ]) {
+    assert.deepEqual(resolveServer(input([found])), { ok: true, command: found, args: ["lsp"], source: "tool install" });
+  }
+});
+
+test("the extension's own environment comes last", () => {
+  const own = "/storage/env/bin/papercycle";
+  const r = resolveServer(input([own], { ownEnv: "/storage/env" }));
+  assert.deepEqual(r, { ok: true, command: own, args: ["lsp"], source: "the extension's environment" });
+  const both = resolveServer(input([own, "/usr/bin/papercycle"], { ownEnv: "/storage/env" }));
+  assert.equal(both.ok && both.source, "PATH");
+  const none = resolveServer(input([], { ownEnv: "/storage/env" }));
+  assert.equal(!none.ok && none.tried.at(-1), own);
 });

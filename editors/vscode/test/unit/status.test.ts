@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { StatusModel } from "../../src/status";
+import { type ProgressValue, StatusModel, progressMiddleware } from "../../src/status";
 
 test("starting, then idle when the server runs", () => {
   const s = new StatusModel();
@@ -77,4 +77,22 @@ test("a stopped server clears its jobs", () => {
   assert.equal(s.phase, "stopped");
   assert.equal(s.jobs.length, 0);
   assert.match(s.tooltip(), /stopped/);
+});
+
+test("$/progress drives the one status item: only its end reaches the client's own", () => {
+  const s = new StatusModel();
+  s.serverRunning();
+  let renders = 0;
+  const passed: string[] = [];
+  const handle = progressMiddleware(s, () => renders++);
+  const next = (_t: string, p: ProgressValue) => {
+    passed.push(p.kind);
+  };
+  handle("t1", { kind: "begin", title: "papercycle: reviewing Method" }, next);
+  handle("t1", { kind: "report", message: "3 tokens", percentage: 10 }, next);
+  assert.equal(s.text(), "$(sync~spin) papercycle: reviewing Method 10% · 3 tokens");
+  handle("t1", { kind: "end" }, next);
+  assert.deepEqual(passed, ["end"]);
+  assert.equal(renders, 3);
+  assert.equal(s.phase, "idle");
 });
