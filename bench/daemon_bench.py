@@ -96,8 +96,13 @@ print(json.dumps({"load_s": load, "prompt_tok_s": prompt_n / prompt, "decode_tok
 
 
 def _subprocess_json(code: str, *args: str) -> dict:
+    # llama.cpp's OpenMP threads wait passively, as in the daemon (daemon/models/threads.py)
     result = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=1800
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")},
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])

@@ -116,6 +116,7 @@ from incremental_bench import paper_text, EDIT
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.engine import incremental as inc
+from papercycle.daemon.engine import review_units
 from papercycle.daemon.models.backend import Cancellation
 from papercycle.daemon.models.kv_state import Snapshots
 from papercycle.daemon.models.llama_backend import LlamaBackend
@@ -143,7 +144,7 @@ def review(p):
                      "seconds": round(time.perf_counter() - t, 2)}
 
 def section_tokens(p, index):
-    u = inc.units(p)[index]
+    u = review_units.units(p)[index]
     return backend.count_tokens(u.body) - 1  # without the BOS the count adds
 
 out = {}

@@ -156,6 +156,20 @@ class Client:
                 delay = min(delay * 2, 1.0)
         raise DaemonError("timeout", f"could not reach the daemon ({last_error})")
 
+    def daemon_ended(self) -> str | None:
+        """For a client that notices the daemon's end while idle (the language server): None
+        while it runs (or before `connect`), "stopped" when it exited on purpose (idle exit,
+        `papercycle daemon stop`: it removed its daemon.json, or another daemon wrote one
+        since), "died" when it crashed or was killed (its daemon.json is left behind)."""
+        pid = int((self.info or {}).get("pid", 0))
+        if not pid or pid_alive(pid):
+            return None
+        try:
+            info = json.loads(self.paths.info_file.read_text())
+        except (OSError, ValueError):
+            return "stopped"
+        return "died" if int(info.get("pid", 0)) == pid else "stopped"
+
     async def reconnect(self) -> None:
         """After DaemonGone: drop the old socket, find (or start) the daemon again."""
         await self.close()

@@ -23,9 +23,11 @@ path = "/models/deepreviewer-7b-Q4_K_M.gguf"
 role = "reviewer"         # reviewer | researcher | grader
 format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | openreviewer | section
 n_ctx = 16384
-n_threads = 8
+n_threads = 8             # 0 (default): this machine's physical cores
+n_threads_batch = 0       # prompt reading; 0: as n_threads
 n_gpu_layers = 0
 backend = "llama"         # or "http" with url = "http://gpu-box:8080/v1"
+# http only: api_key_env = "VLLM_API_KEY" (or api_key = "..."), max_parallel = 4
 [models.sampling]
 temperature = 0.4
 max_tokens = 4096
@@ -57,6 +59,9 @@ SAMPLING_KEYS = {
 }
 DEFAULT_SAMPLING = {"temperature": 0.4, "top_p": 0.95, "max_tokens": 2048, "seed": 0}
 
+# settings added later, left out of saved files at their defaults (older files stay as they were)
+_QUIET_DEFAULTS = {"n_threads_batch": 0, "max_parallel": 4}
+
 log = logging.getLogger(__name__)
 _logged: set[str] = set()
 
@@ -72,11 +77,19 @@ class ModelConfig:
     role: str = "reviewer"
     format: str = "section"
     n_ctx: int = 4096
-    n_threads: int = 0  # 0: llama.cpp's choice
+    # 0: the physical cores (models/threads.py), not llama-cpp-python's cpu_count // 2
+    n_threads: int = 0
+    n_threads_batch: int = 0  # prompt reading; 0: as n_threads
     n_gpu_layers: int = 0
     backend: str = "llama"
     url: str = ""  # http backend: base URL of an OpenAI-compatible API (".../v1")
     api_model: str = ""  # http backend: the model name the server expects
+    # http backend: the key a server started with --api-key expects, sent as a Bearer token;
+    # `api_key_env` names an environment variable holding it (kept out of the file)
+    api_key: str = ""
+    api_key_env: str = ""
+    # http backend: requests sent to it at once (llama-server --parallel, vLLM batch)
+    max_parallel: int = 4
     # Constrain full reviews with a grammar of the format's skeleton (headings, numeric
     # scores). Off for real reviewers (their own layout is what they were trained on); on
     # for untrained/tiny models, whose free text would parse to nothing.
@@ -92,6 +105,9 @@ class ModelConfig:
 
     def to_toml(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v not in ("", {}) or k == "name"}
+        for key, default in _QUIET_DEFAULTS.items():  # written only when set otherwise
+            if out.get(key) == default:
+                del out[key]
         return out
 
     @classmethod
@@ -119,8 +135,15 @@ class ModelConfig:
             raise ConfigError(f"{label}: no GGUF path")
         if self.backend == "http" and not self.url:
             raise ConfigError(f"{label}: the http backend needs a url")
-        for key, value in (("n_ctx", self.n_ctx), ("n_threads", self.n_threads)):
-            if not isinstance(value, int) or value < 0 or (key == "n_ctx" and value < 256):
+        numbers = (
+            ("n_ctx", self.n_ctx),
+            ("n_threads", self.n_threads),
+            ("n_threads_batch", self.n_threads_batch),
+            ("max_parallel", self.max_parallel),
+        )
+        for key, value in numbers:
+            low = {"n_ctx": 256, "max_parallel": 1}.get(key, 0)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ConfigError(f"{label}: {key} = {value!r} is not a usable number")
         for key, value in self.sampling.items():
             kind = SAMPLING_KEYS.get(key)

@@ -119,6 +119,9 @@ def _warn_gpu_layers(config: Config) -> None:
 
 def run_foreground(paths: Paths | None = None) -> int:
     """`papercycle daemon run`: serve until SIGTERM/SIGINT or a shutdown request."""
+    from papercycle.daemon.models.threads import prefer_passive_wait
+
+    prefer_passive_wait()  # before llama.cpp is loaded: threads that sleep while they wait
     from papercycle.daemon.server import Server
 
     paths = paths or Paths.for_user()

@@ -1,4 +1,4 @@
-"""One generation at a time, most urgent first, never the same work twice.
+"""One generation at a time on this machine, most urgent first, never the same work twice.
 
 - Priorities: an interactive request (the user asked and waits) before an on-save section
   review before a background full review. Generation is not preempted: a higher priority job
@@ -7,6 +7,8 @@
   gets the same events and result; the job is cancelled only when its last subscriber leaves.
 - Cancellation sets the job's flag, which the decoding thread reads after every token.
 - The queue is bounded: beyond `max_queue` waiting jobs, `submit` raises Busy.
+- Jobs for an OpenAI-compatible endpoint run beside the local one, up to its model's
+  `max_parallel` at once: the server batches them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ PRIORITIES = {"interactive": 0, "save": 1, "background": 2}
 
 class Busy(RuntimeError):
     pass
+
+
+def remote(job: Job) -> bool:
+    return job.request.model.backend == "http"
 
 
 EventSink = Callable[[str, dict[str, Any]], None]
@@ -82,7 +88,12 @@ class Scheduler:
         self._counter = itertools.count(1)
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="generate")
-        self.running: Job | None = None
+        # jobs on OpenAI-compatible endpoints wait on the network, not on this machine: up to
+        # their model's max_parallel run at once beside the local one (http_backend.py)
+        self._remote_executor = ThreadPoolExecutor(32, thread_name_prefix="remote")
+        self._tasks: set[asyncio.Task] = set()
+        self.running: Job | None = None  # on a local model
+        self.remote: list[Job] = []
         self.completed = 0
         self._stopping = False
 
@@ -154,56 +165,73 @@ class Scheduler:
         self._wake.set()
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stopping:
-            job = self._next()
-            if job is None:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            self.running = job
-            job.state = "running"
-            job.started = time.monotonic()
-            job.emit("started", job.describe())
-            try:
-                result: Any = await loop.run_in_executor(self._executor, self._generate, job, loop)
-            except Exception as error:  # reported to every subscriber by the server
-                log.warning("job %s failed: %s", job.number, error)
-                result = error
-            self.running = None
-            if (
-                isinstance(result, Generation)
-                and result.finish == "yielded"
-                and not job.cancel.cancelled
-                and not self._stopping
-            ):
-                # a background job gave way to more urgent work: back in the queue; its
-                # evaluated prompt prefix waits in a saved KV state
-                job.state = "queued"
-                job.yields += 1
-                job.prompt_evaluated += result.prompt_evaluated or 0
-                job.written += result.text
-                job.written_tokens += result.tokens
-                heapq.heappush(self._heap, (job.priority, job.number, job))
-                job.emit(
-                    "queued", {"position": self._position(job), "yielded": True, **job.describe()}
-                )
-                continue
-            if isinstance(result, Generation) and result.finish == "yielded":
-                result.finish = "cancelled"  # cancelled (or stopping) while it gave way
-            if isinstance(result, Generation) and job.prompt_evaluated:
-                result.prompt_evaluated = (result.prompt_evaluated or 0) + job.prompt_evaluated
-            if isinstance(result, Generation) and job.written:
-                result.text = job.written + result.text
-                result.tokens += job.written_tokens
-            job.state = "done"
-            self.completed += 1
-            self._forget(job)
-            if job.done is not None and not job.done.done():
-                if isinstance(result, Exception):
-                    job.done.set_exception(result)
+        try:
+            while not self._stopping:
+                job = self._next()
+                if job is None:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                if remote(job):
+                    self.remote.append(job)
                 else:
-                    job.done.set_result(result)
+                    self.running = job
+                self._tasks.add(task := asyncio.create_task(self._run(job)))
+                task.add_done_callback(self._tasks.discard)
+        finally:
+            # stopping: the generating threads end at their next token (their jobs were
+            # cancelled); `shutdown` waits for them
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _run(self, job: Job) -> None:
+        loop = asyncio.get_running_loop()
+        job.state = "running"
+        job.started = time.monotonic()
+        job.emit("started", job.describe())
+        executor = self._remote_executor if remote(job) else self._executor
+        try:
+            result: Any = await loop.run_in_executor(executor, self._generate, job, loop)
+        except Exception as error:  # reported to every subscriber by the server
+            log.warning("job %s failed: %s", job.number, error)
+            result = error
+        finally:
+            if remote(job):
+                self.remote.remove(job)
+            else:
+                self.running = None
+            self._wake.set()  # its slot is free
+        if (
+            isinstance(result, Generation)
+            and result.finish == "yielded"
+            and not job.cancel.cancelled
+            and not self._stopping
+        ):
+            # a background job gave way to more urgent work: back in the queue; its
+            # evaluated prompt prefix waits in a saved KV state
+            job.state = "queued"
+            job.yields += 1
+            job.prompt_evaluated += result.prompt_evaluated or 0
+            job.written += result.text
+            job.written_tokens += result.tokens
+            heapq.heappush(self._heap, (job.priority, job.number, job))
+            job.emit("queued", {"position": self._position(job), "yielded": True, **job.describe()})
+            return
+        if isinstance(result, Generation) and result.finish == "yielded":
+            result.finish = "cancelled"  # cancelled (or stopping) while it gave way
+        if isinstance(result, Generation) and job.prompt_evaluated:
+            result.prompt_evaluated = (result.prompt_evaluated or 0) + job.prompt_evaluated
+        if isinstance(result, Generation) and job.written:
+            result.text = job.written + result.text
+            result.tokens += job.written_tokens
+        job.state = "done"
+        self.completed += 1
+        self._forget(job)
+        if job.done is not None and not job.done.done():
+            if isinstance(result, Exception):
+                job.done.set_exception(result)
+            else:
+                job.done.set_result(result)
 
     def _urgent_waiting(self, job: Job) -> bool:
         """(From the worker thread) a queued job more urgent than `job`."""
@@ -213,11 +241,29 @@ class Scheduler:
         )
 
     def _next(self) -> Job | None:
+        """The most urgent queued job that can start now: a local model's when none runs, an
+        endpoint's while it has fewer than its `max_parallel` requests in flight."""
+        waiting = []
+        chosen = None
         while self._heap:
-            priority, _, job = heapq.heappop(self._heap)
-            if job.state == "queued" and priority == job.priority:
-                return job
-        return None
+            item = heapq.heappop(self._heap)
+            priority, _, job = item
+            if job.state != "queued" or priority != job.priority:
+                continue  # done, or pushed again at a higher priority
+            if self._can_start(job):
+                chosen = job
+                break
+            waiting.append(item)
+        for item in waiting:
+            heapq.heappush(self._heap, item)
+        return chosen
+
+    def _can_start(self, job: Job) -> bool:
+        if not remote(job):
+            return self.running is None
+        model = job.request.model
+        sent = sum(1 for j in self.remote if j.request.model.url == model.url)
+        return sent < max(1, model.max_parallel)
 
     def _generate(self, job: Job, loop: asyncio.AbstractEventLoop) -> Generation:
         """In the worker thread: load (if needed) and decode, streaming tokens to the loop."""
@@ -257,6 +303,7 @@ class Scheduler:
     def status(self) -> dict[str, Any]:
         return {
             "running": self.running.describe() if self.running else None,
+            "remote": [j.describe() for j in self.remote],
             "queued": [j.describe() for j in self.queued],
             "max_queue": self.max_queue,
             "completed": self.completed,
@@ -264,3 +311,4 @@ class Scheduler:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._remote_executor.shutdown(wait=True, cancel_futures=True)

@@ -21,8 +21,6 @@ from collections.abc import Callable
 from typing import Any
 
 from papercycle.daemon.client import Client, DaemonError, DaemonGone
-from papercycle.daemon.paths import Paths
-from papercycle.daemon.process import pid_alive
 
 log = logging.getLogger("papercycle.lsp")
 
@@ -67,9 +65,7 @@ class DaemonLink:
         delay = BACKOFF_START
         self.state = "connecting"
         while not self._closed:
-            client = Client(
-                Paths.for_user(), autostart=self.autostart, connect_timeout=self.connect_timeout
-            )
+            client = Client(autostart=self.autostart, connect_timeout=self.connect_timeout)
             try:
                 await client.connect()
             except DaemonError as error:
@@ -101,24 +97,11 @@ class DaemonLink:
             client = self.client
             if client is None or client.info is None:
                 continue
-            pid = int(client.info.get("pid", 0))
-            if pid and not pid_alive(pid):
-                if self._stopped_cleanly(pid):
-                    await self.stopped()
-                else:
-                    await self.lost(f"the daemon (pid {pid}) stopped")
-
-    @staticmethod
-    def _stopped_cleanly(pid: int) -> bool:
-        """A daemon that stopped on purpose (idle exit, `papercycle daemon stop`) removed its
-        daemon.json; one that crashed or was killed left it behind."""
-        import json
-
-        try:
-            info = json.loads(Paths.for_user().info_file.read_text())
-        except (OSError, ValueError):
-            return True
-        return int(info.get("pid", 0)) != pid
+            ended = client.daemon_ended()
+            if ended == "stopped":
+                await self.stopped()
+            elif ended == "died":
+                await self.lost(f"the daemon (pid {client.info.get('pid')}) stopped")
 
     async def stopped(self) -> None:
         """The daemon stopped on purpose: no warning; the next request starts or finds one."""

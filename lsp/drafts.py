@@ -1,7 +1,8 @@
-"""Drafting a section: streamed from the daemon, shown live through the custom notification
-`papercycle/draft` ({id, uri, section, chunk, done}), then offered as ONE WorkspaceEdit
-(`workspace/applyEdit` when the client supports it, otherwise a code action "Insert the draft
-of ..."). The user's files are never written any other way.
+"""A drafted section: where it goes and the text it inserts (draft_request.py streams it from
+the daemon, shown live through the custom notification `papercycle/draft` ({id, uri, section,
+chunk, done}), then offers it as ONE WorkspaceEdit: `workspace/applyEdit` when the client
+supports it, otherwise a code action "Insert the draft of ..."). The user's files are never
+written any other way.
 
 The daemon request is `draft.section` (daemon/engine/coauthor.py; params: path, section
 {path, offset}, buffers, model (the researcher role), priority; events: progress, token {text};
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from papercycle.daemon.project.file_edit import newline_of, with_newlines
+from papercycle.lsp.documents import Document
+from papercycle.lsp.results import DraftResult
 
 REQUEST = (
     "draft.section"  # the engine exists (daemon/engine/draft.py); the request is not wired yet
@@ -49,17 +52,22 @@ def insertion_offset(text: str, heading_end: int) -> int:
     return len(text) if line_end == -1 else line_end + 1
 
 
-def place(draft: Draft, result: dict[str, Any]) -> Path | None:
-    """Use the result's `range` ({path, start, end}: where the daemon's co-author puts the
-    draft, in the section's own file, to insert at or to replace); the file it names."""
-    where = result.get("range")
-    if not isinstance(where, dict) or not where.get("path"):
+def place(draft: Draft, result: DraftResult) -> Path | None:
+    """Use the result's `range` (where the daemon's co-author puts the draft, in the
+    section's own file, to insert at or to replace); the file it names."""
+    where = result.range
+    if where is None:
         return None
-    start, end = int(where.get("start", 0)), int(where.get("end", 0))
-    if not 0 <= start <= end:
-        return None
-    draft.insert_at, draft.replace_end = start, end
-    return Path(str(where["path"])).resolve()
+    draft.insert_at, draft.replace_end = where.start, where.end
+    return where.path.resolve()
+
+
+def current_range(doc: Document, draft: Draft) -> tuple[int, int] | None:
+    """Where the draft goes in the current text (None: that place was edited since)."""
+    end = draft.insert_at if draft.replace_end is None else draft.replace_end
+    if draft.version is None:
+        return draft.insert_at, end
+    return doc.map_range(draft.version, draft.insert_at, end)
 
 
 def insertion_text(draft: Draft, document: str = "") -> str:

@@ -7,7 +7,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from papercycle.daemon.project import Diagnostic
+from papercycle.lsp.results import ReviewResult
 
 # Project-model diagnostics shown in the editor (the rest belong to a LaTeX linter).
 PROJECT_CODES = (
@@ -47,64 +49,52 @@ def finding_key(category: str, text: str, quote: str | None = None) -> str:
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:20]
 
 
-def _range(data: dict[str, Any] | None) -> tuple[Path, int, int] | None:
-    if not data or "path" not in data:
-        return None
-    return Path(data["path"]), int(data.get("start", 0)), int(data.get("end", 0))
-
-
 def from_result(
-    result: dict[str, Any],
+    result: ReviewResult,
     versions: dict[Path, int | None],
     title: tuple[Path, int, int] | None = None,
 ) -> list[Finding]:
     """The findings of one daemon review result ("paper" or "section" kind). `versions` are
     the open-document versions the request was made with (absent: the file on disk)."""
     out: list[Finding] = []
-    kind = result.get("kind")
-    model = result.get("model")
-    section = result.get("section") or {}
-    heading = _range(section.get("range"))
-    for comment in result.get("comments", []):
-        anchor = comment.get("anchor") or {}
-        where = _range(anchor.get("range"))
-        if where is None:
+    section = result.section
+    heading = section.heading if section is not None else None
+    for comment in result.comments:
+        if comment.range is None:
             continue
-        path, start, end = where
-        category = str(comment.get("category") or comment.get("kind") or "comment")
-        text = str(comment.get("text") or "")
-        quote = comment.get("quote") or None
+        path, start, end = comment.range.as_tuple()
         related: list[tuple[Path, int, int, str]] = []
-        reviewer = comment.get("reviewer")
-        if kind == "section" and heading is not None:
-            related.append((*heading, f"section review of {section.get('name', '')} ({model})"))
-        elif kind == "paper" and title is not None:
+        if result.kind == "section" and heading is not None:
+            about = f"section review of {result.section_name or ''} ({result.model})"
+            related.append((*heading.as_tuple(), about))
+        elif result.kind == "paper" and title is not None:
+            reviewer = comment.reviewer
             who = "the meta review" if reviewer == 0 else f"reviewer {reviewer}"
-            related.append((*title, f"{who} ({model})"))
+            related.append((*title, f"{who} ({result.model})"))
         out.append(
             Finding(
-                key=finding_key(category, text, quote),
-                origin=str(kind),
-                category=category,
-                severity=str(comment.get("severity") or "minor"),
-                message=text,
+                key=finding_key(comment.category, comment.text, comment.quote),
+                origin=result.kind,
+                category=comment.category,
+                severity=comment.severity,
+                message=comment.text,
                 path=path,
                 start=start,
                 end=end,
                 base_version=versions.get(path),
-                quote=quote,
-                rewrite=comment.get("suggested_rewrite") or None,
-                reviewer=reviewer if isinstance(reviewer, int) else None,
-                section=section.get("name"),
-                model=model,
-                method=anchor.get("method"),
+                quote=comment.quote,
+                rewrite=comment.rewrite,
+                reviewer=comment.reviewer,
+                section=result.section_name,
+                model=result.model,
+                method=comment.method,
                 related=related,
             )
         )
     return out
 
 
-def from_project(diagnostics: list[Any], versions: dict[Path, int | None]) -> list[Finding]:
+def from_project(diagnostics: list[Diagnostic], versions: dict[Path, int | None]) -> list[Finding]:
     """Hidden-text and bibliography findings of the project model (its `Diagnostic`s)."""
     out = []
     for diag in diagnostics:

@@ -101,16 +101,13 @@ def section_markdown(reviews: ProjectReviews | None, name: str, client: str = "o
         how = HOW_TO_REVIEW_SECTION.get(client, HOW_TO_REVIEW_SECTION["other"])
         return f"**{name}**: not reviewed yet ({how})."
     result = found[1].result
-    lines = [f"**Review of {name}** · model `{result.get('model')}`", ""]
-    scores = result.get("scores") or {}
-    if scores:
-        lines.append(" · ".join(f"{k} {_fmt(v)}/4" for k, v in sorted(scores.items())))
+    lines = [f"**Review of {name}** · model `{result.model}`", ""]
+    if result.scores:
+        lines.append(" · ".join(f"{k} {_fmt(v)}/4" for k, v in sorted(result.scores.items())))
         lines.append("")
-    for comment in result.get("comments", []):
-        lines.append(
-            f"- *{comment.get('category')}* ({comment.get('severity')}): {comment.get('text')}"
-        )
-    if not result.get("comments"):
+    for comment in result.comments:
+        lines.append(f"- *{comment.category}* ({comment.severity}): {comment.text}")
+    if not result.comments:
         lines.append("No comments.")
     return "\n".join(lines)
 

@@ -1,7 +1,10 @@
 """What the server needs of the paper's structure, computed by the project model in a worker
 thread (never in a request handler): headings with their ranges (code lens, hover, section
 commands), the title and \\documentclass (scores hover), and hidden-text / bibliography
-findings. Handlers only read the last immutable `Outline` snapshot."""
+findings, simulated-result markers. Handlers only read the last immutable `Outline` snapshot.
+
+The language server keeps this project model of its own (lsp/README.md "Choices"): the
+library `papercycle.daemon.project`, used through its public API, in-process."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from papercycle.daemon.project import Project, ProjectError
+from papercycle.daemon.project.simulated_markers import project_markers
 from papercycle.lsp.findings import Finding, finding_key, from_project
 
 log = logging.getLogger("papercycle.lsp")
@@ -70,7 +75,7 @@ class Outlines:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="project")
-        self._projects: dict[Path, object] = {}  # root path -> Project
+        self._projects: dict[Path, Project] = {}  # root path -> its model
         self._root_of: dict[Path, Path] = {}  # file -> root path
         self.latest: dict[Path, Outline] = {}  # root path -> outline
 
@@ -98,8 +103,6 @@ class Outlines:
         versions: dict[Path, int | None],
         reload: bool = False,
     ) -> Outline | None:
-        from papercycle.daemon.project import Project, ProjectError
-
         root = self._root_of.get(path)
         project = self._projects.get(root) if root else None
         try:
@@ -108,16 +111,16 @@ class Outlines:
                 if path in buffers:
                     project.update(path, buffers[path])
             elif reload:
-                project.reload()  # type: ignore[attr-defined]
+                project.reload()
         except ProjectError as error:
             log.info("no LaTeX project at %s: %s", path, error)
             return None
         for file, text in buffers.items():
-            if file == path or file in project.files:  # type: ignore[attr-defined]
-                project.update(file, text)  # type: ignore[attr-defined]
-        root = Path(project.root_path)  # type: ignore[attr-defined]
+            if file == path or file in project.files:
+                project.update(file, text)
+        root = Path(project.root_path)
         self._projects[root] = project
-        for file in project.files:  # type: ignore[attr-defined]
+        for file in project.files:
             self._root_of[Path(file)] = root
         self._root_of[path] = root
         outline = snapshot(project, versions)
@@ -129,13 +132,13 @@ class Outlines:
         root = self._root_of.get(path)
         project = self._projects.get(root) if root else None
         if project is not None:
-            self._executor.submit(project.update, path, None)  # type: ignore[attr-defined]
+            self._executor.submit(project.update, path, None)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def snapshot(project, versions: dict[Path, int | None]) -> Outline:
+def snapshot(project: Project, versions: dict[Path, int | None]) -> Outline:
     files = [Path(f) for f in project.files]
     texts = {f: project.file_text(f) or "" for f in files}
     outline = Outline(Path(project.root_dir), Path(project.root_path), files, texts=texts)
@@ -167,13 +170,9 @@ def snapshot(project, versions: dict[Path, int | None]) -> Outline:
     return outline
 
 
-def simulated_findings(project, versions: dict[Path, int | None]) -> list[Finding]:
+def simulated_findings(project: Project, versions: dict[Path, int | None]) -> list[Finding]:
     """Simulated-result markers the co-author leaves in a draft (`\\papercyclesimulated{...}`,
     `% papercycle: simulated`): errors until the author replaces them with measured results."""
-    try:
-        from papercycle.daemon.engine.simulated import project_markers
-    except ImportError:  # an older daemon package without the co-author
-        return []
     out = []
     for marker in project_markers(project):
         path = Path(marker.path)

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from papercycle.lsp.findings import Finding
+from papercycle.lsp.results import ReviewResult
 
 
 @dataclass
 class SectionResult:
-    result: dict[str, Any]
+    result: ReviewResult
     findings: list[Finding]
     from_project: bool = True  # sent by the open project (False: a `review.section` answer)
 
@@ -20,7 +21,7 @@ class SectionResult:
 @dataclass
 class ProjectReviews:
     root: Path
-    paper: dict[str, Any] | None = None
+    paper: ReviewResult | None = None
     paper_findings: list[Finding] = field(default_factory=list)
     paper_from_project: bool = True  # False: a `review.paper` answer (reviewMode fast / best)
     sections: dict[str, SectionResult] = field(default_factory=dict)  # by section id
@@ -38,53 +39,44 @@ class ProjectReviews:
     def section_named(self, name: str) -> tuple[str, SectionResult] | None:
         """(section id, result) of the section with this display name."""
         for ident, entry in self.sections.items():
-            if (entry.result.get("section") or {}).get("name") == name:
+            if entry.result.section_name == name:
                 return ident, entry
         return None
 
     def summary(self) -> dict[str, Any] | None:
         """Rating, decision and per-reviewer ratings of the paper review, if any."""
-        if self.paper is None:
-            return None
         paper = self.paper
-        reports = (paper.get("review") or {}).get("reports") or []
-        ratings = []
-        for report in reports:
-            rating = (report or {}).get("rating") or {}
-            ratings.append(rating.get("value"))
-        scores = paper.get("scores") or {}
+        if paper is None:
+            return None
         return {
-            "rating": scores.get("rating"),
-            "decision": paper.get("decision"),
-            "reviewers": len(reports),
-            "ratings": ratings,
-            "scores": scores,
-            "model": paper.get("model"),
-            "mode": paper.get("mode"),
+            "rating": paper.scores.get("rating"),
+            "decision": paper.decision,
+            "reviewers": len(paper.ratings),
+            "ratings": paper.ratings,
+            "scores": paper.scores,
+            "model": paper.model,
+            "mode": paper.mode,
         }
 
 
-def notices(result: dict[str, Any], what: str) -> list[str]:
+def notices(result: ReviewResult, what: str) -> list[str]:
     """The window messages a result calls for: a review cut off before its end (and what to
     raise), and a review of which nothing could be read (and the parser's reasons). A section
     result from an open project carries only its generation's finish reason."""
     out = []
-    generation = result.get("generation") or {}
-    cut = result.get("incomplete") or (
-        {
-            "message": f"review incomplete: the model was cut off after "
-            f"{generation.get('tokens')} tokens; raise the model's max_tokens or n_ctx"
-        }
-        if generation.get("finish") == "length"
-        else None
-    )
+    cut = result.incomplete
+    if cut is None and result.generation.finish == "length":
+        cut = (
+            f"review incomplete: the model was cut off after {result.generation.tokens} "
+            "tokens; raise the model's max_tokens or n_ctx"
+        )
     if cut:
-        out.append(f"papercycle: {what}: {cut['message']}")
-    if result.get("mode_note"):
-        out.append(f"papercycle: {what}: {result['mode_note']}")
-    warnings = [w for w in result.get("warnings") or [] if w not in " ".join(out)]
-    if warnings and not result.get("comments") and not result.get("scores"):
-        model = result.get("model") or "the model"
+        out.append(f"papercycle: {what}: {cut}")
+    if result.mode_note:
+        out.append(f"papercycle: {what}: {result.mode_note}")
+    warnings = [w for w in result.warnings if w not in " ".join(out)]
+    if warnings and not result.comments and not result.scores:
+        model = result.model or "the model"
         out.append(
             f"papercycle: {what}: nothing readable in what {model} wrote: "
             + "; ".join(warnings[:3])

@@ -109,7 +109,7 @@ class WsServer:
 
     async def session(self, websocket) -> None:
         ls = create_server(SessionProtocol)
-        ls.confined = True  # one project per connection (server.py's PapercycleServer.allows)
+        ls.confined = True  # one project per connection (session.py's PapercycleServer.allows)
         stop = threading.Event()
         task = asyncio.current_task()
         if task is not None:

@@ -1,119 +1,16 @@
 """Which sections changed, by content; in which order to review them; when the whole paper is
-worth another review.
-
-A *unit* is one reviewable section's own text: from its heading to its first subsection (a
-subsection is a unit of its own, so an edit in 3.2 does not re-review 3), with the heading's
-number left out. Its `key` is a digest of (kind, title, text): a section moved elsewhere, or
-renumbered because another one was added above it, keeps its key, so it is not reviewed again;
-its prompt leaves the number out too, so its cached review is found again. Its `ident`
-(kind, title, occurrence) names it across edits, for clients ("section:Method#0").
+worth another review. The units themselves are engine/review_units.py's.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from papercycle.daemon.models.request import GenerationRequest
+from papercycle.daemon.config import ModelConfig
+from papercycle.daemon.engine import review as engine
+from papercycle.daemon.engine.review_units import WORDS, Unit
 from papercycle.daemon.project import Project
-from papercycle.daemon.project.model import SectionSlice
-from papercycle.daemon.project.structure import SectionNode
-
-# Section kinds worth a review of their own (the title and reference list are not).
-REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}
-
-_WORDS = re.compile(r"\S+")
-
-
-class UnnumberedNode:
-    """A section node whose display name leaves its number out (prompts, job descriptions)."""
-
-    def __init__(self, node: SectionNode) -> None:
-        self._node = node
-
-    @property
-    def original(self) -> SectionNode:
-        return self._node
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._node, name)
-
-    def display_name(self) -> str:
-        node = self._node
-        if node.kind in ("title", "abstract", "bibliography", "document"):
-            return node.display_name()
-        word = "Appendix" if node.appendix and node.level <= 1 else node.kind.capitalize()
-        return f"{word} {node.title}"
-
-
-@dataclass(frozen=True)
-class Unit:
-    ident: str
-    key: str
-    node: SectionNode
-    part: SectionSlice  # own text, heading line excluded, for the review
-    body: str
-
-    @property
-    def words(self) -> int:
-        return len(_WORDS.findall(self.body))
-
-    def describe(self, project: Project) -> dict[str, Any]:
-        node = self.node
-        return {
-            "id": self.ident,
-            "key": self.key[:16],
-            "kind": node.kind,
-            "title": node.title,
-            "number": node.number,
-            "name": node.display_name(),
-            "range": project.range_dict(node.range),
-            "ranges": [project.range_dict(r) for r in self.part.ranges],
-        }
-
-
-def _own_end(node: SectionNode) -> int:
-    starts = [c.prose_start for c in node.children if c.prose_start >= node.prose_start]
-    return min([node.prose_end, *starts])
-
-
-def units(project: Project) -> list[Unit]:
-    """The project's review units in reading order."""
-    text = project.visible.text
-    out: list[Unit] = []
-    seen: dict[tuple[str, str], int] = {}
-    for node in project.structure.root.walk():
-        if node.kind not in REVIEWABLE:
-            continue
-        end = _own_end(node)
-        # the heading is left out: its number changes when a section is added above it
-        start = min(max(node.body_start, node.prose_start), end)
-        # no surrounding whitespace: the last section of a paper is followed by nothing, the
-        # others by a paragraph break, and a moved section must read the same
-        body = text[start:end]
-        start += len(body) - len(body.lstrip())
-        end = start + len(body.strip())
-        body = text[start:end]
-        if not body:
-            continue
-        base = (node.kind, node.title.strip())
-        n = seen.get(base, 0)
-        seen[base] = n + 1
-        digest = hashlib.sha256(
-            "\x00".join((node.kind, node.title.strip(), body)).encode("utf-8")
-        ).hexdigest()
-        part = SectionSlice(
-            UnnumberedNode(node),  # type: ignore[arg-type]
-            body,
-            start,
-            end,
-            tuple(project.visible.source_ranges(start, end)),
-        )
-        out.append(Unit(f"{node.kind}:{node.title.strip()}#{n}", digest, node, part, body))
-    return out
 
 
 @dataclass
@@ -179,23 +76,23 @@ def changed_share(baseline: dict[str, str], current: list[Unit]) -> tuple[float,
     the text a whole-paper review read (ident -> body) and now."""
     now = {u.ident: u.body for u in current}
     structural = set(now) != set(baseline)
-    total = sum(len(_WORDS.findall(b)) for b in baseline.values()) or 1
+    total = sum(len(WORDS.findall(b)) for b in baseline.values()) or 1
     changed = 0
     for ident, body in now.items():
         old = baseline.get(ident)
         if old == body:
             continue
-        new_words = _WORDS.findall(body)
+        new_words = WORDS.findall(body)
         if old is None:
             changed += len(new_words)
             continue
-        old_words = _WORDS.findall(old)
+        old_words = WORDS.findall(old)
         matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
         same = sum(b.size for b in matcher.get_matching_blocks())
         changed += max(len(old_words), len(new_words)) - same
     for ident, body in baseline.items():
         if ident not in now:
-            changed += len(_WORDS.findall(body))
+            changed += len(WORDS.findall(body))
     return changed / total, structural
 
 
@@ -209,7 +106,12 @@ def needs_paper_review(
     return structural or share >= threshold
 
 
-def with_part(request: GenerationRequest, unit: Unit) -> GenerationRequest:
+def prepare_unit(project: Project, model: ModelConfig, unit: Unit) -> engine.GenerationRequest:
+    """The section review of a unit: its own text, the title without its number."""
+    return engine.prepare_section(project, model, unit.part)
+
+
+def with_part(request: engine.GenerationRequest, unit: Unit) -> engine.GenerationRequest:
     """A request prepared on an older version of the project, re-pointed at where the same
     text sits now (for anchoring its output)."""
     return replace(request, section=unit.part)

@@ -12,7 +12,6 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, section_in_own_format, simulated, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
-from papercycle.daemon.engine.incremental import units
 from papercycle.daemon.engine.prompting import (
     PROMPT_VERSIONS,
     ReviewError,
@@ -23,6 +22,7 @@ from papercycle.daemon.engine.prompting import (
     key_and_tokens,
     render_prompt,
 )
+from papercycle.daemon.engine.review_units import shown_name, units
 from papercycle.daemon.formats import (
     aiscientist,
     cyclereviewer,
@@ -363,7 +363,7 @@ def _finish_section(
         "section": {
             "title": part.node.title,
             "number": part.node.number,
-            "name": part.node.display_name(),
+            "name": shown_name(part.node),
             "range": project.range_dict(heading),
         },
         "scores": dict(review.scores),

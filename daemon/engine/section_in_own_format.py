@@ -18,6 +18,7 @@ from papercycle.daemon.engine.prompting import (
     key_and_tokens,
     render_prompt,
 )
+from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, openreviewer
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review
@@ -108,7 +109,7 @@ def finish(
         "section": {
             "title": part.node.title,
             "number": part.node.number,
-            "name": part.node.display_name(),
+            "name": shown_name(part.node),
             "range": project.range_dict(part.node.range),
         },
         "scores": combined_scores(review),

@@ -14,18 +14,26 @@ visible markers until the author replaces it:
 `mark_block` frames and wraps a results text; `mark_numbers` wraps only the numbers that are
 not in an allowed set (numbers the paper or its bibliography already hold), for drafts of
 other sections that invent a figure. `unmarked_numbers` is the guard every path to a file runs
-(`ensure_marked` raises when a number escaped), and `find_markers` is what `papercycle check`
-and the review results report, one Error diagnostic per marker.
+(`ensure_marked` raises when a number escaped), and `find_markers` (the project model's
+`simulated_markers`, which the language server reads too) is what `papercycle check` and the
+review results report, one Error diagnostic per marker.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-MACRO = "papercyclesimulated"
+from papercycle.daemon.project.simulated_markers import (
+    COMMENT_MARK,
+    MACRO,
+    MACRO_USE,
+    Marker,
+    find_markers,
+    project_markers,
+)
+
 COMMENT = "% papercycle: simulated"
 DEFINITION = (
     r"\ifdefined\papercyclesimulated\else\protected\def\papercyclesimulated#1"
@@ -62,30 +70,6 @@ _PROTECTED = re.compile(
     r"|\\(?:ifdefined|protected|def)[^\n]*",  # the macro's own definition line
     re.M,
 )
-_USE = re.compile(r"\\" + MACRO + r"(?![A-Za-z])")
-_COMMENT_RE = re.compile(r"(?<!\\)%\s*papercycle:\s*simulated", re.I)
-
-
-@dataclass(frozen=True)
-class Marker:
-    """One simulated-result marker in a file: `kind` is "macro" or "comment"."""
-
-    path: str
-    offset: int
-    line: int  # 1-based
-    column: int  # 1-based, in characters
-    kind: str
-    text: str
-
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "offset": self.offset,
-            "line": self.line,
-            "column": self.column,
-            "kind": self.kind,
-            "text": self.text,
-        }
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
@@ -165,40 +149,8 @@ def ensure_marked(text: str, allowed: Iterable[str] = (), *, block: bool = True)
     escaped = unmarked_numbers(text, allowed)
     if escaped:
         raise UnmarkedSimulation(f"simulated numbers without a marker: {escaped[:5]}")
-    if block and not (_COMMENT_RE.search(text) and _USE.search(text)):
+    if block and not (COMMENT_MARK.search(text) and MACRO_USE.search(text)):
         raise UnmarkedSimulation("a simulated results text without its markers")
-
-
-def find_markers(text: str, path: str = "") -> list[Marker]:
-    """Every marker in a file's text: macro uses (not its definition) and marker comments."""
-    out = []
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def where(offset: int) -> tuple[int, int]:
-        import bisect
-
-        line = bisect.bisect_right(line_starts, offset) - 1
-        return line + 1, offset - line_starts[line] + 1
-
-    definitions = [
-        (m.start(), m.end())
-        for m in re.finditer(
-            r"\\(?:ifdefined|def|providecommand|newcommand|renewcommand"
-            r"|DeclareRobustCommand)\s*\{?\\" + MACRO + r"[^\n]*",
-            text,
-        )
-    ]
-    for m in _USE.finditer(text):
-        if any(a <= m.start() < b for a, b in definitions):
-            continue
-        line_end = text.find("\n", m.start())
-        snippet = text[m.start() : line_end if line_end != -1 else len(text)][:80]
-        out.append(Marker(path, m.start(), *where(m.start()), "macro", snippet))
-    for m in _COMMENT_RE.finditer(text):
-        line_end = text.find("\n", m.start())
-        snippet = text[m.start() : line_end if line_end != -1 else len(text)][:80]
-        out.append(Marker(path, m.start(), *where(m.start()), "comment", snippet))
-    return sorted(out, key=lambda k: k.offset)
 
 
 def scan_paths(paths: Iterable[Path]) -> list[Marker]:
@@ -209,18 +161,6 @@ def scan_paths(paths: Iterable[Path]) -> list[Marker]:
         except OSError:
             continue
         out += find_markers(text, str(path))
-    return out
-
-
-def project_markers(project) -> list[Marker]:
-    """Markers in every file of a Project (editor buffers included)."""
-    out = []
-    for path in sorted({str(p) for p in project.files}):
-        if not path.endswith((".tex", ".ltx", ".sty", ".cls")) and "." in Path(path).name:
-            continue
-        text = project.file_text(path)
-        if text:
-            out += find_markers(text, path)
     return out
 
 

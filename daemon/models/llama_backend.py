@@ -7,6 +7,7 @@ GIL, so the daemon's event loop keeps serving while a model decodes.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from papercycle.daemon.models.backend import (
 from papercycle.daemon.models.bos import prompt_tokens as prompt_ids
 from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
 from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
+from papercycle.daemon.models.threads import default_threads
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 
@@ -39,6 +41,7 @@ class LlamaBackend:
         memory_bytes: int,
         n_batch: int = 512,
         snapshots: Snapshots | None = None,
+        n_threads_batch: int = 0,
     ) -> None:
         from llama_cpp import Llama
 
@@ -50,21 +53,36 @@ class LlamaBackend:
         # prompt tokens actually evaluated (after prefix reuse), over this backend's life
         self.prompt_tokens_evaluated = 0
         self.prompt_tokens_reused = 0
+        # 0: the physical cores; a configured n_threads also holds for prompt reading unless
+        # n_threads_batch says otherwise (more threads than asked for make each one wait on
+        # the others when the machine is busy)
+        self.n_threads = default_threads(n_threads)
+        self.n_threads_batch = n_threads_batch or self.n_threads
         try:
             self.llama = Llama(
                 model_path=path,
                 n_ctx=n_ctx,
-                n_threads=n_threads or None,
-                # llama-cpp-python reads prompts with every core unless told otherwise; a
-                # configured thread count holds for both (more threads than asked for make
-                # each one wait on the others when the machine is busy)
-                n_threads_batch=n_threads or None,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads_batch,
                 n_gpu_layers=n_gpu_layers,
                 n_batch=n_batch,
+                # Read, not mapped: llama.cpp repacks quantized weights for the CPU into its
+                # own buffers, and with mmap the mapped pages stay resident beside them (1B
+                # Q4_K_M: peak RSS 1,092 MiB mapped vs 660 MiB read, a 561 MiB file;
+                # bench/laptop_bench.py --part memory)
+                use_mmap=False,
                 verbose=False,
             )
         except Exception as error:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise GenerationError(f"llama.cpp could not load {path}: {error}") from None
+
+    def threads(self) -> dict[str, Any]:
+        """For `status`: the thread counts and how OpenMP's threads wait (models/threads.py)."""
+        return {
+            "decode": self.n_threads,
+            "prompt": self.n_threads_batch,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default (active)"),
+        }
 
     def count_tokens(self, prompt: str) -> int:
         return len(prompt_ids(self.llama, prompt))

@@ -185,9 +185,19 @@ class Registry:
 
     def _load(self, model: ModelConfig, on_event: EventSink) -> Loaded:
         if model.backend == "http":
-            from papercycle.daemon.models.http_backend import HttpBackend
+            from papercycle.daemon.models.http_backend import HttpBackend, resolve_api_key
 
-            backend: Backend = HttpBackend(model.url, model.api_model, model.n_ctx)
+            try:
+                key = resolve_api_key(model.name, model.api_key, model.api_key_env)
+            except GenerationError as error:
+                raise ModelError(str(error)) from None
+            backend: Backend = HttpBackend(
+                model.url,
+                model.api_model,
+                model.n_ctx,
+                api_key=key,
+                max_parallel=model.max_parallel,
+            )
             entry = Loaded(model, backend, time.monotonic(), time.monotonic())
             self.loaded[model.name] = entry
             return entry
@@ -195,7 +205,8 @@ class Registry:
         same = self._same_weights(model)
         if same is not None:
             # Another name for the same file and context (e.g. the paper and the section
-            # reviewer): one llama.cpp object, so its KV cache is shared, not evicted.
+            # reviewer), whatever its threads: one llama.cpp object, so one copy of the weights
+            # and a KV cache that is shared, not evicted.
             entry = Loaded(model, same.backend, time.monotonic(), time.monotonic())
             self.loaded[model.name] = entry
             return entry
@@ -233,6 +244,7 @@ class Registry:
                 model.n_gpu_layers,
                 need,
                 snapshots=self._snapshots_for(model),
+                n_threads_batch=model.n_threads_batch,
             )
         except GenerationError as error:
             raise ModelError(f"model {model.name!r}: {error}") from None
@@ -244,7 +256,9 @@ class Registry:
 
     @staticmethod
     def _weights(model: ModelConfig) -> tuple:
-        return (str(Path(model.path).resolve()), model.n_ctx, model.n_threads, model.n_gpu_layers)
+        # Not the thread counts: two names for one file differing only in threads share the
+        # first one's llama.cpp object (one copy of the weights; its threads)
+        return (str(Path(model.path).resolve()), model.n_ctx, model.n_gpu_layers)
 
     def _same_weights(self, model: ModelConfig) -> Loaded | None:
         if model.backend != "llama":
@@ -322,6 +336,7 @@ class Registry:
                     "n_ctx": e.backend.n_ctx,
                     "prompt_tokens_evaluated": getattr(e.backend, "prompt_tokens_evaluated", None),
                     "prompt_tokens_reused": getattr(e.backend, "prompt_tokens_reused", None),
+                    "threads": getattr(e.backend, "threads", lambda: None)(),
                     "busy": e.busy > 0,
                     "idle_seconds": round(now - e.last_used, 1),
                     "unload_in": None

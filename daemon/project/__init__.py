@@ -13,17 +13,22 @@ Public API (what the daemon and the LSP call):
 - `Project.structure: Structure`, `Project.bibliography: Bibliography`,
   `Project.hidden: list[HiddenFinding]`, `Project.diagnostics: list[Diagnostic]`,
   `Project.includes: list[IncludeEdge]`, `Project.root: RootChoice`
-- `Project.lsp_range(Range) -> LspRange` (line, UTF-16 character)
+- `Project.lsp_range(Range) -> LspRange` (line, UTF-16 character), `Project.range_dict`,
+  `Project.to_dict()`: the protocol's edge, implemented in `wire.py`; kept on the facade while
+  the engine and the CLI call them on a project
+
+The modules, one idea each, are listed in the README's layout section.
 """
 
 from papercycle.daemon.project.anchor import QuoteMatch, ReferenceMatch
 from papercycle.daemon.project.bibliography import BibEntry, Bibliography
 from papercycle.daemon.project.diagnostics import Diagnostic, Severity
-from papercycle.daemon.project.files import IncludeEdge, ProjectConfig, ProjectError, RootChoice
+from papercycle.daemon.project.files import IncludeEdge, ProjectConfig, ProjectError
 from papercycle.daemon.project.hidden import HiddenFinding
 from papercycle.daemon.project.model import Project, SectionSlice
 from papercycle.daemon.project.positions import LineIndex, LspRange, Position, Range
-from papercycle.daemon.project.prose import SourceMap, VisibleText
+from papercycle.daemon.project.root import RootChoice
+from papercycle.daemon.project.source_map import SourceMap, VisibleText
 from papercycle.daemon.project.structure import (
     CitationInfo,
     EquationInfo,

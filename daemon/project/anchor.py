@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from papercycle.daemon.project.positions import Range
-from papercycle.daemon.project.prose import VisibleText
+from papercycle.daemon.project.source_map import VisibleText
 from papercycle.daemon.project.structure import FloatInfo, SectionNode, Structure
 from rapidfuzz import fuzz, process
 

@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from papercycle.daemon.engine import incremental, review
+from papercycle.daemon.engine import incremental, review, review_units
 from papercycle.daemon.models.request import GenerationRequest
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class SectionReview:
-    unit: incremental.Unit
+    unit: review_units.Unit
     request: GenerationRequest
     output: str
     info: dict[str, Any]
@@ -28,7 +28,7 @@ class SectionReview:
     scores: dict[str, Any] = field(default_factory=dict)  # the section's, from its review
 
 
-def comment_ids(unit: incremental.Unit, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def comment_ids(unit: review_units.Unit, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for i, c in enumerate(comments):
         digest = hashlib.sha1(f"{unit.key}\x00{i}\x00{c.get('text', '')}".encode()).hexdigest()
@@ -36,7 +36,7 @@ def comment_ids(unit: incremental.Unit, comments: list[dict[str, Any]]) -> list[
     return out
 
 
-def finish(session: Session, state: SectionReview, unit: incremental.Unit) -> list[dict[str, Any]]:
+def finish(session: Session, state: SectionReview, unit: review_units.Unit) -> list[dict[str, Any]]:
     """The review's comments anchored in the section's current text (`unit`)."""
     result = review.finish(
         session.project, incremental.with_part(state.request, unit), state.output

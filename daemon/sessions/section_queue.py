@@ -10,7 +10,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from papercycle.daemon.engine import incremental, review
+from papercycle.daemon.engine import incremental, review, review_units
 from papercycle.daemon.failures import failure
 from papercycle.daemon.jobs import Background
 from papercycle.daemon.scheduler import PRIORITIES, Job
@@ -69,7 +69,7 @@ class SectionQueue:
         if self.worker is not None:
             self.worker.cancel()
 
-    def _next(self) -> incremental.Unit | None:
+    def _next(self) -> review_units.Unit | None:
         todo = [u for u in self.session.units if u.ident in self.todo]
         self.todo = {u.ident for u in todo}
         ordered = incremental.attention_order(todo, self.session.cursor)
@@ -99,7 +99,7 @@ class SectionQueue:
                 self.current = None
         session.paper_review.maybe()
 
-    async def _review(self, unit: incremental.Unit) -> None:
+    async def _review(self, unit: review_units.Unit) -> None:
         session = self.session
         model = session.section_model()
         async with session.lock:

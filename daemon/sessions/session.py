@@ -17,7 +17,7 @@ from typing import Any
 
 from papercycle.daemon import protocol
 from papercycle.daemon.config import ConfigError, ModelConfig
-from papercycle.daemon.engine import incremental
+from papercycle.daemon.engine import incremental, review_units
 from papercycle.daemon.failures import failure
 from papercycle.daemon.jobs import Jobs, Transport
 from papercycle.daemon.project import Project, ProjectError
@@ -46,7 +46,7 @@ class Session:
         self.lock = asyncio.Lock()
         self.loop = asyncio.get_running_loop()
         self.revision = 0
-        self.units: list[incremental.Unit] = []
+        self.units: list[review_units.Unit] = []
         self.versions: dict[str, Any] = {}  # open buffers: path -> the editor's version
         self.cursor: str | None = None  # the unit ident under the cursor
         self.reviews: dict[str, comments.SectionReview] = {}
@@ -76,7 +76,7 @@ class Session:
     # -- inputs ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.units = incremental.units(self.project)
+        self.units = review_units.units(self.project)
         self.sections.todo = {u.ident for u in self.units}
         self.watcher.start()
         self.sections.kick()
@@ -148,7 +148,7 @@ class Session:
                 raise
             self.errors.clear(PROJECT)
             before = self.units
-            self.units = await asyncio.to_thread(incremental.units, self.project)
+            self.units = await asyncio.to_thread(review_units.units, self.project)
             change = incremental.diff(before, self.units)
             self.set_cursor(cursor)  # in the new text: the attention order of this update
             self.revision += 1

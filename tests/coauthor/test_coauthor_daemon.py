@@ -349,6 +349,7 @@ async def test_the_language_servers_edit_keeps_the_markers(home, small_paper):
     real daemon result: the edited file has every marker, and the check gate sees them."""
     from papercycle.daemon.engine import simulated as sim
     from papercycle.lsp import drafts
+    from papercycle.lsp.results import DraftResult
 
     text = small_paper.read_text()
     heading = text.index("\\section{Experiments}")
@@ -368,7 +369,7 @@ async def test_the_language_servers_edit_keeps_the_markers(home, small_paper):
         1,
     )
     draft.text = result["text"]
-    drafts.place(draft, result)
+    drafts.place(draft, DraftResult.from_wire(result))
     end = draft.insert_at if draft.replace_end is None else draft.replace_end
     edited = text[: draft.insert_at] + drafts.insertion_text(draft) + text[end:]
     section = edited[edited.index("\\section{Experiments}") : edited.index("\\section{Conclusion}")]

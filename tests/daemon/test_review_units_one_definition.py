@@ -9,8 +9,8 @@ import re
 import subprocess
 import sys
 
-from papercycle.daemon.engine import incremental
 from papercycle.daemon.engine import review as engine
+from papercycle.daemon.engine import review_units
 from papercycle.daemon.formats import section
 from papercycle.daemon.project import Project
 
@@ -39,7 +39,7 @@ def test_the_cli_and_the_editor_review_the_same_units(shared_home, tmp_path):
     paper.parent.mkdir()
     paper.write_text(PAPER)
     project = Project.build(paper)
-    editor_units = [unit.part.node.title for unit in incremental.units(project)]
+    editor_units = [unit.part.node.title for unit in review_units.units(project)]
     assert editor_units == ["Introduction", "Data", "Training", "Results"]
     assert [part.node.title for part in engine.reviewable_sections(project)] == editor_units
 
@@ -50,13 +50,14 @@ def test_the_cli_and_the_editor_review_the_same_units(shared_home, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     reviewed = [part["section"]["name"] for part in json.loads(result.stdout)["sections"]]
-    # the names the prompt and the editor use: without the number that changes on insertion
-    assert reviewed == ["Section Introduction", "Subsection Data", "Subsection Training",
-                        "Section Results"]  # fmt: skip
+    # shown with their numbers (the prompt leaves the number out, so that a section moved by an
+    # insertion above it keeps its cached review)
+    assert reviewed == ["Section 1 Introduction", "Subsection 2.1 Data",
+                        "Subsection 2.2 Training", "Section 3 Results"]  # fmt: skip
 
 
 def _section_bodies(project: Project) -> list[str]:
-    return [unit.body for unit in incremental.units(project)]
+    return [unit.body for unit in review_units.units(project)]
 
 
 def test_quotes_are_whole_sentences_of_the_shared_papers(shared_dir):
@@ -78,7 +79,7 @@ def test_quotes_are_whole_sentences_of_the_shared_papers(shared_dir):
 def test_non_breaking_markers_keep_a_sentence_whole(tmp_path):
     paper = tmp_path / "main.tex"
     paper.write_text(PAPER)
-    (training,) = [u.body for u in incremental.units(Project.build(paper)) if "epochs" in u.body]
+    (training,) = [u.body for u in review_units.units(Project.build(paper)) if "epochs" in u.body]
     assert section.quotable_sentences(training) == [
         "We train for two epochs.",
         "The loss goes down (see Eq. 3 vs. the baseline).",

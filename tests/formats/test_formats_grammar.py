@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from grammar_check import llama_cpp_parses
 from papercycle.daemon.formats import gbnf, parse_review, section
 from papercycle.daemon.formats.section import SectionLimits
 
@@ -73,14 +74,28 @@ def test_literals_escape_quotes_backslashes_and_control_characters() -> None:
     assert gbnf.literal('a"b\\c\nd\x01') == '"a\\"b\\\\c\\nd\\x01"'
 
 
-def test_llama_cpp_accepts_the_default_and_the_quote_grammars() -> None:
-    llama_cpp = pytest.importorskip("llama_cpp")
+def test_llama_cpp_accepts_the_default_and_the_quote_grammars(tiny_gguf: Path) -> None:
     for text in (
         section.grammar(),
         section.grammar(LIMITS, section.quotable_sentences(SECTION_TEXT, LIMITS)),
     ):
-        grammar = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
-        assert grammar is not None
+        assert llama_cpp_parses(text, tiny_gguf)
+
+
+def test_llama_cpp_refuses_a_broken_grammar(tiny_gguf: Path) -> None:
+    """The check above can fail: the same grammar with a rule undefined, a parenthesis left
+    open or a bad escape does not parse in llama.cpp."""
+    text = section.grammar()
+    rules = [line for line in text.splitlines() if "::=" in line]
+    assert len(rules) > 1
+    without_last_rule = "\n".join(line for line in text.splitlines() if line != rules[-1])
+    for broken in (
+        without_last_rule,
+        text.replace("::=", "::= (", 1),
+        text + '\nextra ::= "\\q"\n',
+    ):
+        assert broken != text
+        assert not llama_cpp_parses(broken, tiny_gguf)
 
 
 def test_quotable_sentences_are_exact_excerpts() -> None:
@@ -120,7 +135,7 @@ def test_grammar_output_always_validates(tiny_llama) -> None:
         text = _generate(tiny_llama, grammar_text, seed)
         answer = json.loads(text)
         jsonschema.validate(answer, schema)
-        assert all(1 <= v <= 4 for v in answer["scores"].values())
+        assert answer["scores"] and all(1 <= v <= 4 for v in answer["scores"].values())
         review = parse_review(text, "section")
         assert review.warnings == []
         assert len(review.comments) == len(answer["comments"])

@@ -97,8 +97,10 @@ def test_real_output_parses_completely(name: str, outputs_dir: Path, expected: d
         assert review.meta.rating.value == package["meta_rating"]
         assert review.decision.verdict == package["decision"]
         assert len(review.reports) == package["n_reviews"]
-        # The package never reads a simulated reviewer's rating; the text has every one.
-        assert all(r.rating is not None and r.rating.value is not None for r in review.reports)
+        # The package never reads a simulated reviewer's rating; the text has every one (a
+        # fast-mode review has none: its count, pinned above, is 0)
+        if package["n_reviews"]:
+            assert all(r.rating is not None and r.rating.value is not None for r in review.reports)
 
 
 def _leading_number(text: str) -> float:

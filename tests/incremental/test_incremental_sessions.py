@@ -20,6 +20,7 @@ async def _open(client: Client, root: Path, **params) -> dict:
 async def _reviewed_all(watch: Watch) -> dict:
     status = await watch.idle()
     errors = [e for e in watch.events if e["event"] == "error"]
+    assert status["sections"], (status["errors"], errors)
     assert all(s["reviewed"] for s in status["sections"]), (status["errors"], errors)
     return status
 

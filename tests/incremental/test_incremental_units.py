@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from incremental_helpers import ten_sections
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import incremental as inc
-from papercycle.daemon.engine.review import prepare_section
+from papercycle.daemon.engine import review_units
 from papercycle.daemon.models.backend import Generation
 from papercycle.daemon.project import Project
 from papercycle.daemon.scheduler import PRIORITIES, Scheduler
@@ -24,12 +24,12 @@ def _units(tmp_path, text):
 
 def test_units_keyed_by_content_not_number(tmp_path):
     project = _units(tmp_path, ten_sections())
-    before = inc.units(project)
+    before = review_units.units(project)
     assert [u.ident for u in before][:2] == ["section:Topic 0#0", "section:Topic 1#0"]
     assert not before[0].body.startswith("1 Topic")  # the heading number is not in it
     # moved: same keys, renumbered
     project.update(tmp_path / "main.tex", ten_sections(order=[9, *range(9)]))
-    after = inc.units(project)
+    after = review_units.units(project)
     assert {u.key for u in after} == {u.key for u in before}
     change = inc.diff(before, after)
     assert change.to_review == [] and change.moved == ["section:Topic 9#0"]
@@ -43,27 +43,27 @@ def test_units_keyed_by_content_not_number(tmp_path):
         format="section",
         sampling={"max_tokens": 10},
     )
-    key = {u.ident: prepare_section(project, model, u.part).key for u in after}
+    key = {u.ident: inc.prepare_unit(project, model, u).key for u in after}
     project.update(tmp_path / "main.tex", ten_sections())
-    again = {u.ident: prepare_section(project, model, u.part).key for u in inc.units(project)}
+    again = {u.ident: inc.prepare_unit(project, model, u).key for u in review_units.units(project)}
     assert key == again
 
 
 def test_subsections_are_their_own_units(tmp_path):
     text = ten_sections({2: "Intro of two.\n\\subsection{Detail}\nDetail text here."})
     project = _units(tmp_path, text)
-    units = {u.ident: u for u in inc.units(project)}
+    units = {u.ident: u for u in review_units.units(project)}
     assert "Detail text" not in units["section:Topic 2#0"].body
     assert "Detail text" in units["subsection:Detail#0"].body
     before = list(units.values())
     project.update(tmp_path / "main.tex", text.replace("Detail text here.", "Other detail."))
-    change = inc.diff(before, inc.units(project))
+    change = inc.diff(before, review_units.units(project))
     assert [u.ident for u in change.changed] == ["subsection:Detail#0"]
 
 
 def test_changed_enough(tmp_path):
     project = _units(tmp_path, ten_sections())
-    base = {u.ident: u.body for u in inc.units(project)}
+    base = {u.ident: u.body for u in review_units.units(project)}
     project.update(
         tmp_path / "main.tex",
         ten_sections(
@@ -72,9 +72,9 @@ def test_changed_enough(tmp_path):
             }
         ),
     )
-    share, structural = inc.changed_share(base, inc.units(project))
+    share, structural = inc.changed_share(base, review_units.units(project))
     assert 0 < share < 0.05 and not structural
-    assert not inc.needs_paper_review(base, inc.units(project), 0.05)
+    assert not inc.needs_paper_review(base, review_units.units(project), 0.05)
     project.update(
         tmp_path / "main.tex",
         ten_sections(
@@ -83,15 +83,15 @@ def test_changed_enough(tmp_path):
             }
         ),
     )
-    assert inc.needs_paper_review(base, inc.units(project), 0.05)
+    assert inc.needs_paper_review(base, review_units.units(project), 0.05)
     project.update(tmp_path / "main.tex", ten_sections(order=list(range(9))))
-    assert inc.changed_share(base, inc.units(project))[1]  # a section removed
+    assert inc.changed_share(base, review_units.units(project))[1]  # a section removed
     assert inc.needs_paper_review(None, [], 0.05)
 
 
 def test_attention_order(tmp_path):
     project = _units(tmp_path, ten_sections())
-    units = inc.units(project)
+    units = review_units.units(project)
     text = ten_sections()
     at = inc.unit_at(project, units, str(tmp_path / "main.tex"), text.index("topic number 6"))
     assert at is not None and at.ident == "section:Topic 6#0"

@@ -79,7 +79,7 @@ async def test_open_gives_diagnostics_at_anchored_ranges(session, paper):
         ),
         what="section and paper diagnostics",
     )
-    assert all(v in (1, None) for v in session.versions[uri])
+    assert session.versions[uri] and all(v in (1, None) for v in session.versions[uri])
     assert session.versions[uri][-1] == 1
     for d in diags:
         assert d.source == "papercycle"
@@ -144,7 +144,7 @@ async def test_edit_updates_diagnostics_for_that_version_only(session, paper):
     )
     await session.wait_for(lambda: 3 in session.versions[uri], what="version 3 published")
     now = section_diags(session, uri)
-    assert all(d.range != target.range or d.message != target.message for d in now)
+    assert not [d for d in now if d.range == target.range and d.message == target.message]
     # once the server saw an edit, every publication carries the current version (ones sent
     # before it read the edit may still arrive just after the test cleared the list)
     seen = session.versions[uri]
@@ -265,7 +265,7 @@ async def test_dismiss_survives_a_server_restart(home, paper):
         uri = again.open(paper)
         await again.wait_for(lambda: section_diags(again, uri), what="diagnostics after restart")
         await again.wait_for(again.review_settled, what="the review after restart done")
-        assert all(d.data.get("key") != key for d in again.diagnostics(uri))
+        assert not [d for d in again.diagnostics(uri) if d.data.get("key") == key]
     finally:
         await stop_session(again)
 

@@ -53,7 +53,7 @@ async def test_a_file_changed_on_disk_is_reviewed_without_a_save(home, tmp_path)
             lambda: session.review_diagnostics(method_uri), what="diagnostics of method.tex"
         )
         published = len(session.versions[method_uri])
-        assert all(v is None for v in session.versions[method_uri])  # not open: no version
+        assert published and all(v is None for v in session.versions[method_uri])  # not open
         method.write_text(NEW_METHOD)  # outside the editor (git checkout, another editor)
 
         def reviewed_again():

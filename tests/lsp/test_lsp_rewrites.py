@@ -68,7 +68,7 @@ async def test_apply_rewrite_command_for_clients_without_literals(paper):
                     types.TextDocumentIdentifier(uri), diag.range, types.CodeActionContext([diag])
                 )
             )
-            assert all(isinstance(a, types.Command) for a in actions)
+            assert actions and all(isinstance(a, types.Command) for a in actions)
             command = actions[0]
             assert command.command == "papercycle.applyRewrite"
             result = await session.client.workspace_execute_command_async(

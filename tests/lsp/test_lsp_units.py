@@ -14,6 +14,7 @@ from papercycle.lsp.documents import Document
 from papercycle.lsp.findings import Finding, finding_key, from_result
 from papercycle.lsp.outline import Heading, Outline
 from papercycle.lsp.positions import UTF8, UTF16, UTF32, Lines
+from papercycle.lsp.results import ReviewResult
 from papercycle.lsp.reviews import ProjectReviews, SectionResult
 from papercycle.lsp.settings import Settings
 from papercycle.lsp.suppression import Suppression
@@ -170,7 +171,7 @@ def outline_for(path: Path) -> Outline:
 def test_findings_to_diagnostics_hover_lens_and_actions():
     path = Path("/paper/main.tex")
     result = section_result(path)
-    findings = from_result(result, {path: 4})
+    findings = from_result(ReviewResult.from_wire(result), {path: 4})
     assert findings[0].base_version == 4 and findings[0].rewrite
     located = diagnostics.locate(findings, PAPER, 4, lambda base, a, b: (a, b))
     diags = diagnostics.to_diagnostics(located, PAPER, Settings(), set(), set(), UTF16)
@@ -185,14 +186,16 @@ def test_findings_to_diagnostics_hover_lens_and_actions():
     assert diagnostics.to_diagnostics(located, PAPER, quiet, set(), set())[0].severity == 4
 
     reviews = ProjectReviews(path)
-    reviews.sections["Section 1 Method"] = SectionResult(result, findings)
-    reviews.paper = {
-        "model": "r",
-        "mode": "standard",
-        "scores": {"rating": 5.67, "soundness": 2.0},
-        "decision": "Reject",
-        "review": {"reports": [{"rating": {"value": 6}}, {"rating": {"value": 5}}]},
-    }
+    reviews.sections["Section 1 Method"] = SectionResult(ReviewResult.from_wire(result), findings)
+    reviews.paper = ReviewResult.from_wire(
+        {
+            "model": "r",
+            "mode": "standard",
+            "scores": {"rating": 5.67, "soundness": 2.0},
+            "decision": "Reject",
+            "review": {"reports": [{"rating": {"value": 6}}, {"rating": {"value": 5}}]},
+        }
+    )
     lines = Lines(PAPER)
     outline = outline_for(path)
     h = hover.hover(path, PAPER.index("\\title") + 2, lines, outline, reviews, located)
@@ -239,13 +242,14 @@ def test_findings_to_diagnostics_hover_lens_and_actions():
         None,
         code_actions.ClientEdits(literals=False, document_changes=False),
     )
-    assert all(isinstance(a, types.Command) for a in plain)
+    assert plain and all(isinstance(a, types.Command) for a in plain)
     assert plain[0].command == "papercycle.applyRewrite"
 
 
 def test_project_findings_and_unknown_results_are_safe():
     path = Path("/p.tex")
-    assert from_result({"kind": "section", "comments": [{"text": "x"}]}, {}) == []
+    unanchored = ReviewResult.from_wire({"kind": "section", "comments": [{"text": "x"}]})
+    assert from_result(unanchored, {}) == []
     f = Finding("k", "project", "hidden-injection", "error", "m", path, 0, 1, None)
     assert diagnostics.severity_of(f, Settings()) == types.DiagnosticSeverity.Error
 
@@ -329,6 +333,7 @@ async def test_outline_reports_simulated_results_and_hidden_text(tmp_path):
 
 
 def test_findings_reviewed_from_disk_follow_a_buffer_opened_later():
+    from papercycle.lsp import publish
     from papercycle.lsp.server import PapercycleServer
 
     ls = PapercycleServer()
@@ -339,9 +344,9 @@ def test_findings_reviewed_from_disk_follow_a_buffer_opened_later():
         types.TextDocumentItem("file:///paper/part.tex", "latex", 3, "NEW LINE\n" + disk)
     )
     doc.path = path
-    mapper = ls._mapper(path, doc)
+    mapper = publish.mapper(ls, path, doc)
     start = disk.index("The claim")
     assert mapper(None, start, start + 9) == (start + 9, start + 18)
     assert mapper(None, 0, 5) == (9, 14)  # the new first line shifts everything
-    closed = ls._mapper(path, None)
+    closed = publish.mapper(ls, path, None)
     assert closed(None, 1, 2) == (1, 2) and closed(3, 1, 2) is None

@@ -8,6 +8,7 @@ from lsprotocol import types
 from papercycle.cli import review as cli_review
 from papercycle.lsp import diagnostics
 from papercycle.lsp.findings import from_result
+from papercycle.lsp.results import ReviewResult
 from papercycle.lsp.settings import Settings
 
 EDITOR_WORD = {
@@ -45,7 +46,7 @@ def _both(result, settings=None):
     in_cli = [cli_review.COMPILER_WORD[f["level"]] for f in cli_review.findings(result)]
     in_editor = [
         EDITOR_WORD[diagnostics.severity_of(f, settings or Settings())]
-        for f in from_result(result, {})
+        for f in from_result(ReviewResult.from_wire(result), {})
     ]
     return in_cli, in_editor
 

@@ -66,7 +66,8 @@ def test_every_include_form_is_followed_and_maps_back(make_project, doc):
     assert order == sorted(order)
     statuses = {e.argument: e.status for e in p.includes}
     assert statuses["absent"] == "missing"
-    assert all(v == "ok" for k, v in statuses.items() if k != "absent")
+    followed = [v for k, v in statuses.items() if k != "absent"]
+    assert followed and all(v == "ok" for v in followed)
     codes = [d.code for d in p.diagnostics]
     assert "include-missing" in codes
     # the subfile's own preamble is not prose
@@ -108,7 +109,9 @@ def test_include_outside_root_is_refused(make_project, tmp_path, doc):
     outside = [d for d in p.diagnostics if d.code == "include-outside-root"]
     assert len(outside) >= 1
     assert all(d.range.path.name == "main.tex" for d in outside)
-    assert all(not f.is_relative_to(tmp_path) or f.is_relative_to(root) for f in p.files)
+    assert p.files and all(
+        not f.is_relative_to(tmp_path) or f.is_relative_to(root) for f in p.files
+    )
 
 
 def test_includeonly_excludes_other_includes(make_project, doc):
@@ -261,9 +264,9 @@ def test_dotdot_paths_are_one_file(make_project, doc):
     )
     p = Project.build(root / "sections" / "a.tex")
     assert ".." not in str(p.root.path)
-    assert all(".." not in str(f) for f in p.files)
+    assert p.files and all(".." not in str(f) for f in p.files)
     assert p.bibliography.undefined == {}
-    assert all(".." not in str(r) for r in p.bibliography.resources)
+    assert p.bibliography.resources and all(".." not in str(r) for r in p.bibliography.resources)
 
 
 def test_crlf_line_endings_and_bom(make_project):

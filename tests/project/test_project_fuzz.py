@@ -109,9 +109,9 @@ def test_parse_and_render_never_raise(text):
     doc = parse(text)
     frag = render_document(doc, build_context([doc]))
     for ev in frag.events:
-        if ev[0] == "text":
-            for os_, oe, ss, se in ev[1].segs:
-                assert 0 <= os_ < oe <= len(ev[1].text)
+        if ev.kind == "text":
+            for os_, oe, ss, se in ev.piece.segs:
+                assert 0 <= os_ < oe <= len(ev.piece.text)
                 assert 0 <= ss <= se <= len(text)
 
 

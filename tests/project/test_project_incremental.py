@@ -106,7 +106,7 @@ def test_editing_the_bib_file(make_project):
     p.update(root / "refs.bib", "@article{a, title={Only A}, year={2000}}\n")
     assert set(p.bibliography.undefined) == {"b"}
     assert "[a] Only A. 2000" in p.visible.text
-    assert len(p._bibs) == 1  # the old parse is not kept
+    assert len(p._bibliographies._bibs) == 1  # the old parse is not kept
 
 
 def test_update_reports_changed_sections(make_project):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from papercycle.daemon.project import Project
 from papercycle.daemon.project.document import parse, swallowed_content
-from papercycle.daemon.project.files import is_main_candidate
+from papercycle.daemon.project.root import is_main_candidate
 
 INTERTEXT_PREAMBLE = r"""
 \usepackage{amsmath}

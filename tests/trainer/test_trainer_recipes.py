@@ -178,6 +178,7 @@ def test_simpo_iteration_end_to_end(tmp_path, tiny_models):
         json.loads(x)
         for x in (tmp_path / "run" / "iteration-0" / "pairs.jsonl").read_text().splitlines()
     ]
+    assert len(pairs) == summary["pairs"]
     assert all(p["margin"] >= 0.1 and p["chosen"] != p["rejected"] for p in pairs)
     assert re.search(r"iteration 0: mean reward \d", result.stdout)
     assert "SimPO+NLL steps" in result.stdout and "PASSED" in result.stdout

@@ -7,401 +7,35 @@ This parser is a single regex-driven pass, never raises on any input (unbalanced
 stray `\\end`, unterminated math or verbatim, deep nesting are all tolerated) and records
 the macros the project model needs (includes, definitions, bibliography resources) while it
 parses. pylatexenc is still used where it serves: rendering accents and text symbols to
-Unicode (see `prose.py`).
+Unicode (see `render/symbols.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
 
-# ---------------------------------------------------------------------------------------------
-# Nodes. Plain classes with __slots__: a 300 KB project has ~100k of them.
-
-
-class Node:
-    __slots__ = ("end", "start")
-
-    def __init__(self, start: int, end: int) -> None:
-        self.start = start
-        self.end = end
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.start},{self.end})"
-
-
-class Text(Node):
-    __slots__ = ()
-
-
-class Comment(Node):
-    __slots__ = ()
-
-
-class Param(Node):
-    """`#1` inside a macro definition body."""
-
-    __slots__ = ("number",)
-
-    def __init__(self, start: int, end: int, number: int) -> None:
-        super().__init__(start, end)
-        self.number = number
-
-
-class Group(Node):
-    """`{...}`; `closed` is False when the file ended before the `}`."""
-
-    __slots__ = ("children", "closed")
-
-    def __init__(self, start: int, end: int, children: list[Node], closed: bool = True) -> None:
-        super().__init__(start, end)
-        self.children = children
-        self.closed = closed
-
-
-class Arg(Node):
-    """One macro or environment argument. `kind` is "[" or "{" or "raw"; `inner_*` exclude
-    the delimiters; `children` is empty for raw arguments."""
-
-    __slots__ = ("children", "inner_end", "inner_start", "kind")
-
-    def __init__(
-        self, kind: str, start: int, end: int, inner_start: int, inner_end: int, children
-    ) -> None:
-        super().__init__(start, end)
-        self.kind = kind
-        self.inner_start = inner_start
-        self.inner_end = inner_end
-        self.children = children
-
-
-class Macro(Node):
-    __slots__ = ("args", "name", "star")
-
-    def __init__(self, start: int, end: int, name: str, star: bool, args: list[Arg | None]):
-        super().__init__(start, end)
-        self.name = name
-        self.star = star
-        self.args = args
-
-    def arg(self, i: int) -> Arg | None:
-        return self.args[i] if i < len(self.args) else None
-
-
-class Env(Node):
-    """`\\begin{name}...\\end{name}`. For raw environments (verbatim, comment, ...)
-    `children` is empty and the body is `text[body_start:body_end]`."""
-
-    __slots__ = ("args", "body_end", "body_start", "children", "closed", "name", "raw")
-
-    def __init__(self, start, end, name, args, children, body_start, body_end, raw, closed):
-        super().__init__(start, end)
-        self.name = name
-        self.args = args
-        self.children = children
-        self.body_start = body_start
-        self.body_end = body_end
-        self.raw = raw
-        self.closed = closed
-
-
-class Math(Node):
-    """Inline or display math; the body is kept as source (`inner_start:inner_end`)."""
-
-    __slots__ = ("display", "env", "inner_end", "inner_start")
-
-    def __init__(self, start, end, inner_start, inner_end, display: bool, env: str | None):
-        super().__init__(start, end)
-        self.inner_start = inner_start
-        self.inner_end = inner_end
-        self.display = display
-        self.env = env
-
-
-class Verbatim(Node):
-    """Source that is never parsed: `\\verb|x|`, `\\iffalse...\\fi`, `\\lstinline`."""
-
-    __slots__ = ("kind",)
-
-    def __init__(self, start: int, end: int, kind: str) -> None:
-        super().__init__(start, end)
-        self.kind = kind
-
-
-def words(s: str) -> list[str]:
-    """Whitespace-separated names (keeps the long macro lists below readable)."""
-    return s.split()
-
-
-# ---------------------------------------------------------------------------------------------
-# Argument specifications. "*" optional star, "[" optional bracket argument, "{" mandatory
-# argument (a group, or one token), "g" optional brace group, "r" raw brace group (URLs),
-# "f" a file name (braced, or a bare word as in `\input file`), "p" an optional (...) group.
-
-SECTION_LEVELS: dict[str, int] = {
-    "part": -1,
-    "chapter": 0,
-    "section": 1,
-    "subsection": 2,
-    "subsubsection": 3,
-    "paragraph": 4,
-    "subparagraph": 5,
-}
-
-# Citation commands (LaTeX, natbib, biblatex, ACL's acl_natbib) and what a reader sees of
-# each: "keys" the citation, "author"/"year"/"title" one part of it, "none" nothing (\\nocite).
-# All take `*[[{keys}` arguments.
-CITE_COMMANDS: dict[str, str] = {
-    "cite": "keys",
-    "citep": "keys",
-    "citet": "keys",
-    "citealp": "keys",
-    "citealt": "keys",
-    "citenum": "keys",
-    "Citep": "keys",
-    "Citet": "keys",
-    "Citealp": "keys",
-    "Citealt": "keys",
-    "newcite": "keys",  # ACL: \\citet
-    "shortcite": "year",  # ACL: \\citeyearpar
-    "shortcites": "keys",
-    "citeposs": "author",  # ACL: Author's (year)
-    "citeauthor": "author",
-    "Citeauthor": "author",
-    "citefullauthor": "author",
-    "citeyear": "year",
-    "citeyearpar": "year",
-    "citetitle": "title",
-    "parencite": "keys",
-    "Parencite": "keys",
-    "textcite": "keys",
-    "Textcite": "keys",
-    "autocite": "keys",
-    "Autocite": "keys",
-    "footcite": "keys",
-    "footcitetext": "keys",
-    "smartcite": "keys",
-    "Smartcite": "keys",
-    "supercite": "keys",
-    "Cite": "keys",
-    "fullcite": "keys",
-    "footfullcite": "keys",
-    "citeurl": "none",
-    "nocite": "none",
-}
-CITE_MACROS = frozenset(CITE_COMMANDS)
-REF_MACROS = frozenset(
-    words("ref cref Cref autoref Autoref eqref pageref nameref vref Vref cpageref labelcref")
+from papercycle.daemon.project.document.nodes import (
+    Arg,
+    Comment,
+    Document,
+    Env,
+    Group,
+    Macro,
+    Math,
+    Node,
+    Param,
+    Text,
+    Verbatim,
+    content_digest,
 )
-INCLUDE_MACROS = frozenset(
-    words("""input include subfile import subimport inputfrom subinputfrom includefrom
-    subincludefrom InputIfFileExists""")
-)
-BIB_MACROS = frozenset(words("bibliography addbibresource addglobalbib addsectionbib"))
-DEF_MACROS = frozenset(
-    words("""newcommand renewcommand providecommand DeclareRobustCommand newenvironment
-    renewenvironment def gdef edef xdef let definecolor colorlet""")
-)
-
-MACRO_SPECS: dict[str, str] = {
-    **dict.fromkeys(SECTION_LEVELS, "*[{"),
-    **dict.fromkeys(CITE_MACROS, "*[[{"),
-    **dict.fromkeys(REF_MACROS, "*{"),
-    "input": "f",
-    "include": "f",
-    "subfile": "f",
-    **dict.fromkeys(
-        words("import subimport inputfrom subinputfrom includefrom subincludefrom"), "*{{"
-    ),
-    "InputIfFileExists": "{{{",
-    "includeonly": "{",
-    "bibliography": "{",
-    "addbibresource": "[{",
-    "addglobalbib": "[{",
-    "addsectionbib": "[{",
-    "bibliographystyle": "{",
-    "printbibliography": "[",
-    "bibitem": "[{",
-    "title": "[{",
-    "author": "[{",
-    "date": "{",
-    "thanks": "{",
-    "abstract": "g",
-    "label": "{",
-    "usepackage": "[{[",
-    "RequirePackage": "[{[",
-    "documentclass": "[{[",
-    "includegraphics": "*[[{",
-    "vspace": "*{",
-    "hspace": "*{",
-    "setlength": "{{",
-    "addtolength": "{{",
-    "newlength": "{",
-    "setcounter": "{{",
-    "addtocounter": "{{",
-    "stepcounter": "{",
-    "refstepcounter": "{",
-    "pagestyle": "{",
-    "thispagestyle": "{",
-    "pagenumbering": "{",
-    "graphicspath": "{",
-    "hypersetup": "{",
-    "newtheorem": "*{[{[",
-    "DeclareMathOperator": "*{{",
-    "definecolor": "[{{{",
-    "colorlet": "[{[{",
-    "newcommand": "*{[[{",
-    "renewcommand": "*{[[{",
-    "providecommand": "*{[[{",
-    "DeclareRobustCommand": "*{[[{",
-    "newenvironment": "*{[[{{",
-    "renewenvironment": "*{[[{{",
-    "titleformat": "*{[{{{{[",
-    "titlespacing": "*{{{{[",
-    "captionsetup": "[{",
-    "lstset": "{",
-    "setminted": "[{",
-    "geometry": "{",
-    "linespread": "{",
-    "SetWatermarkText": "{",
-    "SetWatermarkColor": "[{",
-    "SetWatermarkScale": "{",
-    "SetWatermarkAngle": "{",
-    "SetWatermarkHorCenter": "{",
-    "SetWatermarkVerCenter": "{",
-    "SetWatermarkLightness": "{",
-    "SetWatermarkFontSize": "{",
-    "textcolor": "[{{",
-    "color": "[{",
-    "colorbox": "[{{",
-    "fcolorbox": "[{[{{",
-    "pagecolor": "[{",
-    "fontsize": "{{",
-    "transparent": "{",
-    "texttransparent": "{{",
-    "phantom": "{",
-    "hphantom": "{",
-    "vphantom": "{",
-    "scalebox": "{[{",
-    "resizebox": "*{{{",
-    "rotatebox": "[{{",
-    "raisebox": "{[[{",
-    "makebox": "[[{",
-    "framebox": "[[{",
-    "parbox": "[[[{{",
-    "footnote": "[{",
-    "footnotetext": "[{",
-    "caption": "*[{",
-    "captionof": "*{[{",
-    "item": "[",
-    "marginpar": "[{",
-    "url": "r",
-    "path": "r",
-    "href": "r{",
-    "emph": "{",
-    "textbf": "{",
-    "textit": "{",
-    "texttt": "{",
-    "textsc": "{",
-    "textsf": "{",
-    "textrm": "{",
-    "textsl": "{",
-    "textup": "{",
-    "textmd": "{",
-    "textnormal": "{",
-    "underline": "{",
-    "mbox": "{",
-    "text": "{",
-    "uline": "{",
-    "sout": "{",
-    "textsuperscript": "{",
-    "textsubscript": "{",
-    "ensuremath": "{",
-    "\\": "*[",  # \\[2pt] line break with optional space
-    "multicolumn": "{{{",
-    "hyperref": "[{",
-    "texorpdfstring": "{{",
-    "todo": "[{",
-    "multirow": "[{[{[{",
-    "cline": "{",
-    "cmidrule": "p{",
-    "maketitle": "",
-    "appendix": "",
-    "@startsection": "{{{{{{",
-    # accents (control symbols and one-letter control words)
-    **dict.fromkeys(
-        ["'", "`", "^", '"', "~", "=", ".", "u", "v", "H", "c", "d", "b", "r", "k", "t"], "{"
-    ),
-}
-
-ENV_SPECS: dict[str, str] = {
-    "figure": "[",
-    "figure*": "[",
-    "table": "[",
-    "table*": "[",
-    "tabular": "[{",
-    "tabular*": "{[{",
-    "tabularx": "{[{",
-    "tabulary": "{[{",
-    "longtable": "[{",
-    "array": "[{",
-    "minipage": "[[[{",
-    "subfigure": "[{",
-    "subtable": "[{",
-    "wrapfigure": "[{[{",
-    "wraptable": "[{[{",
-    "thebibliography": "{",
-    "multicols": "{[",
-    "algorithm": "[",
-    "itemize": "[",
-    "enumerate": "[",
-    "description": "[",
-    "lstlisting": "[",
-    "minted": "[{",
-    "filecontents": "[{",
-    "filecontents*": "[{",
-    "Verbatim": "[",
-    "BVerbatim": "[",
-    "abstract": "",
-    "document": "",
-    "center": "",
-    "flushleft": "",
-    "flushright": "",
-    "quote": "",
-    "quotation": "",
-    "proof": "[",
-    "tikzpicture": "[",
-}
-DEFAULT_ENV_SPEC = "["  # theorem-like environments take an optional title
-
-RAW_ENVS = frozenset(
-    words("""verbatim verbatim* Verbatim Verbatim* BVerbatim LVerbatim lstlisting minted comment
-    filecontents filecontents* alltt""")
-)
-MATH_ENVS = frozenset(
-    words("""equation equation* align align* alignat alignat* flalign flalign* gather gather*
-    multline multline* eqnarray eqnarray* displaymath math dmath dmath* darray""")
-)
-# Macros the parser records as it goes, for the project level (include graph, definitions,
-# bibliography resources, root detection).
-_RECORDED = (
-    INCLUDE_MACROS
-    | BIB_MACROS
-    | DEF_MACROS
-    | frozenset(
-        [
-            "documentclass",
-            "includeonly",
-            "@startsection",
-            "title",
-            "author",
-            "bibitem",
-            "newtheorem",
-            "pagecolor",
-            "includegraphics",
-        ]
-    )
+from papercycle.daemon.project.document.specs import (
+    DEF_MACROS,
+    DEFAULT_ENV_SPEC,
+    ENV_SPECS,
+    MACRO_SPECS,
+    MATH_ENVS,
+    RAW_ENVS,
+    RECORDED,
 )
 
 _TOKEN = re.compile(
@@ -428,70 +62,6 @@ _VERBATIM_BODY_ENVS = MATH_ENVS | RAW_ENVS  # bodies read up to their \end tag, 
 _BRACE_SCAN = re.compile(r"\\.|%[^\n]*|[{}]", re.S)
 # only the escapes that matter for brackets (\[ \] \{ \} \% \\), not every macro: 5x fewer hits
 _BRACKET_SCAN = re.compile(r"\\[\[\]{}%\\]|%[^\n]*|[\[\]{}]")
-
-
-@dataclass(slots=True)
-class Document:
-    """A parsed file. Immutable once built; cached by content hash."""
-
-    text: str
-    nodes: list[Node]
-    digest: str
-    recorded: list[tuple[Macro, bool]] = field(default_factory=list)  # (macro, in_definition)
-    begin_document: int | None = None  # offset of \begin{document}
-    documentclass: Macro | None = None
-    magic_root: tuple[str, int, int] | None = None  # (value, start, end)
-    problems: list[tuple[int, int, str]] = field(default_factory=list)  # parse warnings
-
-    def arg_text(self, arg: Arg | None) -> str:
-        if arg is None:
-            return ""
-        return self.text[arg.inner_start : arg.inner_end]
-
-
-SWALLOW_SHARE = 0.5
-_STRUCTURE_COMMANDS = re.compile(
-    r"\\(?:(?:sub)*section|chapter|input|include|begin\s*\{document\}|end\s*\{document\})\b"
-)
-
-
-def swallowed_content(doc: Document) -> list[tuple[int, int, str]]:
-    """(start, end, message) for a math or unclosed environment that runs over most of the
-    file and through its sections or includes: an unbalanced \\begin/\\end (often in a macro
-    body) that makes the rest of the paper vanish from the structure and the prose."""
-    found = []
-    size = max(1, len(doc.text))
-    stack = list(doc.nodes)
-    while stack:
-        node = stack.pop()
-        if (node.end - node.start) / size < SWALLOW_SHARE:
-            continue  # nor can anything inside it: only large nodes are walked
-        t = type(node)
-        if t is Group or (t is Env and (node.closed or not node.raw)):  # children are parsed
-            stack.extend(node.children)
-            continue
-        if t not in (Math, Env):
-            continue
-        inner = doc.text[node.start + 1 : node.end]
-        if not _STRUCTURE_COMMANDS.search(inner):
-            continue
-        name = node.env if t is Math else node.name
-        what = f"\\begin{{{name}}}" if name else "math"
-        share = round(100 * (node.end - node.start) / size)
-        found.append(
-            (
-                node.start,
-                node.start + len(what),
-                f"{what} runs over {share}% of the file, through its sections and includes: "
-                "they are lost from the structure and the prose (an unbalanced \\begin/\\end "
-                "or math delimiter?)",
-            )
-        )
-    return found
-
-
-def content_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def parse(text: str) -> Document:
@@ -666,7 +236,7 @@ class _Parser:
             self.def_depth -= 1
             self.env_stack = saved_envs
         node = Macro(start, self.pos, name, star, args)
-        if name in _RECORDED:
+        if name in RECORDED:
             self.recorded.append((node, self.def_depth > 0))
             if name == "documentclass" and self.documentclass is None and self.def_depth == 0:
                 self.documentclass = node
