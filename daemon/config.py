@@ -165,7 +165,7 @@ class DaemonSettings:
     # daemon whose test run was killed does not linger.
     exit_after_idle: float = 0.0
     max_message_bytes: int = 16 * 1024 * 1024
-    # Incremental review (sessions.py, watch.py, models/kv_state.py)
+    # Incremental review (sessions/, watch.py, models/kv_state.py)
     watch_debounce: float = 1.5  # seconds of quiet after file changes before an update
     paper_review_threshold: float = 0.05  # share of the paper's words changed -> full review
     kv_state_budget_mb: int = 1024  # saved KV states (per model file)

@@ -16,7 +16,7 @@ REQUEST_TYPES = (
     "review.paper",
     "review.section",
     "review.sections",
-    "draft.section",  # the co-author (engine/coauthor.py)
+    "draft.section",  # the co-author (handlers/coauthor.py)
     "draft.paper",
     "plan",
     "rubric.extract",
@@ -27,7 +27,7 @@ REQUEST_TYPES = (
     "cache.clear",
     "shutdown",
 )
-# open projects: watching, incremental reviews (sessions.py)
+# open projects: watching, incremental reviews (handlers/projects.py, sessions/)
 SESSION_REQUEST_TYPES = (
     "project.open",
     "project.buffer",
@@ -46,7 +46,7 @@ EVENT_KINDS = (
     "progress",
     "token",
     "partial",
-    "sections.changed",  # subscribe (sessions.py)
+    "sections.changed",  # subscribe (sessions/)
     "comments",
     "paper",
     "anchored",
@@ -64,6 +64,16 @@ ERROR_CODES = (
     "shutdown",  # the daemon is stopping
     "internal",
 )
+
+
+class RequestFailed(Exception):
+    """A request answered with a protocol error: `code` (one of ERROR_CODES), the message, and
+    any extra fields of the error object (a busy queue's status, a cancel's token counts)."""
+
+    def __init__(self, code: str, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
 
 
 class ProtocolError(ValueError):

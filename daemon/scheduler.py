@@ -23,9 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from papercycle.daemon.engine.review import GenerationRequest
 from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.models.backend import Cancellation, Generation
+from papercycle.daemon.models.request import GenerationRequest
 
 log = logging.getLogger("papercycle.daemon.scheduler")
 

@@ -121,23 +121,7 @@ HEAVY = {"torch", "transformers", "trl", "peft", "accelerate", "datasets", "bits
 # Import circles between daemon modules that exist today, each to be removed by issue 15. The
 # check is exact both ways: a new circle fails, and so does one of these once it is gone (then
 # delete it here).
-KNOWN_CIRCLES = {
-    # issue 15 part 2: held together by lazy imports of RequestFailed (sessions, coauthor,
-    # aiscientist_run) and calls into the server; goes with the request pipeline
-    frozenset(
-        {
-            "papercycle.daemon.server",
-            "papercycle.daemon.sessions",
-            "papercycle.daemon.engine.coauthor",
-            "papercycle.daemon.engine.aiscientist_run",
-        }
-    ),
-    # issue 15: review.py lazily imports section_in_own_format, which imports review's private
-    # helpers (_render, _scores, _key_and_tokens)
-    frozenset(
-        {"papercycle.daemon.engine.review", "papercycle.daemon.engine.section_in_own_format"}
-    ),
-}
+KNOWN_CIRCLES: set[frozenset[str]] = set()  # issue 15's two are gone (jobs.py, prompting.py)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 few-shot examples, N-way ensembling with an area chair's meta review, reflection rounds.
 
 `review.paper` params (all optional; the defaults are one plain answer, run by the ordinary
-path in server.py):
+path of handlers/review.py):
 - `few_shot`: paths of example papers with their reviews (engine/few_shot.py), put between the
   review form and the paper, in the authors' layout;
 - `ensemble` (1-8): N independent answers (seeds `seed`, `seed`+1, ...; temperature 0.75, the
@@ -14,8 +14,8 @@ path in server.py):
   unfilled); a round whose answer says "I am done" ends them. The authors count the first answer
   as a round (`num_reflections=5` is 4 further rounds): `reflections` counts further rounds.
 
-Each generation goes through the daemon's cache, queue and cancellation (`server._generate`)
-and is cached under its whole input (conversation, seed, examples), so the params are in every
+Each generation goes through the daemon's cache, queue and cancellation (the `generate` the
+request handler passes in: jobs.py) and is cached under its whole input (conversation, seed, examples), so the params are in every
 key. What could not be read is never fatal: an unreadable answer is left out of the ensemble
 (the result says how many were read), an unreadable meta review falls back to the first
 readable answer (as the authors do), an unreadable reflection keeps the review before it (the
@@ -25,18 +25,21 @@ authors' code stops on an assertion there).
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from papercycle.daemon import protocol
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, few_shot, simulated
 from papercycle.daemon.engine import review as review_engine
-from papercycle.daemon.engine.review import GenerationRequest, ReviewError
+from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
 from papercycle.daemon.formats import aiscientist
 from papercycle.daemon.formats.chat import Message
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review
+from papercycle.daemon.models.registry import ModelError
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project import Project
 from papercycle.daemon.store import cache_key
 
@@ -98,11 +101,9 @@ def _request(model: ModelConfig, messages: list[Message], settings: dict[str, An
     # a grammar-forced (untrained) model gets a short thought and a short form: with the
     # default bounds a 135M model fills 400 tokens of thought before the JSON starts
     grammar = aiscientist.grammar(STRUCTURED_LIMITS, ascii_only=True) if model.structured else None
-    prompt = review_engine._render(model, messages)
+    prompt = render_prompt(model, messages)
     version = aiscientist.PROMPT_VERSION
-    key = cache_key(
-        review_engine._identity(model), version, {**settings, "grammar": grammar}, prompt
-    )
+    key = cache_key(model_identity(model), version, {**settings, "grammar": grammar}, prompt)
     return GenerationRequest(
         "paper", model, "standard", messages, prompt, grammar, settings, version, key
     )
@@ -124,12 +125,26 @@ def _aggregated_answer(count: int, review: Review) -> str:
     )
 
 
-class Run:
-    """One review.paper request in the authors' scheme, through the server's generations."""
+# a request's generation, finished into {"output", "cached", "generation", "complete", ...}
+Generate = Callable[[GenerationRequest], Awaitable[dict[str, Any]]]
+Progress = Callable[[dict[str, Any]], Awaitable[None]]  # a `progress` event's data
+Trusts = Callable[[Path | None], bool]  # whether the user trusts a folder (config.py)
 
-    def __init__(self, server, peer, request_id, project: Project, model, priority, options):
-        self.server, self.peer, self.request_id = server, peer, request_id
-        self.project, self.model, self.priority = project, model, priority
+
+class Run:
+    """One review.paper request in the authors' scheme, through the daemon's generations."""
+
+    def __init__(
+        self,
+        generate: Generate,
+        progress: Progress,
+        trusts: Trusts,
+        project: Project,
+        model: ModelConfig,
+        options: Options,
+    ) -> None:
+        self.generate, self.progress, self.trusts = generate, progress, trusts
+        self.project, self.model = project, model
         self.options = options
         self.steps: list[dict[str, Any]] = []  # one per generation, in order
         self.cuts: list[str] = []  # what was cut, one line each
@@ -137,14 +152,7 @@ class Run:
         self.first: GenerationRequest | None = None  # the first answer's: the result's labels
 
     async def _generate(self, step: str, index: int, of: int, request) -> tuple[str, Review]:
-        answer = await self.server._generate(
-            self.peer,
-            self.request_id,
-            self.project,
-            request,
-            self.priority,
-            finish=lambda _p, _r, out: {"output": out},
-        )
+        answer = await self.generate(request)
         review = _read(answer["output"], self.model)
         generation = answer.get("generation") or {}
         readable = bool(review.reports)
@@ -166,33 +174,22 @@ class Run:
             self.cuts.append(f"AI Scientist {step} {index}/{of}: {cut['message']}")
             if self.incomplete is None:
                 self.incomplete = {**cut, "message": self.cuts[-1]}
-        await self.server._send(
-            self.peer,
-            protocol.event(
-                self.request_id,
-                "progress",
-                {
-                    "stage": "aiscientist",
-                    "step": step,
-                    "index": index,
-                    "of": of,
-                    "readable": readable,
-                    "finish": generation.get("finish"),
-                },
-            ),
+        await self.progress(
+            {
+                "stage": "aiscientist",
+                "step": step,
+                "index": index,
+                "of": of,
+                "readable": readable,
+                "finish": generation.get("finish"),
+            }
         )
         return answer["output"], review
 
     async def run(self, mode: str) -> dict[str, Any]:
-        from papercycle.daemon.server import RequestFailed
-
         options, model = self.options, self.model
         text, removed = review_engine.paper_input(self.project)
-        config = self.server.current_config()
-        try:
-            examples = few_shot.load(options.few_shot, self.project.root_dir, config.trusts)
-        except ReviewError as error:
-            raise RequestFailed(error.code, str(error)) from None
+        examples = few_shot.load(options.few_shot, self.project.root_dir, self.trusts)
         messages = aiscientist.build_messages(text, fewshot=[(e.paper, e.review) for e in examples])
         settings = budgets.settings_for(model, "aiscientist", "standard")
         n = options.ensemble
@@ -241,8 +238,8 @@ class Run:
                 output, review = await self._generate(
                     "reflection", j + 1, options.reflections, _request(model, turn, dict(settings))
                 )
-            except RequestFailed as error:
-                if error.code not in ("model",):
+            except (ReviewError, ModelError) as error:
+                if isinstance(error, ReviewError) and error.code != "model":
                     raise
                 # the conversation outgrew the context (or the model failed): what was
                 # reviewed so far stands, and the result says why the rounds stopped
@@ -289,7 +286,3 @@ class Run:
             "steps": [{k: v for k, v in s.items() if k != "generation"} for s in self.steps],
         }
         return result
-
-
-async def run(server, peer, request_id, project, model, priority, options, mode) -> dict:
-    return await Run(server, peer, request_id, project, model, priority, options).run(mode)

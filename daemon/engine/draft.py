@@ -23,8 +23,9 @@ from typing import Any
 
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import citations, simulated
-from papercycle.daemon.engine.review import GenerationRequest, ReviewError, _identity, _render
+from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
 from papercycle.daemon.formats import draft as fmt
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project import Project
 from papercycle.daemon.project.file_edit import text_digest
 from papercycle.daemon.project.model import SectionSlice
@@ -277,14 +278,14 @@ def prepare_draft(
     messages = fmt.build_messages(kind, ctx)
     grammar = fmt.grammar(kind, keys) if model.structured else None
     settings = model.settings()
-    prompt = _render(model, messages)
+    prompt = render_prompt(model, messages)
     allowed = set(_NUMBER.findall(project.visible.text)) | set(_NUMBER.findall(notes))
     allowed |= {e.year for e in project.bibliography.entries.values() if e.year}
     results = kind == "experiments" or (
         kind in ("section", "continue", "rewrite") and simulated.is_results_title(part.node.title)
     )
     key = cache_key(
-        _identity(model),
+        model_identity(model),
         fmt.PROMPT_VERSION,
         {**settings, "grammar": grammar, "kind": kind},
         prompt,
@@ -410,7 +411,7 @@ def finish_draft(project: Project, request: DraftRequest, output: str) -> dict[s
 
 def run_draft(project: Project, model: ModelConfig, registry: Any, selector, kind=None, **kw):
     """Prepare, generate and finish a draft directly (no daemon, no cache)."""
-    from papercycle.daemon.engine.review import _run
+    from papercycle.daemon.engine.review import run_directly
 
     request = prepare_draft(project, model, selector, kind, **kw)
-    return finish_draft(project, request, _run(request, registry))
+    return finish_draft(project, request, run_directly(request, registry))

@@ -23,8 +23,9 @@ from typing import Any
 
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, citations, simulated
-from papercycle.daemon.engine.review import GenerationRequest, _identity, _render
+from papercycle.daemon.engine.prompting import model_identity, render_prompt
 from papercycle.daemon.formats import cycleresearcher as cr
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project.bibliography import parse_bib
 from papercycle.daemon.store import cache_key
 
@@ -205,8 +206,10 @@ def prepare_results_turn(first: GenerationRequest, output: str, measured: Any) -
 def _request(
     model: ModelConfig, fmt: str, messages: list, grammar: str | None, settings: dict[str, Any]
 ) -> GenerationRequest:
-    prompt = _render(model, messages)
-    key = cache_key(_identity(model), cr.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt)
+    prompt = render_prompt(model, messages)
+    key = cache_key(
+        model_identity(model), cr.PROMPT_VERSION, {**settings, "grammar": grammar}, prompt
+    )
     return GenerationRequest(
         "paper-draft", model, fmt, messages, prompt, grammar, settings, cr.PROMPT_VERSION, key
     )

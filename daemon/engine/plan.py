@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine.review import GenerationRequest, _identity, _render, paper_input
+from papercycle.daemon.engine.prompting import model_identity, render_prompt
+from papercycle.daemon.engine.review import paper_input
 from papercycle.daemon.formats import plan as plan_fmt
 from papercycle.daemon.formats import rubric as rg
 from papercycle.daemon.formats.rubric import Rubric
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project import Project
 from papercycle.daemon.store import cache_key
 
@@ -29,8 +31,8 @@ def limits_for(model: ModelConfig) -> rg.RubricLimits:
 
 def _request(kind: str, model: ModelConfig, messages, grammar, version: str) -> GenerationRequest:
     settings = model.settings()
-    prompt = _render(model, messages)
-    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
+    prompt = render_prompt(model, messages)
+    key = cache_key(model_identity(model), version, {**settings, "grammar": grammar}, prompt)
     return GenerationRequest(kind, model, kind, messages, prompt, grammar, settings, version, key)
 
 

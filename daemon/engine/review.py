@@ -7,14 +7,21 @@ The daemon runs the generation in between (queue, cache, streaming); `review_pap
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.engine import budgets, skeleton
+from papercycle.daemon.engine import budgets, section_in_own_format, simulated, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
+from papercycle.daemon.engine.prompting import (
+    PROMPT_VERSIONS,
+    ReviewError,
+    TokenCounter,
+    combined_scores,
+    fit_prompt,
+    hidden_findings,
+    key_and_tokens,
+    render_prompt,
+)
 from papercycle.daemon.engine.review_units import shown_name, units
 from papercycle.daemon.formats import (
     aiscientist,
@@ -23,15 +30,12 @@ from papercycle.daemon.formats import (
     openreviewer,
     section,
 )
-from papercycle.daemon.formats.chat import ChatTemplate, Message
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review, SectionReview
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project import Project
-from papercycle.daemon.project.diagnostics import Severity
-from papercycle.daemon.project.hidden import hidden_severity
 from papercycle.daemon.project.injection import injection_matches
 from papercycle.daemon.project.model import SectionSlice
-from papercycle.daemon.store import cache_key
 
 MODES = ("fast", "standard", "best", "sections")
 # The whole-paper modes each format has; another mode asked of it is reviewed in its one
@@ -42,46 +46,7 @@ FORMAT_MODES = {
     "aiscientist": ("standard",),
     "openreviewer": ("standard",),
 }
-PROMPT_VERSIONS = {
-    "cyclereviewer": cyclereviewer.PROMPT_VERSION,
-    "deepreviewer": deepreviewer.PROMPT_VERSION,
-    "aiscientist": aiscientist.PROMPT_VERSION,
-    "openreviewer": openreviewer.PROMPT_VERSION,
-    "section": section.PROMPT_VERSION,
-}
 REMOVED = "[instruction to reviewers removed by papercycle]"
-# Section kinds worth a review of their own (the title and reference list are not).
-
-
-class ReviewError(ValueError):
-    """A review that cannot be run as asked (context too small, unknown section, ...)."""
-
-    def __init__(self, code: str, message: str, **data: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.data = data  # sent with the error (a context too small: `too_long` and numbers)
-
-
-@dataclass
-class GenerationRequest:
-    """One generation: everything that decides its output, and where its result goes."""
-
-    kind: str  # "paper" | "section"
-    model: ModelConfig
-    mode: str
-    messages: list[Message]
-    prompt: str
-    grammar: str | None
-    settings: dict[str, Any]
-    prompt_version: str
-    key: str
-    prompt_tokens: int | None = None
-    section: SectionSlice | None = None
-    removed_instructions: list[str] = field(default_factory=list)
-    mode_asked: str | None = None  # a mode the format does not have, mapped to `mode`
-
-
-TokenCounter = Callable[[ModelConfig, str], int | None]
 
 
 def check_context(request: GenerationRequest, count: TokenCounter) -> None:
@@ -92,7 +57,7 @@ def check_context(request: GenerationRequest, count: TokenCounter) -> None:
         if request.section is None
         else f"section {request.section.node.display_name()!r}"
     )
-    request.prompt_tokens = _check_context(
+    request.prompt_tokens = fit_prompt(
         request.model, what, request.prompt, request.settings, count, request.mode
     )
 
@@ -147,63 +112,6 @@ def paper_input(project: Project) -> tuple[str, list[str]]:
     return strip_instructions(project)
 
 
-_TEMPLATES: dict[tuple, ChatTemplate] = {}
-
-
-def _render(model: ModelConfig, messages: list[Message]) -> str:
-    if model.backend == "http":
-        # The server applies its own template; the key still needs the exact input.
-        return "\n".join(f"<{m['role']}>\n{m['content']}" for m in messages)
-    # Reading the template parses the whole GGUF header: once per model file version.
-    ident = tuple(sorted(_identity(model).items()))
-    template = _TEMPLATES.get(ident)
-    if template is None:
-        template = _TEMPLATES[ident] = ChatTemplate.from_gguf(model.path)
-    return template.render(messages)
-
-
-def _check_context(
-    model: ModelConfig,
-    what: str,
-    prompt: str,
-    settings: dict[str, Any],
-    count: TokenCounter,
-    mode: str,
-) -> int | None:
-    """The prompt's tokens; settings' max_tokens bounded by the room it leaves (budgets.py)."""
-    tokens = count(model, prompt)
-    if tokens is None:
-        return None
-    try:
-        budgets.fit(model, what, mode, tokens, settings)
-    except budgets.BudgetError as error:
-        raise ReviewError("model", str(error), too_long=error.numbers) from None
-    return tokens
-
-
-def _key_and_tokens(
-    model: ModelConfig,
-    version: str,
-    settings: dict[str, Any],
-    grammar: str | None,
-    prompt: str,
-    what: str,
-    mode: str,
-    count: TokenCounter | None,
-) -> tuple[str, int | None]:
-    """The cache key, made with the unbounded budget (the bound follows from the prompt, also
-    in the key), and, when `count` is given, the prompt's tokens with the budget bounded."""
-    key = cache_key(_identity(model), version, {**settings, "grammar": grammar}, prompt)
-    tokens = None if count is None else _check_context(model, what, prompt, settings, count, mode)
-    return key, tokens
-
-
-def _identity(model: ModelConfig) -> dict[str, Any]:
-    from papercycle.daemon.models.registry import identity
-
-    return identity(model)
-
-
 def prepare_paper(
     project: Project, model: ModelConfig, mode: str, count: TokenCounter | None = None
 ) -> GenerationRequest:
@@ -231,9 +139,9 @@ def prepare_paper(
         )
     settings = budgets.settings_for(model, fmt, mode)
     grammar = skeleton.grammar_for(fmt) if model.structured else None
-    prompt = _render(model, messages)
+    prompt = render_prompt(model, messages)
     version = PROMPT_VERSIONS[fmt]
-    key, tokens = _key_and_tokens(
+    key, tokens = key_and_tokens(
         model, version, settings, grammar, prompt, "the paper", mode, count
     )
     return GenerationRequest(
@@ -255,7 +163,9 @@ def prepare_paper(
 def reviewable_sections(project: Project) -> list[SectionSlice]:
     """The review units (engine/incremental.py): each section's own text, up to its first
     subsection, number left out. The one definition for the CLI and the editors, so both
-    review the same sections of a paper and share their cached reviews."""
+    review the same sections of a paper and share their cached reviews.
+    (A unit's section review is `prepare_section(project, model, unit.part)`: its own text,
+    the title without its number.)"""
     return [unit.part for unit in units(project)]
 
 
@@ -291,9 +201,7 @@ def prepare_section(
     text, removed = strip_instructions(project, part.prose_start, part.prose_end)
     title = part.node.display_name()
     if model.format != "section":
-        from papercycle.daemon.engine.section_in_own_format import prepare
-
-        return prepare(project, model, part, text, removed, count)
+        return section_in_own_format.prepare(project, model, part, text, removed, count)
     # A structured (tiny/untrained) model is made to write at least one comment, so the
     # anchoring path always runs; a real model may find nothing to say.
     limits = (
@@ -311,8 +219,8 @@ def prepare_section(
     # is any Unicode a paper holds; ASCII only for random-weight models (gbnf.py says why).
     grammar = section.grammar(limits, sentences or None, ascii_only=model.structured)
     settings = budgets.settings_for(model, "section", "section")
-    prompt = _render(model, messages)
-    key, tokens = _key_and_tokens(
+    prompt = render_prompt(model, messages)
+    key, tokens = key_and_tokens(
         model,
         section.PROMPT_VERSION,
         settings,
@@ -338,21 +246,6 @@ def prepare_section(
     )
 
 
-def hidden_findings(project: Project) -> list[dict[str, Any]]:
-    return [
-        {
-            "method": f.method,
-            "detail": f.detail,
-            "text": f.text,
-            "injection": f.injection,
-            # source-only text (a comment quoting an attack) is minor even when it instructs
-            "severity": "critical" if hidden_severity(f) == Severity.ERROR else "minor",
-            "range": project.range_dict(f.range),
-        }
-        for f in project.hidden
-    ]
-
-
 def finish(project: Project, request: GenerationRequest, output: str) -> dict[str, Any]:
     """The result of a generation's output: parsed, scored, anchored."""
     anchorer = Anchorer(project)
@@ -361,6 +254,13 @@ def finish(project: Project, request: GenerationRequest, output: str) -> dict[st
     review = parse_review(output, request.model.format, model=request.model.name)
     assert isinstance(review, Review)
     return review_result(project, request, review, anchorer)
+
+
+def finish_review(project: Project, request: GenerationRequest, output: str) -> dict[str, Any]:
+    """A review request's result: `finish`, with the simulated-result markers as findings."""
+    result = finish(project, request, output)
+    result["simulated"] = simulated.findings(project)
+    return result
 
 
 def review_result(
@@ -418,7 +318,7 @@ def review_result(
         "format": request.model.format,
         "mode": request.mode,
         **({"mode_asked": request.mode_asked, "mode_note": mode_note} if mode_note else {}),
-        "scores": _scores(review),
+        "scores": combined_scores(review),
         "decision": review.decision.verdict if review.decision else None,
         "comments": comments,
         "hidden": hidden_findings(project),
@@ -428,19 +328,6 @@ def review_result(
     }
 
 
-def _scores(review: Review) -> dict[str, float]:
-    """Meta-review scores where given, else the mean over reviewers."""
-    out: dict[str, float] = {}
-    if review.meta is not None:
-        out.update({k: v for k, v in review.meta.scores().items() if v is not None})
-    names = {n for r in review.reports for n in r.scores()}
-    for name in sorted(names - set(out)):
-        values = [r.scores()[name] for r in review.reports if r.scores().get(name) is not None]
-        if values:
-            out[name] = round(statistics.fmean(values), 2)
-    return out
-
-
 def _finish_section(
     project: Project, anchorer: Anchorer, request: GenerationRequest, output: str
 ) -> dict[str, Any]:
@@ -448,9 +335,7 @@ def _finish_section(
     assert part is not None
     heading = part.node.range
     if request.model.format != "section":
-        from papercycle.daemon.engine.section_in_own_format import finish
-
-        return finish(project, anchorer, request, output)
+        return section_in_own_format.finish(project, anchorer, request, output)
     review = section.parse(output, part.text)
     comments = []
     for item in review.comments:
@@ -491,7 +376,7 @@ def _finish_section(
     }
 
 
-def _run(request: GenerationRequest, registry: Any, on_token=None, cancel=None) -> str:
+def run_directly(request: GenerationRequest, registry: Any, on_token=None, cancel=None) -> str:
     from papercycle.daemon.models.backend import Cancellation
 
     entry = registry.acquire(request.model, lambda *_: None)
@@ -512,7 +397,7 @@ def _run(request: GenerationRequest, registry: Any, on_token=None, cancel=None) 
 def review_paper(project: Project, mode: str, model: ModelConfig, registry: Any) -> dict:
     """Flatten, prompt, generate, parse and anchor a whole-paper review (no daemon, no cache)."""
     request = prepare_paper(project, model, mode, registry.count_tokens)
-    return finish(project, request, _run(request, registry))
+    return finish(project, request, run_directly(request, registry))
 
 
 def review_section(
@@ -522,7 +407,7 @@ def review_section(
     request = prepare_section(
         project, model, find_section(project, selector), registry.count_tokens
     )
-    return finish(project, request, _run(request, registry))
+    return finish(project, request, run_directly(request, registry))
 
 
 __all__ = [
@@ -531,6 +416,7 @@ __all__ = [
     "SectionReview",
     "find_section",
     "finish",
+    "finish_review",
     "prepare_paper",
     "prepare_section",
     "review_paper",

@@ -10,19 +10,19 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, skeleton
 from papercycle.daemon.engine.anchoring import Anchorer
-from papercycle.daemon.engine.review import (
+from papercycle.daemon.engine.prompting import (
     PROMPT_VERSIONS,
-    GenerationRequest,
     TokenCounter,
-    _key_and_tokens,
-    _render,
-    _scores,
+    combined_scores,
     hidden_findings,
+    key_and_tokens,
+    render_prompt,
 )
 from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, openreviewer
 from papercycle.daemon.formats.parse import parse_review
 from papercycle.daemon.formats.review import Review
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.daemon.project import Project
 from papercycle.daemon.project.model import SectionSlice
 
@@ -52,9 +52,9 @@ def prepare(
         messages = aiscientist.build_messages(body)
     grammar = skeleton.grammar_for(fmt) if model.structured else None
     settings = budgets.settings_for(model, fmt, mode)
-    prompt = _render(model, messages)
+    prompt = render_prompt(model, messages)
     version = f"{PROMPT_VERSIONS[fmt]}-section"
-    key, tokens = _key_and_tokens(
+    key, tokens = key_and_tokens(
         model, version, settings, grammar, prompt, f"section {title!r}", mode, count
     )
     return GenerationRequest(
@@ -112,7 +112,7 @@ def finish(
             "name": shown_name(part.node),
             "range": project.range_dict(part.node.range),
         },
-        "scores": _scores(review),
+        "scores": combined_scores(review),
         "decision": None,
         "comments": comments,
         "hidden": hidden_findings(project),

@@ -99,10 +99,12 @@ def test_markers_are_visible_text_for_the_project_model(tmp_path):
 
 @pytest.fixture
 def offline_render(monkeypatch):
-    monkeypatch.setattr(draft, "_render", lambda m, msgs: "\n".join(x["content"] for x in msgs))
-    monkeypatch.setattr(draft, "_identity", lambda m: {"name": m.name})
-    monkeypatch.setattr(paper_engine, "_render", draft._render)
-    monkeypatch.setattr(paper_engine, "_identity", draft._identity)
+    monkeypatch.setattr(
+        draft, "render_prompt", lambda m, msgs: "\n".join(x["content"] for x in msgs)
+    )
+    monkeypatch.setattr(draft, "model_identity", lambda m: {"name": m.name})
+    monkeypatch.setattr(paper_engine, "render_prompt", draft.render_prompt)
+    monkeypatch.setattr(paper_engine, "model_identity", draft.model_identity)
 
 
 OUTPUT = (
@@ -515,21 +517,18 @@ def test_planted_instructions_in_the_bibliography_never_reach_a_model(tmp_path, 
     assert [p.key for p in index.passages] == ["good2020"] and index.warnings
 
 
-def test_coauthor_model_choice_goes_by_role():
+def test_coauthor_model_choice_goes_by_role(tmp_path):
     from papercycle.daemon.config import Config, ModelConfig
-    from papercycle.daemon.engine import coauthor
+    from papercycle.daemon.jobs import Jobs
 
     config = Config()
     for name, role in (("rev", "reviewer"), ("res", "researcher"), ("res2", "researcher")):
         config.models[name] = ModelConfig(name=name, path="/x.gguf", role=role)
     config.review["model"] = "rev"
+    jobs = Jobs(store=None, registry=None, config=lambda: config)  # model choice only
 
-    class Server:
-        def current_config(self):
-            return config
-
-    assert coauthor._model(Server(), None, None, "researcher").name == "res"
-    assert coauthor._model(Server(), None, "res2", "researcher").name == "res2"
-    assert coauthor._model(Server(), None, None, "grader").name == "rev"  # none of that role
+    assert jobs.model(None, None, "researcher").name == "res"
+    assert jobs.model(None, "res2", "researcher").name == "res2"
+    assert jobs.model(None, None, "grader").name == "rev"  # none of that role
     config.review["researcher_model"] = "res2"
-    assert coauthor._model(Server(), None, None, "researcher").name == "res2"
+    assert jobs.model(None, None, "researcher").name == "res2"

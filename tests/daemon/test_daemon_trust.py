@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from papercycle.cli.main import cli
 from papercycle.daemon.client import Client
 from papercycle.daemon.config import Config, ConfigError
-from papercycle.daemon.engine.coauthor import retrieval_settings
+from papercycle.daemon.engine.best_mode import retrieval_settings
 from papercycle.daemon.project import Project
 from papercycle.daemon.retrieval import Index
 

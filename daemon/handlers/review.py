@@ -1,0 +1,137 @@
+"""`review.paper`, `review.section`, `review.sections`: a fresh project per request, its
+reviewer model, then one generation through the road (jobs.py), or several: every section
+(`review.sections`, `review.paper` mode `sections`), DeepReviewer's Best Mode
+(engine/best_mode.py) or the AI Scientist's rounds (engine/aiscientist_run.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from papercycle.daemon import requests
+from papercycle.daemon.config import ModelConfig
+from papercycle.daemon.engine import aiscientist_run, best_mode, review, simulated
+from papercycle.daemon.engine.review_units import shown_name
+from papercycle.daemon.handlers.context import Context
+from papercycle.daemon.project import Project, SectionSlice
+from papercycle.daemon.protocol import RequestFailed
+
+
+async def review_paper(ctx: Context, request: requests.ReviewPaper) -> dict[str, Any]:
+    if request.mode == "sections":
+        return await _reviewed(ctx, request, "section", _sections)
+    return await _reviewed(ctx, request, None, _paper)
+
+
+async def review_section(ctx: Context, request: requests.ReviewSection) -> dict[str, Any]:
+    return await _reviewed(ctx, request, "section", _section)
+
+
+async def review_sections(ctx: Context, request: requests.ReviewSections) -> dict[str, Any]:
+    return await _reviewed(ctx, request, "section", _sections)
+
+
+async def _reviewed(ctx: Context, request: Any, fmt: str | None, run) -> dict[str, Any]:
+    """The project, its reviewer (a section reviewer unless a whole paper is reviewed) and the
+    review; a project's own [[models]] ignored (an untrusted folder) is said in the warnings."""
+    project = await ctx.jobs.project(request.path, request.buffers)
+    config = ctx.jobs.project_config(project.root_dir)
+    model = ctx.jobs.model(project.root_dir, request.model, "reviewer", fmt=fmt)
+    if fmt is not None and any(v is not None for v in request.aiscientist_params.values()):
+        raise RequestFailed(
+            "bad-request", "reflections, ensemble and few_shot apply to whole-paper reviews"
+        )
+    result = await run(ctx, request, project, model)
+    return {**result, "warnings": [*config.warnings, *result.get("warnings", [])]}
+
+
+async def _paper(ctx: Context, request: requests.ReviewPaper, project: Project, model):
+    priority = ctx.jobs.priority(request.priority)
+    options = aiscientist_run.read_options(request.aiscientist_params)
+    aiscientist_run.check_model(options, model)
+    generate = ctx.generate_with(project, priority)
+    if not options.plain:  # the AI Scientist's rounds
+        trusts = ctx.jobs.config().trusts
+        run = aiscientist_run.Run(
+            lambda turn: generate(turn, _output), ctx.progress, trusts, project, model, options
+        )
+        return await run.run(request.mode)
+    if request.mode == "best" and model.format == "deepreviewer":
+        trusted = ctx.jobs.config().trusts(project.root_dir)
+        return await best_mode.run(generate, ctx.progress, trusted, project, model)
+    prepared = await ctx.jobs.prepare(review.prepare_paper, project, model, request.mode)
+    return await ctx.jobs.generate(ctx.channel, project, prepared, priority)
+
+
+async def _section(ctx: Context, request: requests.ReviewSection, project: Project, model):
+    part = review.find_section(project, request.section)
+    prepared = await ctx.jobs.prepare(review.prepare_section, project, model, part)
+    return await ctx.jobs.generate(
+        ctx.channel, project, prepared, ctx.jobs.priority(request.priority)
+    )
+
+
+async def _sections(ctx: Context, request: Any, project: Project, model: ModelConfig):
+    """Every section, the one under the cursor first; a `partial` event as each is done."""
+    priority = ctx.jobs.priority(request.priority)
+    parts = review.reviewable_sections(project)
+    done: dict[int, dict] = {}
+    skipped: dict[int, dict] = {}  # sections whose text does not fit the model's context
+    for index, (at, part) in enumerate(_cursor_first(project, parts, request.cursor), 1):
+        prepared = await ctx.jobs.prepare(review.prepare_section, project, model, part)
+        try:
+            result = await ctx.jobs.generate(ctx.channel, project, prepared, priority)
+        except review.ReviewError as error:
+            if "too_long" not in error.data:
+                raise
+            # one section too long must not cost the others their review
+            skipped[at] = {
+                "section": shown_name(part.node),
+                "message": str(error),
+                **error.data["too_long"],
+            }
+            continue
+        done[at] = result
+        await ctx.channel.event("partial", {"index": index, "of": len(parts), "result": result})
+    results = [done[at] for at in sorted(done)]  # reading order
+    if skipped and not results:
+        first = skipped[min(skipped)]
+        raise RequestFailed(
+            "model",
+            f"no section fits the context of model {model.name!r}: {first['message']}",
+            skipped=[skipped[at] for at in sorted(skipped)],
+        )
+    return {
+        "kind": "sections",
+        "skipped": [skipped[at] for at in sorted(skipped)],
+        "model": model.name,
+        "format": "section",
+        "sections": results,
+        "scores": {},
+        "decision": None,
+        "comments": [c for r in results for c in r["comments"]],
+        "hidden": review.hidden_findings(project),
+        "simulated": simulated.findings(project),
+        "removed_instructions": sorted({s for r in results for s in r["removed_instructions"]}),
+        "warnings": [w for r in results for w in r["warnings"]],
+        "complete": all(r["complete"] for r in results),
+        "cached": all(r["cached"] for r in results),
+    }
+
+
+def _output(_project: Any, _request: Any, output: str) -> dict[str, Any]:
+    return {"output": output}
+
+
+def _cursor_first(
+    project: Project, parts: list[SectionSlice], cursor: Any
+) -> list[tuple[int, SectionSlice]]:
+    """(reading position, section) in review order: the section under the editor's cursor
+    first (the one being written, whose comments the author waits for), then reading order."""
+    order = list(enumerate(parts))
+    if not isinstance(cursor, dict):
+        return order
+    try:
+        first = review.find_section(project, cursor)
+    except (review.ReviewError, ValueError, TypeError, KeyError, IndexError):
+        return order  # outside every section (preamble, a file not in the project)
+    return sorted(order, key=lambda item: item[1].node.original is not first.node.original)
