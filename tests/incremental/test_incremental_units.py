@@ -147,7 +147,7 @@ async def test_background_gives_way_to_urgent_work():
     )
     scheduler = Scheduler(registry, 16)
     runner = asyncio.create_task(scheduler.run())
-    model = SimpleNamespace(name="m")
+    model = SimpleNamespace(name="m", backend="llama")
 
     def request(prompt):
         return SimpleNamespace(
