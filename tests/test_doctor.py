@@ -123,7 +123,9 @@ def test_gpu_layers_on_a_cpu_only_build(smollm2_gguf):
 
 @CPU_ONLY
 def test_models_add_says_the_gpu_will_not_be_used(tmp_path, smollm2_gguf):
-    result = papercycle_in(tmp_path, "models", "add", "gpu", str(smollm2_gguf), "--gpu-layers", "8")
+    result = papercycle_in(
+        tmp_path, "models", "add", "gpu", str(smollm2_gguf), "--n-gpu-layers", "8"
+    )
     assert result.returncode == 0, result.stderr
     assert "added gpu" in result.stdout
     (warning,) = result.stderr.splitlines()
