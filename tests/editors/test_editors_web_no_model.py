@@ -10,7 +10,7 @@ from editor_helpers import REPO, browser_test_missing, editor_env, run_editor, s
 from test_lsp_failures import WHY, BareHome
 
 WEB = REPO / "editors" / "web"
-MISSING = browser_test_missing(WEB, "dist/index.html")
+MISSING = browser_test_missing(WEB, "../../cli/web_page/index.html")
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 

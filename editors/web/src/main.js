@@ -11,7 +11,6 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
 import { stex } from "@codemirror/legacy-modes/mode/stex";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
-import { shownHover } from "./hover.js";
 import { searchKeymap } from "@codemirror/search";
 import { marked } from "marked";
 import { LspClient, toOffset, toPosition } from "./lsp.js";
@@ -309,7 +308,7 @@ async function lspHover(v, pos) {
   }
   if (!result || !result.contents) return null;
   const markdown = contentsText(result.contents);
-  if (!shownHover(markdown)) return null;
+  if (!markdown.trim()) return null;
   return {
     pos,
     above: true,
