@@ -18,7 +18,9 @@ from papercycle.trainer.config import ConfigError, existing, in_range, positive
 
 @dataclass(kw_only=True)
 class RecipeConfig:
-    model: Path  # a Hugging Face checkpoint directory (the policy / the model to fine-tune)
+    # a Hugging Face checkpoint directory (the policy / the model to fine-tune), or
+    # `gguf:<path or catalogue name>`: a GGUF, dequantized once into output_dir/base-from-gguf
+    model: Path
     output_dir: Path
     # LoRA (peft); `qlora` loads the base in 4 bits (bitsandbytes, CUDA only).
     lora: bool = False
@@ -52,9 +54,14 @@ class RecipeConfig:
     role: str = "researcher"  # what `papercycle models add --role` the result is served as
 
     def check(self) -> None:
-        existing("model", self.model, what="Hugging Face checkpoint directory")
-        if not (Path(self.model) / "config.json").exists():
-            raise ConfigError(f"model: {self.model} has no config.json (not a checkpoint)")
+        from papercycle.trainer.recipes.gguf_base import gguf_path, is_gguf_base
+
+        if is_gguf_base(self.model):
+            gguf_path(self.model)
+        else:
+            existing("model", self.model, what="Hugging Face checkpoint directory")
+            if not (Path(self.model) / "config.json").exists():
+                raise ConfigError(f"model: {self.model} has no config.json (not a checkpoint)")
         for name in ("learning_rate", "batch_size", "gradient_accumulation_steps", "max_length"):
             positive(name, getattr(self, name))
         if self.max_steps == 0 or self.max_steps < -1:
@@ -70,13 +77,14 @@ class RecipeConfig:
             raise ConfigError(f"export_quant: {error}") from None
 
 
-def preflight(config: RecipeConfig) -> None:
-    """Checks that need the machine (not the file), still before any model is loaded."""
+def preflight(config: RecipeConfig, say=print) -> None:
+    """Checks that need the machine (not the file), still before any model is loaded; a GGUF
+    base is turned into the checkpoint the recipe trains (`config.model` then points to it)."""
     import torch
 
     cuda = torch.cuda.is_available()
-    if config.precision == "bf16" and not cuda:
-        raise ConfigError("precision: bf16 needs a GPU here; use auto or fp32 on CPU")
+    if config.precision == "bf16" and not cuda and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise ConfigError("precision: bf16 needs a GPU or a CPU with bf16 units; use auto or fp32")
     if config.qlora:
         if not cuda:
             raise ConfigError("qlora: 4-bit loading (bitsandbytes) needs a CUDA GPU")
@@ -84,6 +92,10 @@ def preflight(config: RecipeConfig) -> None:
             import bitsandbytes  # noqa: F401
         except ImportError:
             raise ConfigError("qlora: bitsandbytes is not installed") from None
+    from papercycle.trainer.recipes.gguf_base import is_gguf_base, materialize
+
+    if is_gguf_base(config.model):
+        config.model = materialize(config.model, Path(config.output_dir), say)
 
 
 def use_bf16(config: RecipeConfig) -> bool:
@@ -144,7 +156,10 @@ def load_model(config: RecipeConfig, path: Path | None = None):
     import torch
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict = {"dtype": torch.bfloat16 if use_bf16(config) else torch.float32}
+    # On CPU bf16 is autocast over fp32 weights (the Trainer's CPU AMP): AdamW's updates of a
+    # small model vanish in bf16 weights.
+    bf16_weights = use_bf16(config) and torch.cuda.is_available()
+    kwargs: dict = {"dtype": torch.bfloat16 if bf16_weights else torch.float32}
     if config.qlora:
         from transformers import BitsAndBytesConfig
 

@@ -113,7 +113,7 @@ def load_goals(config: RubricGRPOConfig, generate) -> list[dict]:
 
 
 def run_rubric_grpo(config: RubricGRPOConfig, say=print) -> RecipeResult:
-    preflight(config)
+    preflight(config, say)
     from datasets import Dataset
     from papercycle.trainer.generation.client import LlamaGenerator
     from papercycle.trainer.reward.rubric_reward import RubricReward, plan_messages

@@ -63,7 +63,7 @@ class SFTResearcherConfig(SFTRecipeConfig):
 
 
 def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
-    preflight(config)
+    preflight(config, say)
     from datasets import Dataset
     from papercycle.trainer.data import chat_examples
     from trl import SFTConfig, SFTTrainer

@@ -135,7 +135,7 @@ def make_pairs(
 
 
 def run_simpo(config: SimPOConfig, say=print) -> RecipeResult:
-    preflight(config)
+    preflight(config, say)
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     prompts = load_prompts(config.prompts)
