@@ -33,6 +33,7 @@ class RecipeConfig:
     qlora: bool = False
     learning_rate: float = 1e-5
     max_steps: int = -1  # -1: run num_epochs
+    max_minutes: float | None = None  # stop (and save) after this much training time
     num_epochs: float = 1.0
     batch_size: int = 1
     gradient_accumulation_steps: int = 1
@@ -137,6 +138,28 @@ def trl_args(cls, config: RecipeConfig, checkpoint_dir: Path, **extra):
         disable_tqdm=True,
         **extra,
     )
+
+
+def time_budget(minutes: float | None):
+    """A Trainer callback that ends training (with a final save) after `minutes`, so a run on
+    a shared or bounded machine keeps its budget whatever its speed turns out to be."""
+    if minutes is None:
+        return None
+    import time
+
+    from transformers import TrainerCallback
+
+    class TimeBudget(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.deadline = time.monotonic() + minutes * 60
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.monotonic() >= self.deadline:
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+    return TimeBudget()
 
 
 def _checkpointing(cls, on: bool) -> dict:

@@ -21,6 +21,7 @@ from papercycle.trainer.recipes.base import (
     peft_config,
     preflight,
     save_final,
+    time_budget,
     trl_args,
 )
 
@@ -101,6 +102,8 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
         processing_class=tokenizer,
         peft_config=peft_config(config),
     )
+    if config.max_minutes is not None:
+        trainer.add_callback(time_budget(config.max_minutes))
     if len(trainer.train_dataset) == 0:
         raise ConfigError(
             f"max_length: {config.max_length} tokens leave no assistant token in any example "
