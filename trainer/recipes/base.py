@@ -236,19 +236,55 @@ def last_checkpoint(checkpoint_dir: Path, say=print) -> str | None:
 
 
 def is_main_process() -> bool:
-    # Under accelerate/torchrun every rank runs the recipe; only rank 0 exports and prints.
+    # Under accelerate/torchrun every rank runs the recipe; only rank 0 exports and prints
+    # (recipes/ranks.py holds the barrier the other ranks wait at).
     return os.environ.get("RANK", "0") == "0"
 
 
-def save_final(trainer, tokenizer, source: Path, out: Path) -> Path:
-    """Save the trained model (or adapter) with a tokenizer llama.cpp's converter reads right."""
+def save_final(trainer, tokenizer, source: Path, out: Path, ranks=None) -> Path:
+    """Save the trained model (or adapter) with a tokenizer llama.cpp's converter reads right.
+
+    Every rank calls `trainer.save_model`: under ZeRO-3 it gathers the sharded weights through
+    the accelerator's state dict (a `model.save_pretrained` there would write one rank's
+    shards) and writes them once; the tokenizer files are written by the main process."""
+    from papercycle.trainer.recipes.ranks import Ranks
+
+    ranks = ranks or Ranks()
     trainer.save_model(str(out))
+    ranks.main_only(lambda: _save_tokenizer(tokenizer, source, out))
+    return out
+
+
+def _save_tokenizer(tokenizer, source: Path, out: Path) -> None:
     tokenizer.save_pretrained(str(out))
     copy_tokenizer_flags(source, out)
     manifest = source / "papercycle-tiny.json"
     if manifest.exists():  # keeps the pre-tokenizer name of a tiny model with its offspring
         (out / manifest.name).write_text(manifest.read_text())
+
+
+def save_policy(trainer, tokenizer, config: RecipeConfig, source: Path, out: Path, ranks) -> Path:
+    """The trained policy as a full checkpoint in `out` (the next iteration samples from it):
+    saved through `trainer.save_model` on every rank (ZeRO-3 safe, as in `save_final`); a LoRA
+    adapter is then merged into its base by the main process alone."""
+    if not config.lora:
+        return save_final(trainer, tokenizer, Path(config.model), out, ranks)
+    adapter = out.with_name(out.name + "-adapter")
+    trainer.save_model(str(adapter))
+    ranks.main_only(lambda: _merge_adapter(source, adapter, out, tokenizer, config))
     return out
+
+
+def _merge_adapter(source: Path, adapter: Path, out: Path, tokenizer, config: RecipeConfig):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    # merged in full precision whatever the training loaded (a 4-bit QLoRA base cannot merge)
+    base = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    merged.save_pretrained(str(out))
+    _save_tokenizer(tokenizer, Path(config.model), out)
 
 
 def copy_tokenizer_flags(source: Path, target: Path) -> None:

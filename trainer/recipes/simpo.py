@@ -30,8 +30,10 @@ from papercycle.trainer.recipes.base import (
     peft_config,
     pre_tokenizer_of,
     preflight,
+    save_policy,
     trl_args,
 )
+from papercycle.trainer.recipes.ranks import Ranks
 
 
 @dataclass(kw_only=True)
@@ -142,6 +144,7 @@ def run_simpo(config: SimPOConfig, say=print) -> RecipeResult:
     if not prompts:
         raise ConfigError(f"prompts: no prompt in {config.prompts}")
     policy = Path(config.model)
+    ranks = Ranks()
     history = []
     for k in range(config.iterations):
         folder = output_dir / f"iteration-{k}"
@@ -152,54 +155,70 @@ def run_simpo(config: SimPOConfig, say=print) -> RecipeResult:
             history.append(summary)
             policy = Path(summary["policy"])
             continue
-        folder.mkdir(parents=True, exist_ok=True)
+        ranks.main_only(folder.mkdir, parents=True, exist_ok=True)
         batch = _iteration_prompts(prompts, k, config.prompts_per_iteration)
         pairs_file = folder / "pairs.jsonl"
-        if pairs_file.exists():
-            record = json.loads((folder / "rewards.json").read_text())
-            pairs = [Pair(**json.loads(line)) for line in pairs_file.read_text().splitlines()]
-            say(f"iteration {k}: reusing {len(pairs)} pairs sampled before the interruption")
-        else:
-            drafts = _sample(config, policy, folder, batch, k, say)
-            rewards = _score(config, drafts, k, say)
-            pairs, skipped = make_pairs(batch, drafts, rewards, config.min_margin)
-            flat = [r for rs in rewards for r in rs if r is not None]
-            record = {
-                "iteration": k,
-                "prompts": len(batch),
-                "drafts": sum(len(d) for d in drafts),
-                "scored": len(flat),
-                "mean_reward": statistics.fmean(flat) if flat else float("nan"),
-                "reward_std": statistics.pstdev(flat) if flat else 0.0,
-                "pairs": len(pairs),
-                "skipped_prompts": skipped,
-                "rewards": rewards,
-            }
-            (folder / "drafts.json").write_text(json.dumps(drafts, ensure_ascii=False))
-            (folder / "rewards.json").write_text(json.dumps(record))
-            pairs_file.write_text(
-                "".join(json.dumps(p.__dict__, ensure_ascii=False) + "\n" for p in pairs)
-            )
+        # sampling and reviewing run once, on the main process; the other ranks read the pairs
+        ranks.main_only(_sample_once, config, policy, folder, batch, k, say)
+        record = json.loads((folder / "rewards.json").read_text())
+        pairs = [Pair(**json.loads(line)) for line in pairs_file.read_text().splitlines()]
         say(
             f"iteration {k}: mean reward {record['mean_reward']:.3f} (std {record['reward_std']:.3f}) "
             f"over {record['scored']} drafts; {len(pairs)} pairs, {record['skipped_prompts']} prompts skipped"
         )
         if pairs:
-            policy = _train(config, policy, pairs, folder, say)
+            policy = _train(config, policy, pairs, folder, ranks, say)
         else:
             say(
                 f"iteration {k}: no pair with a margin of at least {config.min_margin}; policy unchanged"
             )
         summary = {key: record[key] for key in record if key != "rewards"} | {"policy": str(policy)}
-        done.write_text(json.dumps(summary))
+        ranks.main_only(done.write_text, json.dumps(summary))
         history.append(summary)
-    (output_dir / "iterations.json").write_text(json.dumps(history, indent=2))
     final = output_dir / "model"
-    if policy != final:
-        _copy_model(policy, final)
+
+    def finish() -> None:
+        (output_dir / "iterations.json").write_text(json.dumps(history, indent=2))
+        if policy != final:
+            _copy_model(policy, final)
+
+    ranks.main_only(finish)
     result = export_result(config, final, say=say)
     result.metrics = {"iterations": history}
     return result
+
+
+def _sample_once(
+    config: SimPOConfig, policy: Path, folder: Path, batch: list[dict], k: int, say
+) -> None:
+    """Drafts, their rewards and the preference pairs of iteration k, written to `folder`
+    (kept from before an interruption when they are there already)."""
+    pairs_file = folder / "pairs.jsonl"
+    if pairs_file.exists():
+        lines = len(pairs_file.read_text().splitlines())
+        say(f"iteration {k}: reusing {lines} pairs sampled before the interruption")
+        return
+    drafts = _sample(config, policy, folder, batch, k, say)
+    rewards = _score(config, drafts, k, say)
+    pairs, skipped = make_pairs(batch, drafts, rewards, config.min_margin)
+    flat = [r for rs in rewards for r in rs if r is not None]
+    record = {
+        "iteration": k,
+        "prompts": len(batch),
+        "drafts": sum(len(d) for d in drafts),
+        "scored": len(flat),
+        "mean_reward": statistics.fmean(flat) if flat else float("nan"),
+        "reward_std": statistics.pstdev(flat) if flat else 0.0,
+        "pairs": len(pairs),
+        "skipped_prompts": skipped,
+        "rewards": rewards,
+    }
+    (folder / "drafts.json").write_text(json.dumps(drafts, ensure_ascii=False))
+    (folder / "rewards.json").write_text(json.dumps(record))
+    # pairs last: its presence says the iteration's sampling is complete
+    partial = folder / "pairs.jsonl.partial"
+    partial.write_text("".join(json.dumps(p.__dict__, ensure_ascii=False) + "\n" for p in pairs))
+    partial.replace(pairs_file)
 
 
 def _iteration_prompts(prompts: list[dict], k: int, per_iteration: int | None) -> list[dict]:
@@ -298,7 +317,9 @@ def _score(config: SimPOConfig, drafts: list[list[str]], k: int, say) -> list[li
     return rewards
 
 
-def _train(config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, say) -> Path:
+def _train(
+    config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, ranks: Ranks, say
+) -> Path:
     from datasets import Dataset
     from trl.experimental.cpo import CPOConfig, CPOTrainer
 
@@ -333,16 +354,7 @@ def _train(config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, s
     say(
         f"trained {output.global_step} SimPO+NLL steps on {len(pairs)} pairs, loss {output.training_loss:.4f}"
     )
-    model = trainer.model
-    if hasattr(model, "merge_and_unload"):  # the next iteration samples from the merged policy
-        model = model.merge_and_unload()
-    out = folder / "policy"
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    from papercycle.trainer.recipes.base import copy_tokenizer_flags
-
-    copy_tokenizer_flags(Path(config.model), out)
-    return out
+    return save_policy(trainer, tokenizer, config, policy, folder / "policy", ranks)
 
 
 def _copy_model(source: Path, target: Path) -> None:
