@@ -137,3 +137,127 @@ def test_simpo_samples_and_reviews_once_and_every_rank_reads_the_pairs(tmp_path,
     # resumed: the pairs are there, the main rank says so and samples nothing
     run_ranks(2, body)
     assert sampled == [0]
+
+
+def real_output(shared_dir, paper: str, kind: str) -> str:
+    path = shared_dir / "data" / "reviewer-outputs" / f"deepreviewer_sample_{paper}_{kind}.txt"
+    return path.read_text().split("\n", 1)[1]  # line 1 is the # SOURCE: header
+
+
+PAPER_TEXT = (
+    "\\title{VFLAIR}\n\\begin{abstract}A library for vertical federated learning.\\end{abstract}"
+)
+
+
+def test_standard_mode_targets_from_a_record_with_the_reasoning(shared_dir):
+    from papercycle.daemon.formats import deepreviewer
+    from papercycle.trainer.data.deepreview_modes import mode_example
+
+    for paper in ("sqRgz88TM3", "syoLhUJmth", "tc1jaWpi7M"):
+        output = real_output(shared_dir, paper, "standard_mode")
+        record = {
+            "id": paper,
+            "inputs": deepreviewer.build_messages(PAPER_TEXT, mode="standard"),
+            "output": output,
+        }
+        example = mode_example(record, "standard")
+        roles = [m["role"] for m in example["messages"]]
+        assert roles == ["system", "user", "assistant"]
+        assert "Standard Mode" in example["messages"][0]["content"]
+        assert example["messages"][2]["content"] == output
+        assert example["mode"] == "standard"
+
+
+def test_best_mode_targets_are_two_assistant_turns_around_the_answers(shared_dir):
+    from papercycle.daemon.formats import deepreviewer
+    from papercycle.trainer.data.deepreview_modes import mode_example
+
+    step1 = real_output(shared_dir, "sqRgz88TM3", "best_mode_step1")
+    step2 = real_output(shared_dir, "sqRgz88TM3", "best_mode_step2")
+    answers = "Question 1: ...\nAnswer: VFL frameworks use secure aggregation."
+    inputs = [*deepreviewer.build_messages(PAPER_TEXT, mode="best", variant="eval")]
+    inputs += [{"role": "assistant", "content": step1}, {"role": "user", "content": answers}]
+    # the authors' evaluation layout: the chat and the outputs under pred_best_mode
+    record = {"id": "sqRgz88TM3", "pred_best_mode": {"inputs": inputs, "step2_output": step2}}
+    example = mode_example(record, "best")
+    assert [m["role"] for m in example["messages"]] == [
+        "system", "user", "assistant", "user", "assistant"
+    ]  # fmt: skip
+    assert example["messages"][2]["content"] == step1
+    assert example["messages"][3]["content"] == answers
+    assert example["messages"][4]["content"] == step2
+    assert deepreviewer.extract_questions(example["messages"][2]["content"])
+
+
+def test_mode_records_without_the_reasoning_are_refused_in_one_line(shared_dir):
+    from papercycle.daemon.formats import deepreviewer
+    from papercycle.trainer.data.deepreview_modes import mode_example
+
+    fast = real_output(shared_dir, "sqRgz88TM3", "fast_mode")
+    standard = real_output(shared_dir, "sqRgz88TM3", "standard_mode")
+    step1 = real_output(shared_dir, "sqRgz88TM3", "best_mode_step1")
+    cases = [
+        ({"id": "a", "output": standard}, "standard", "no inputs"),
+        (
+            {
+                "id": "b",
+                "inputs": deepreviewer.build_messages(PAPER_TEXT, "standard"),
+                "output": fast,
+            },
+            "standard",
+            "lacks \\boxed_simreviewers",
+        ),
+        (
+            {
+                "id": "c",
+                "inputs": deepreviewer.build_messages(PAPER_TEXT, "fast"),
+                "output": standard,
+            },
+            "standard",
+            "not DeepReviewer's standard mode",
+        ),
+        (
+            {
+                "id": "d",
+                "inputs": deepreviewer.build_messages(PAPER_TEXT, "best"),
+                "step1_output": step1,
+            },
+            "best",
+            "needs 2 model output(s) and the answers turn",
+        ),
+    ]
+    for record, mode, problem in cases:
+        with pytest.raises(DataError) as caught:
+            mode_example(record, mode)
+        assert problem in str(caught.value) and "\n" not in str(caught.value)
+        assert str(caught.value).startswith(f"record {record['id']!r}")
+
+
+def test_a_dataset_keeps_its_good_records_and_reports_the_refused_ones(tmp_path, shared_dir):
+    from papercycle.daemon.formats import deepreviewer
+
+    good = research_record({"motivation": "M", "main_idea": "I"})
+    empty = {**research_record(None), "paperId": "empty-one"}
+    path = write_jsonl(tmp_path / "r.jsonl", [good, empty])
+    examples, report = chat_examples("research-14k", path, tokenizer=WordTokenizer(), split="all")
+    assert len(examples) == 1
+    assert len(report.refused) == 1 and "'empty-one'" in report.refused[0]
+    assert "1 records refused (first: record 'empty-one'" in report.render()
+
+    standard = real_output(shared_dir, "syoLhUJmth", "standard_mode")
+    rows = [
+        {
+            "id": "p1",
+            "inputs": deepreviewer.build_messages(PAPER_TEXT, "standard"),
+            "output": standard,
+        },
+        {"id": "p2", "inputs": deepreviewer.build_messages(PAPER_TEXT, "standard"), "output": "hm"},
+    ]
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    examples, report = chat_examples(
+        "deepreview-13k", path, tokenizer=WordTokenizer(), split="all",
+        reviewer_format="deepreviewer", reviewer_mode="standard",
+    )  # fmt: skip
+    assert [e["id"] for e in examples] == ["p1"]
+    assert examples[0]["messages"][-1]["content"] == standard
+    assert "'p2'" in report.refused[0]

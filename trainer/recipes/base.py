@@ -344,5 +344,9 @@ def export_result(
     if reviewer_format:
         command += f" --format {reviewer_format}"
     result.serve_command = command
+    trained_for = model_dir / "papercycle-reviewer.json"
+    if trained_for.exists():
+        modes = ", ".join(json.loads(trained_for.read_text())["modes"])
+        say(f"trained for review mode(s): {modes}")
     say(f"serve it with:\n  {command}")
     return result
