@@ -261,3 +261,60 @@ def test_a_dataset_keeps_its_good_records_and_reports_the_refused_ones(tmp_path,
     assert [e["id"] for e in examples] == ["p1"]
     assert examples[0]["messages"][-1]["content"] == standard
     assert "'p2'" in report.refused[0]
+
+
+DRAFT = """## Motivation
+
+Message passing is slow.
+
+## Main Idea
+
+Cache messages between layers.
+
+## Interestingness
+
+10
+
+## Feasibility
+
+10
+
+## Novelty
+
+10
+
+```latex
+\\title{Cached Message Passing}
+\\begin{abstract}
+We cache messages.
+\\end{abstract}
+\\section{Introduction}
+Graph networks recompute messages.
+```
+"""
+
+
+def test_the_simpo_reward_reviews_the_parsed_paper_not_the_self_assessed_scores():
+    from papercycle.daemon.formats import cyclereviewer
+    from papercycle.daemon.formats.review import Review, ReviewerReport, Score
+    from papercycle.trainer.reward.reviewer_score import ReviewerScorer
+
+    class RecordingReviewer:  # the reviewer model's answer, fixed; what it was shown is kept
+        def __init__(self):
+            self.shown = []
+
+        def generate(self, messages, **kwargs):
+            self.shown.append(messages[-1]["content"])
+            report = ReviewerReport(rating=Score(6.0, "6: marginally above"))
+            return [cyclereviewer.render(Review(format="cyclereviewer", reports=[report]))]
+
+    reviewer = RecordingReviewer()
+    score = ReviewerScorer(reviewer, samples=1, grammar=False).score(DRAFT)
+    assert score.reward == 6.0
+    shown = reviewer.shown[0]
+    assert "Cached Message Passing" in shown and "Graph networks recompute messages." in shown
+    assert "We cache messages." in shown
+    assert "Novelty" not in shown and "Interestingness" not in shown and "10" not in shown
+    # a draft with no paper in it still loses its self-assessment
+    ReviewerScorer(reviewer, samples=1, grammar=False).score(DRAFT.split("```latex")[0])
+    assert "Novelty" not in reviewer.shown[1] and "Cache messages" in reviewer.shown[1]
