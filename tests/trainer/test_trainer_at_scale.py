@@ -318,3 +318,22 @@ def test_the_simpo_reward_reviews_the_parsed_paper_not_the_self_assessed_scores(
     # a draft with no paper in it still loses its self-assessment
     ReviewerScorer(reviewer, samples=1, grammar=False).score(DRAFT.split("```latex")[0])
     assert "Novelty" not in reviewer.shown[1] and "Cache messages" in reviewer.shown[1]
+
+
+def test_the_sampler_is_llama_cpp_on_a_cpu_and_vllm_is_refused_in_one_line_without_gpu():
+    import importlib.util
+
+    import torch
+    from papercycle.trainer.config import ConfigError
+    from papercycle.trainer.generation.samplers import resolve_sampler
+
+    if torch.cuda.is_available():
+        pytest.skip("this checks the CPU machine's choice")
+    assert resolve_sampler("auto") == "llama.cpp"
+    assert resolve_sampler("transformers") == "transformers"
+    with pytest.raises(ConfigError) as caught:
+        resolve_sampler("vllm")
+    expected = "needs a GPU" if importlib.util.find_spec("vllm") else "vllm is not installed"
+    assert expected in str(caught.value) and str(caught.value).startswith("sampler: ")
+    with pytest.raises(ConfigError):
+        resolve_sampler("sglang")

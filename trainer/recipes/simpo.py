@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from papercycle.trainer.config import ConfigError, existing, in_range, positive
+from papercycle.trainer.generation.samplers import resolve_sampler, sample_vllm
 from papercycle.trainer.recipes.base import (
     RecipeConfig,
     RecipeResult,
@@ -55,7 +56,8 @@ class SimPOConfig(RecipeConfig):
     top_p: float = 0.95
     max_new_tokens: int = 4096
     policy_n_ctx: int = 16384
-    sampler: Literal["llama.cpp", "transformers"] = "llama.cpp"
+    # auto: vLLM (if installed) or transformers on a GPU, llama.cpp on a CPU (generation/samplers.py)
+    sampler: Literal["auto", "llama.cpp", "transformers", "vllm"] = "auto"
     sampling_quant: str = "f16"  # the policy GGUF drafts are sampled from (llama.cpp)
     min_margin: float = 0.5  # reward margin below which a best/worst pair is skipped
     beta: float = 2.0
@@ -138,6 +140,7 @@ def make_pairs(
 
 def run_simpo(config: SimPOConfig, say=print) -> RecipeResult:
     preflight(config, say)
+    say(f"sampler: {resolve_sampler(config.sampler)}")  # refused here, before any model loads
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     prompts = load_prompts(config.prompts)
@@ -234,7 +237,15 @@ def _sample(
     say(
         f"iteration {k}: sampling {config.drafts} drafts for {len(batch)} prompts ({config.sampler})"
     )
-    if config.sampler == "transformers":
+    sampler = resolve_sampler(config.sampler)
+    if sampler == "vllm":
+        return sample_vllm(
+            policy, [p["messages"] for p in batch], n=config.drafts,
+            temperature=config.temperature, top_p=config.top_p,
+            max_tokens=config.max_new_tokens, seed=config.seed + 100_003 * k,
+            max_model_len=config.policy_n_ctx,
+        )  # fmt: skip
+    if sampler == "transformers":
         return _sample_transformers(config, policy, batch, k)
     from papercycle.trainer.export.pipeline import ExportOptions, export_model
     from papercycle.trainer.generation.client import LlamaGenerator
