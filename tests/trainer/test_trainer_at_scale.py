@@ -337,3 +337,54 @@ def test_the_sampler_is_llama_cpp_on_a_cpu_and_vllm_is_refused_in_one_line_witho
     assert expected in str(caught.value) and str(caught.value).startswith("sampler: ")
     with pytest.raises(ConfigError):
         resolve_sampler("sglang")
+
+
+def test_rubric_reward_reasons_first_checks_guidelines_and_length(tmp_path):
+    from papercycle.daemon.formats import plan as plan_format
+    from papercycle.daemon.formats.rubric import grading_grammar
+    from papercycle.trainer.reward.rubric_reward import GENERAL_GUIDELINES, RubricReward
+
+    class Grader:  # the grader model's answers, fixed; its prompts are kept
+        def __init__(self, verdicts):
+            self.verdicts, self.calls = verdicts, []
+
+        def generate(self, messages, **kwargs):
+            self.calls.append((messages, kwargs))
+            grades = [{"reason": "r", "verdict": v} for v in self.verdicts]
+            return [json.dumps({"grades": grades})]
+
+    rubric = ["uses a baseline", "reports F1"]
+    guidelines_ok = ["yes"] * len(GENERAL_GUIDELINES)
+    grader = Grader(["yes", "no", *guidelines_ok])
+    reward = RubricReward(grader, max_plan_words=50)
+    (score,) = reward(None, ["a short plan"], goal=["G"], rubric=[rubric])
+    assert score == pytest.approx(0.5)
+    messages, kwargs = grader.calls[0]
+    assert kwargs["grammar"] == grading_grammar(2 + len(GENERAL_GUIDELINES), reasons=True)
+    assert "first with a one-line reason" in messages[0]["content"]
+    assert GENERAL_GUIDELINES[0] in messages[1]["content"]
+    # failing every guideline costs guideline_weight; a plan twice too long costs length_weight
+    grader = Grader(["yes", "yes", *["no"] * len(GENERAL_GUIDELINES)])
+    (score,) = RubricReward(grader, max_plan_words=50)(
+        None, [" ".join(["word"] * 100)], goal=["G"], rubric=[rubric]
+    )
+    assert score == pytest.approx(1.0 - 0.5 - 0.5)
+    # the prompt plans are written from is `papercycle plan`'s
+    from papercycle.trainer.reward.rubric_reward import plan_messages
+
+    assert plan_messages("G") == plan_format.build_messages("G")
+
+
+def test_grpo_reads_the_released_goal_and_rubric_field_names(tmp_path):
+    from types import SimpleNamespace
+
+    from papercycle.trainer.recipes.grpo import load_goals
+
+    path = write_jsonl(
+        tmp_path / "plans.jsonl",
+        [{"id": "p1", "Goal": "Make GNNs faster.", "Rubric": ["uses a baseline", "reports F1"]}],
+    )
+    config = SimpleNamespace(data=path, max_examples=None, max_rubric_items=8)
+    goals = load_goals(config, generate=None)  # nothing to extract: no grader call
+    assert goals[0]["goal"] == "Make GNNs faster."
+    assert goals[0]["rubric"] == ["uses a baseline", "reports F1"]

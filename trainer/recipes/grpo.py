@@ -75,8 +75,9 @@ def load_goals(config: RubricGRPOConfig, generate) -> list[dict]:
 
     rows = []
     for record in read_records(config.data)[: config.max_examples]:
-        rubric = maybe_json(record.get("rubric"))
-        goal = record.get("goal")
+        # the released data names them Goal / Rubric; lower case is accepted too
+        rubric = maybe_json(record.get("Rubric") or record.get("rubric"))
+        goal = record.get("Goal") or record.get("goal")
         if not (goal and rubric):
             text = next(
                 (
