@@ -388,3 +388,12 @@ def test_grpo_reads_the_released_goal_and_rubric_field_names(tmp_path):
     goals = load_goals(config, generate=None)  # nothing to extract: no grader call
     assert goals[0]["goal"] == "Make GNNs faster."
     assert goals[0]["rubric"] == ["uses a baseline", "reports F1"]
+
+
+def test_simpo_prompts_need_no_target(tmp_path):
+    from papercycle.trainer.recipes.simpo import load_prompts
+
+    path = write_jsonl(tmp_path / "p.jsonl", reference_rows(2))  # references only
+    prompts = load_prompts(path)
+    assert len(prompts) == 2
+    assert [m["role"] for m in prompts[0]["messages"]] == ["system", "user"]

@@ -56,6 +56,20 @@ def references_text(references: Any) -> str:
     return "\n\n".join(parts)
 
 
+def researcher_prompt_turns(record: dict[str, Any]) -> list[Message]:
+    """The turns before the first assistant turn (SimPO's prompts): no target is built, so a
+    record with references only is a prompt."""
+    turns = maybe_json(record.get("messages") or record.get("conversations"))
+    if turns:
+        messages = researcher_example(record)["messages"]
+        cut = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
+        return messages[:cut]
+    paper_id = str(record.get("paperId") or record.get("id") or record.get("title"))
+    if not record.get("references"):
+        raise DataError(f"record {paper_id!r}: neither messages nor references")
+    return researcher_prompt(references_text(record["references"]))
+
+
 def researcher_example(record: dict[str, Any]) -> dict:
     paper_id = str(record.get("paperId") or record.get("id") or record.get("title"))
     turns = maybe_json(record.get("messages") or record.get("conversations"))

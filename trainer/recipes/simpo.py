@@ -86,22 +86,16 @@ class SimPOConfig(RecipeConfig):
 def load_prompts(path: Path) -> list[dict]:
     """The prompt turns (everything before the first assistant turn) of each record."""
     from papercycle.trainer.data.records import read_records
-    from papercycle.trainer.data.research import researcher_example
+    from papercycle.trainer.data.research import researcher_prompt_turns
 
     prompts = []
     for record in read_records(path):
-        messages = (
-            researcher_example(record)["messages"]
-            if "references" in record or "messages" in record or "conversations" in record
-            else None
-        )
-        if messages is None:
+        if not ("references" in record or "messages" in record or "conversations" in record):
             raise ConfigError(f"prompts: record {record.get('id')!r} has no references or messages")
-        cut = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
         prompts.append(
             {
                 "id": str(record.get("paperId") or record.get("id") or len(prompts)),
-                "messages": messages[:cut],
+                "messages": researcher_prompt_turns(record),
             }
         )
     return prompts
