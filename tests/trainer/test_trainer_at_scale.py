@@ -397,3 +397,28 @@ def test_simpo_prompts_need_no_target(tmp_path):
     prompts = load_prompts(path)
     assert len(prompts) == 2
     assert [m["role"] for m in prompts[0]["messages"]] == ["system", "user"]
+
+
+def test_a_gguf_base_in_a_config_is_checked_before_any_model_loads(tmp_path, smollm2_gguf):
+    from papercycle.trainer.config import ConfigError, load_config
+    from papercycle.trainer.recipes.sft import SFTReviewerConfig
+
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": "x"}])
+    config_file = tmp_path / "sft.yaml"
+
+    def load(model: str):
+        config_file.write_text(f"model: '{model}'\noutput_dir: out\ndata: d.jsonl\n")
+        return load_config(SFTReviewerConfig, config_file)
+
+    assert str(load("gguf:smollm2-135m-instruct").model) == "gguf:smollm2-135m-instruct"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.gguf").write_bytes(smollm2_gguf.read_bytes()[:64])
+    assert str(load("gguf:models/m.gguf").model) == f"gguf:{tmp_path}/models/m.gguf"
+    for model, problem in (
+        ("gguf:models/missing.gguf", "missing.gguf does not exist"),
+        ("gguf:no-such-model", "no model 'no-such-model' in the catalogue"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load(model)
+        assert problem in str(caught.value) and "\n" not in str(caught.value)
+    assert data.exists()

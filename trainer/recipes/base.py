@@ -93,10 +93,17 @@ def preflight(config: RecipeConfig, say=print) -> None:
             import bitsandbytes  # noqa: F401
         except ImportError:
             raise ConfigError("qlora: bitsandbytes is not installed") from None
-    from papercycle.trainer.recipes.gguf_base import is_gguf_base, materialize
+    from papercycle.trainer.recipes.gguf_base import (
+        base_checkpoint_dir,
+        is_gguf_base,
+        materialize,
+    )
 
-    if is_gguf_base(config.model):
-        config.model = materialize(config.model, Path(config.output_dir), say)
+    if is_gguf_base(config.model):  # written once (main process); every rank then reads it
+        from papercycle.trainer.recipes.ranks import Ranks
+
+        Ranks().main_only(materialize, config.model, Path(config.output_dir), say)
+        config.model = base_checkpoint_dir(Path(config.output_dir))
 
 
 def use_bf16(config: RecipeConfig) -> bool:

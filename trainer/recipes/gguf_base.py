@@ -64,10 +64,14 @@ def gguf_path(model: Path | str) -> Path:
         raise ConfigError(f"model: {error}") from None
 
 
+def base_checkpoint_dir(output_dir: Path) -> Path:
+    return Path(output_dir) / "base-from-gguf"
+
+
 def materialize(model: Path | str, output_dir: Path, say=print) -> Path:
     """The Hugging Face checkpoint of the GGUF base `model`, written once under output_dir."""
     source = gguf_path(model)
-    target = Path(output_dir) / "base-from-gguf"
+    target = base_checkpoint_dir(output_dir)
     stamp = {"gguf": str(source.resolve()), "size": source.stat().st_size}
     marker = target / MARKER
     if marker.is_file() and json.loads(marker.read_text()) == stamp:
