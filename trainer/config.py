@@ -119,6 +119,10 @@ def _coerce(value: Any, hint: Any, where: str, base_dir: Path | None) -> Any:
     if hint is Path:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a path, got {value!r}")
+        if value.startswith("gguf:"):  # a GGUF base (recipes/gguf_base.py)
+            from papercycle.trainer.recipes.gguf_base import spec_of
+
+            return Path(spec_of(value, base_dir))
         path = Path(value).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path

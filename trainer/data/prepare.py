@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from papercycle.trainer.data.deepreview_modes import TRAINED_MODES, mode_example
 from papercycle.trainer.data.papers import Paper
 from papercycle.trainer.data.records import DataError, read_records
 from papercycle.trainer.data.research import researcher_example
@@ -22,6 +23,7 @@ class DataReport:
     truncated: int = 0
     tokens_cut: int = 0
     lengths: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one line per record left out
 
     def percentiles(self) -> dict[str, int]:
         if not self.lengths:
@@ -36,9 +38,14 @@ class DataReport:
     def render(self) -> str:
         p = self.percentiles()
         lengths = ", ".join(f"{k} {v}" for k, v in p.items())
+        refused = (
+            f"; {len(self.refused)} records refused (first: {self.refused[0]})"
+            if self.refused
+            else ""
+        )
         return (
             f"{self.examples} papers, {sum(self.lengths)} tokens (per example: {lengths}); "
-            f"{self.truncated} papers truncated, {self.tokens_cut} paper tokens cut"
+            f"{self.truncated} papers truncated, {self.tokens_cut} paper tokens cut{refused}"
         )
 
 
@@ -62,10 +69,16 @@ def chat_examples(
     max_paper_tokens: int | None = None,
     min_reviews: int = 1,
     max_examples: int | None = None,
+    reviewer_mode: str = "fast",
 ) -> tuple[list[dict], DataReport]:
     """Chat examples (`{"id", "messages"}`) of `split`, with the paper (user turn) cut to
     `max_paper_tokens`; the report counts the cuts and the example lengths in tokens."""
-    if adapter in SOURCES:
+    refused: list[str] = []
+    if adapter == "deepreview-13k" and reviewer_mode in TRAINED_MODES:
+        # Standard / Best: the targets are the reasoning the records carry, not human reviews
+        built = [_kept(mode_example, r, refused, reviewer_mode) for r in read_records(path)]
+        examples = select([e for e in built if e], split, test_fraction, key=lambda e: e["id"])
+    elif adapter in SOURCES:
         papers = [
             p
             for p in load_papers(adapter, path, split, test_fraction)
@@ -74,14 +87,13 @@ def chat_examples(
         examples = [e for p in papers for e in reviewer_examples(p, reviewer_format)]
     elif adapter in ("research-14k", "chat"):
         records = read_records(path)
-        examples = select(
-            [researcher_example(r) for r in records], split, test_fraction, key=lambda e: e["id"]
-        )
+        built = [_kept(researcher_example, r, refused) for r in records]
+        examples = select([e for e in built if e], split, test_fraction, key=lambda e: e["id"])
     else:
         raise DataError(f"unknown data adapter {adapter!r} (one of {', '.join(ADAPTERS)})")
     if max_examples is not None:
         examples = examples[:max_examples]
-    report = DataReport(examples=len(examples))
+    report = DataReport(examples=len(examples), refused=refused)
     for example in examples:
         if max_paper_tokens is not None:
             _truncate_user_turn(example, tokenizer, max_paper_tokens, report)
@@ -89,6 +101,16 @@ def chat_examples(
         ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
         report.lengths.append(len(ids))
     return examples, report
+
+
+def _kept(build, record: dict, refused: list[str], *args) -> dict | None:
+    """The example of `record`, or None with its one-line reason added to `refused`: one bad
+    record in a dataset of thousands is reported, not fatal."""
+    try:
+        return build(record, *args)
+    except DataError as error:
+        refused.append(str(error))
+        return None
 
 
 def _truncate_user_turn(example: dict, tokenizer, limit: int, report: DataReport) -> None:

@@ -8,6 +8,7 @@ built from `references` and the paper's fields.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from papercycle.daemon.formats.chat import Message
@@ -55,6 +56,20 @@ def references_text(references: Any) -> str:
     return "\n\n".join(parts)
 
 
+def researcher_prompt_turns(record: dict[str, Any]) -> list[Message]:
+    """The turns before the first assistant turn (SimPO's prompts): no target is built, so a
+    record with references only is a prompt."""
+    turns = maybe_json(record.get("messages") or record.get("conversations"))
+    if turns:
+        messages = researcher_example(record)["messages"]
+        cut = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
+        return messages[:cut]
+    paper_id = str(record.get("paperId") or record.get("id") or record.get("title"))
+    if not record.get("references"):
+        raise DataError(f"record {paper_id!r}: neither messages nor references")
+    return researcher_prompt(references_text(record["references"]))
+
+
 def researcher_example(record: dict[str, Any]) -> dict:
     paper_id = str(record.get("paperId") or record.get("id") or record.get("title"))
     turns = maybe_json(record.get("messages") or record.get("conversations"))
@@ -74,10 +89,40 @@ def researcher_example(record: dict[str, Any]) -> dict:
     return {"id": paper_id, "messages": messages}
 
 
+def train_data_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """`train_data` as a dict. The released records store it as a fenced ```json string
+    (review-formats.md §3.2); a plain JSON string or a dict is accepted too."""
+    paper_id = str(record.get("paperId") or record.get("id") or record.get("title"))
+    raw = record.get("train_data")
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        text = raw.strip()
+        fenced = re.match(r"^```(?:json)?\s*\n?(.*?)\n?```\s*$", text, re.DOTALL)
+        text = fenced.group(1) if fenced else text
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataError(
+                f"record {paper_id!r}: train_data is not JSON ({error.msg} at line {error.lineno})"
+            ) from None
+    if not isinstance(raw, dict):
+        raise DataError(f"record {paper_id!r}: train_data is not a JSON object")
+    return raw
+
+
 def _paper_turn(record: dict[str, Any]) -> str:
-    data = maybe_json(record.get("train_data")) or {}
-    if isinstance(data, str):
-        data = {}
+    data = train_data_fields(record)
+    paper_id = str(record.get("paperId") or record.get("id") or record.get("title"))
+    if (
+        not str(data.get("motivation") or "").strip()
+        or not str(data.get("main_idea") or "").strip()
+    ):
+        # a target with empty Motivation / Main Idea teaches the model to leave them empty
+        raise DataError(
+            f"record {paper_id!r}: train_data has no motivation or main_idea "
+            "(the rebuilt target would be empty)"
+        )
     sections = maybe_json(record.get("sections")) or []
     latex = f"\\title{{{record.get('title', '')}}}\n\n\\begin{{abstract}}\n{record.get('abstract', '')}\n\\end{{abstract}}"
     for name, text in sections:

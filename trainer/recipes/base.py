@@ -18,7 +18,9 @@ from papercycle.trainer.config import ConfigError, existing, in_range, positive
 
 @dataclass(kw_only=True)
 class RecipeConfig:
-    model: Path  # a Hugging Face checkpoint directory (the policy / the model to fine-tune)
+    # a Hugging Face checkpoint directory (the policy / the model to fine-tune), or
+    # `gguf:<path or catalogue name>`: a GGUF, dequantized once into output_dir/base-from-gguf
+    model: Path
     output_dir: Path
     # LoRA (peft); `qlora` loads the base in 4 bits (bitsandbytes, CUDA only).
     lora: bool = False
@@ -31,6 +33,7 @@ class RecipeConfig:
     qlora: bool = False
     learning_rate: float = 1e-5
     max_steps: int = -1  # -1: run num_epochs
+    max_minutes: float | None = None  # stop (and save) after this much training time
     num_epochs: float = 1.0
     batch_size: int = 1
     gradient_accumulation_steps: int = 1
@@ -52,9 +55,14 @@ class RecipeConfig:
     role: str = "researcher"  # what `papercycle models add --role` the result is served as
 
     def check(self) -> None:
-        existing("model", self.model, what="Hugging Face checkpoint directory")
-        if not (Path(self.model) / "config.json").exists():
-            raise ConfigError(f"model: {self.model} has no config.json (not a checkpoint)")
+        from papercycle.trainer.recipes.gguf_base import gguf_path, is_gguf_base
+
+        if is_gguf_base(self.model):
+            gguf_path(self.model)
+        else:
+            existing("model", self.model, what="Hugging Face checkpoint directory")
+            if not (Path(self.model) / "config.json").exists():
+                raise ConfigError(f"model: {self.model} has no config.json (not a checkpoint)")
         for name in ("learning_rate", "batch_size", "gradient_accumulation_steps", "max_length"):
             positive(name, getattr(self, name))
         if self.max_steps == 0 or self.max_steps < -1:
@@ -70,13 +78,14 @@ class RecipeConfig:
             raise ConfigError(f"export_quant: {error}") from None
 
 
-def preflight(config: RecipeConfig) -> None:
-    """Checks that need the machine (not the file), still before any model is loaded."""
+def preflight(config: RecipeConfig, say=print) -> None:
+    """Checks that need the machine (not the file), still before any model is loaded; a GGUF
+    base is turned into the checkpoint the recipe trains (`config.model` then points to it)."""
     import torch
 
     cuda = torch.cuda.is_available()
-    if config.precision == "bf16" and not cuda:
-        raise ConfigError("precision: bf16 needs a GPU here; use auto or fp32 on CPU")
+    if config.precision == "bf16" and not cuda and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise ConfigError("precision: bf16 needs a GPU or a CPU with bf16 units; use auto or fp32")
     if config.qlora:
         if not cuda:
             raise ConfigError("qlora: 4-bit loading (bitsandbytes) needs a CUDA GPU")
@@ -84,6 +93,17 @@ def preflight(config: RecipeConfig) -> None:
             import bitsandbytes  # noqa: F401
         except ImportError:
             raise ConfigError("qlora: bitsandbytes is not installed") from None
+    from papercycle.trainer.recipes.gguf_base import (
+        base_checkpoint_dir,
+        is_gguf_base,
+        materialize,
+    )
+
+    if is_gguf_base(config.model):  # written once (main process); every rank then reads it
+        from papercycle.trainer.recipes.ranks import Ranks
+
+        Ranks().main_only(materialize, config.model, Path(config.output_dir), say)
+        config.model = base_checkpoint_dir(Path(config.output_dir))
 
 
 def use_bf16(config: RecipeConfig) -> bool:
@@ -127,6 +147,28 @@ def trl_args(cls, config: RecipeConfig, checkpoint_dir: Path, **extra):
     )
 
 
+def time_budget(minutes: float | None):
+    """A Trainer callback that ends training (with a final save) after `minutes`, so a run on
+    a shared or bounded machine keeps its budget whatever its speed turns out to be."""
+    if minutes is None:
+        return None
+    import time
+
+    from transformers import TrainerCallback
+
+    class TimeBudget(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.deadline = time.monotonic() + minutes * 60
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.monotonic() >= self.deadline:
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+    return TimeBudget()
+
+
 def _checkpointing(cls, on: bool) -> dict:
     # transformers 5.2x renamed gradient_checkpointing to activation_checkpointing (the old
     # name warns); trl's configs carry whichever their transformers has.
@@ -144,7 +186,10 @@ def load_model(config: RecipeConfig, path: Path | None = None):
     import torch
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict = {"dtype": torch.bfloat16 if use_bf16(config) else torch.float32}
+    # On CPU bf16 is autocast over fp32 weights (the Trainer's CPU AMP): AdamW's updates of a
+    # small model vanish in bf16 weights.
+    bf16_weights = use_bf16(config) and torch.cuda.is_available()
+    kwargs: dict = {"dtype": torch.bfloat16 if bf16_weights else torch.float32}
     if config.qlora:
         from transformers import BitsAndBytesConfig
 
@@ -198,19 +243,55 @@ def last_checkpoint(checkpoint_dir: Path, say=print) -> str | None:
 
 
 def is_main_process() -> bool:
-    # Under accelerate/torchrun every rank runs the recipe; only rank 0 exports and prints.
+    # Under accelerate/torchrun every rank runs the recipe; only rank 0 exports and prints
+    # (recipes/ranks.py holds the barrier the other ranks wait at).
     return os.environ.get("RANK", "0") == "0"
 
 
-def save_final(trainer, tokenizer, source: Path, out: Path) -> Path:
-    """Save the trained model (or adapter) with a tokenizer llama.cpp's converter reads right."""
+def save_final(trainer, tokenizer, source: Path, out: Path, ranks=None) -> Path:
+    """Save the trained model (or adapter) with a tokenizer llama.cpp's converter reads right.
+
+    Every rank calls `trainer.save_model`: under ZeRO-3 it gathers the sharded weights through
+    the accelerator's state dict (a `model.save_pretrained` there would write one rank's
+    shards) and writes them once; the tokenizer files are written by the main process."""
+    from papercycle.trainer.recipes.ranks import Ranks
+
+    ranks = ranks or Ranks()
     trainer.save_model(str(out))
+    ranks.main_only(lambda: _save_tokenizer(tokenizer, source, out))
+    return out
+
+
+def _save_tokenizer(tokenizer, source: Path, out: Path) -> None:
     tokenizer.save_pretrained(str(out))
     copy_tokenizer_flags(source, out)
     manifest = source / "papercycle-tiny.json"
     if manifest.exists():  # keeps the pre-tokenizer name of a tiny model with its offspring
         (out / manifest.name).write_text(manifest.read_text())
+
+
+def save_policy(trainer, tokenizer, config: RecipeConfig, source: Path, out: Path, ranks) -> Path:
+    """The trained policy as a full checkpoint in `out` (the next iteration samples from it):
+    saved through `trainer.save_model` on every rank (ZeRO-3 safe, as in `save_final`); a LoRA
+    adapter is then merged into its base by the main process alone."""
+    if not config.lora:
+        return save_final(trainer, tokenizer, Path(config.model), out, ranks)
+    adapter = out.with_name(out.name + "-adapter")
+    trainer.save_model(str(adapter))
+    ranks.main_only(lambda: _merge_adapter(source, adapter, out, tokenizer, config))
     return out
+
+
+def _merge_adapter(source: Path, adapter: Path, out: Path, tokenizer, config: RecipeConfig):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    # merged in full precision whatever the training loaded (a 4-bit QLoRA base cannot merge)
+    base = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    merged.save_pretrained(str(out))
+    _save_tokenizer(tokenizer, Path(config.model), out)
 
 
 def copy_tokenizer_flags(source: Path, target: Path) -> None:
@@ -270,5 +351,9 @@ def export_result(
     if reviewer_format:
         command += f" --review-format {reviewer_format}"
     result.serve_command = command
+    trained_for = model_dir / "papercycle-reviewer.json"
+    if trained_for.exists():
+        modes = ", ".join(json.loads(trained_for.read_text())["modes"])
+        say(f"trained for review mode(s): {modes}")
     say(f"serve it with:\n  {command}")
     return result

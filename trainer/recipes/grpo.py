@@ -27,6 +27,7 @@ from papercycle.trainer.recipes.base import (
     save_final,
     trl_args,
 )
+from papercycle.trainer.recipes.ranks import Ranks
 
 
 @dataclass(kw_only=True)
@@ -74,8 +75,9 @@ def load_goals(config: RubricGRPOConfig, generate) -> list[dict]:
 
     rows = []
     for record in read_records(config.data)[: config.max_examples]:
-        rubric = maybe_json(record.get("rubric"))
-        goal = record.get("goal")
+        # the released data names them Goal / Rubric; lower case is accepted too
+        rubric = maybe_json(record.get("Rubric") or record.get("rubric"))
+        goal = record.get("Goal") or record.get("goal")
         if not (goal and rubric):
             text = next(
                 (
@@ -112,8 +114,20 @@ def load_goals(config: RubricGRPOConfig, generate) -> list[dict]:
     return rows
 
 
+def _freeze_grader(config: RubricGRPOConfig, grader: Path, say) -> None:
+    if grader.exists():
+        return
+    from papercycle.trainer.export.pipeline import ExportOptions, export_model
+
+    say(f"freezing the initial policy as the grader: {grader}")
+    options = ExportOptions(
+        quant=config.grader_quant, pre_tokenizer=pre_tokenizer_of(config), verify=False
+    )
+    export_model(Path(config.model), grader, options)
+
+
 def run_rubric_grpo(config: RubricGRPOConfig, say=print) -> RecipeResult:
-    preflight(config)
+    preflight(config, say)
     from datasets import Dataset
     from papercycle.trainer.generation.client import LlamaGenerator
     from papercycle.trainer.reward.rubric_reward import RubricReward, plan_messages
@@ -121,28 +135,23 @@ def run_rubric_grpo(config: RubricGRPOConfig, say=print) -> RecipeResult:
 
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    ranks = Ranks()
     grader = config.grader
-    if grader is None:
+    if grader is None:  # exported once, by the main process; every rank grades with it
         grader = output_dir / "grader.gguf"
-        if not grader.exists():
-            from papercycle.trainer.export.pipeline import ExportOptions, export_model
-
-            say(f"freezing the initial policy as the grader: {grader}")
-            export_model(
-                Path(config.model),
-                grader,
-                ExportOptions(
-                    quant=config.grader_quant, pre_tokenizer=pre_tokenizer_of(config), verify=False
-                ),
-            )
+        ranks.main_only(_freeze_grader, config, grader, say)
     with LlamaGenerator(grader, n_ctx=config.grader_n_ctx) as generator:
         reward = RubricReward(generator, temperature=config.grader_temperature, seed=config.seed)
-        goals = load_goals(config, reward.generate)
+        # rubrics are extracted once (main process); the other ranks read them
+        goals = ranks.main_then_read(
+            output_dir / "rubrics.json", lambda: load_goals(config, reward.generate)
+        )
         if not goals:
             raise ConfigError(f"data: no goal with a rubric in {config.data}")
-        (output_dir / "rubrics.jsonl").write_text(
-            "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in goals)
-        )
+        if ranks.is_main:
+            (output_dir / "rubrics.jsonl").write_text(
+                "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in goals)
+            )
         say(f"data: {len(goals)} goals, {sum(len(g['rubric']) for g in goals)} rubric items")
         dataset = Dataset.from_list(
             [
@@ -180,8 +189,9 @@ def run_rubric_grpo(config: RubricGRPOConfig, say=print) -> RecipeResult:
     )
     if rewards and spread == 0:
         say("warning: the rubric reward never varied; GRPO had no advantage to learn from")
-    (output_dir / "rewards.json").write_text(json.dumps(reward.history))
-    model_dir = save_final(trainer, tokenizer, Path(config.model), output_dir / "model")
+    if ranks.is_main:  # this rank's rewards (each rank grades its own completions)
+        (output_dir / "rewards.json").write_text(json.dumps(reward.history))
+    model_dir = save_final(trainer, tokenizer, Path(config.model), output_dir / "model", ranks)
     result = export_result(config, model_dir, say=say)
     result.metrics = {
         "steps": output.global_step,

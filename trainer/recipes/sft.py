@@ -21,6 +21,7 @@ from papercycle.trainer.recipes.base import (
     peft_config,
     preflight,
     save_final,
+    time_budget,
     trl_args,
 )
 
@@ -33,6 +34,9 @@ class SFTRecipeConfig(RecipeConfig):
     split: Literal["train", "test", "all"] = "train"
     test_fraction: float = 0.1
     reviewer_format: Literal["cyclereviewer", "deepreviewer", "openreviewer"] = "cyclereviewer"
+    # DeepReviewer's mode the model learns: fast (from human reviews), or standard / best
+    # (from DeepReview-13K records that carry the reasoning); written into the model's metadata
+    reviewer_mode: Literal["fast", "standard", "best"] = "fast"
     max_paper_tokens: int | None = None  # papers (user turns) longer than this are cut
     min_reviews: int = 1
     max_examples: int | None = None
@@ -62,8 +66,23 @@ class SFTResearcherConfig(SFTRecipeConfig):
     role: str = "researcher"
 
 
+def trained_modes(config: SFTRecipeConfig) -> list[str]:
+    if config.reviewer_format != "deepreviewer":
+        return ["paper"]
+    return [config.reviewer_mode]
+
+
+def write_reviewer_metadata(model_dir: Path, config: SFTRecipeConfig) -> None:
+    """`papercycle-reviewer.json` beside the weights: the format and the review modes this
+    checkpoint was trained for (a Fast-only model asked for Standard writes no reasoning)."""
+    import json
+
+    metadata = {"format": config.reviewer_format, "modes": trained_modes(config)}
+    (model_dir / "papercycle-reviewer.json").write_text(json.dumps(metadata, indent=2))
+
+
 def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
-    preflight(config)
+    preflight(config, say)
     from datasets import Dataset
     from papercycle.trainer.data import chat_examples
     from trl import SFTConfig, SFTTrainer
@@ -79,6 +98,7 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
         max_paper_tokens=config.max_paper_tokens,
         min_reviews=config.min_reviews,
         max_examples=config.max_examples,
+        reviewer_mode=config.reviewer_mode if config.reviewer_format == "deepreviewer" else "fast",
     )
     say(f"data: {report.render()}")
     if not examples:
@@ -101,6 +121,8 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
         processing_class=tokenizer,
         peft_config=peft_config(config),
     )
+    if config.max_minutes is not None:
+        trainer.add_callback(time_budget(config.max_minutes))
     if len(trainer.train_dataset) == 0:
         raise ConfigError(
             f"max_length: {config.max_length} tokens leave no assistant token in any example "
@@ -113,6 +135,8 @@ def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
     model_dir = save_final(
         trainer, tokenizer, Path(config.model), Path(config.output_dir) / "model"
     )
+    if config.role == "reviewer":
+        write_reviewer_metadata(model_dir, config)
     tokens = max((e.get("num_tokens", 0) for e in trainer.state.log_history), default=0)
     runtime = output.metrics.get("train_runtime") or float("nan")
     say(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from papercycle.trainer.config import ConfigError, existing, in_range, positive
+from papercycle.trainer.generation.samplers import resolve_sampler, sample_vllm
 from papercycle.trainer.recipes.base import (
     RecipeConfig,
     RecipeResult,
@@ -30,8 +31,10 @@ from papercycle.trainer.recipes.base import (
     peft_config,
     pre_tokenizer_of,
     preflight,
+    save_policy,
     trl_args,
 )
+from papercycle.trainer.recipes.ranks import Ranks
 
 
 @dataclass(kw_only=True)
@@ -53,7 +56,8 @@ class SimPOConfig(RecipeConfig):
     top_p: float = 0.95
     max_new_tokens: int = 4096
     policy_n_ctx: int = 16384
-    sampler: Literal["llama.cpp", "transformers"] = "llama.cpp"
+    # auto: vLLM (if installed) or transformers on a GPU, llama.cpp on a CPU (generation/samplers.py)
+    sampler: Literal["auto", "llama.cpp", "transformers", "vllm"] = "auto"
     sampling_quant: str = "f16"  # the policy GGUF drafts are sampled from (llama.cpp)
     min_margin: float = 0.5  # reward margin below which a best/worst pair is skipped
     beta: float = 2.0
@@ -82,22 +86,16 @@ class SimPOConfig(RecipeConfig):
 def load_prompts(path: Path) -> list[dict]:
     """The prompt turns (everything before the first assistant turn) of each record."""
     from papercycle.trainer.data.records import read_records
-    from papercycle.trainer.data.research import researcher_example
+    from papercycle.trainer.data.research import researcher_prompt_turns
 
     prompts = []
     for record in read_records(path):
-        messages = (
-            researcher_example(record)["messages"]
-            if "references" in record or "messages" in record or "conversations" in record
-            else None
-        )
-        if messages is None:
+        if not ("references" in record or "messages" in record or "conversations" in record):
             raise ConfigError(f"prompts: record {record.get('id')!r} has no references or messages")
-        cut = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
         prompts.append(
             {
                 "id": str(record.get("paperId") or record.get("id") or len(prompts)),
-                "messages": messages[:cut],
+                "messages": researcher_prompt_turns(record),
             }
         )
     return prompts
@@ -135,13 +133,15 @@ def make_pairs(
 
 
 def run_simpo(config: SimPOConfig, say=print) -> RecipeResult:
-    preflight(config)
+    preflight(config, say)
+    say(f"sampler: {resolve_sampler(config.sampler)}")  # refused here, before any model loads
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     prompts = load_prompts(config.prompts)
     if not prompts:
         raise ConfigError(f"prompts: no prompt in {config.prompts}")
     policy = Path(config.model)
+    ranks = Ranks()
     history = []
     for k in range(config.iterations):
         folder = output_dir / f"iteration-{k}"
@@ -152,54 +152,70 @@ def run_simpo(config: SimPOConfig, say=print) -> RecipeResult:
             history.append(summary)
             policy = Path(summary["policy"])
             continue
-        folder.mkdir(parents=True, exist_ok=True)
+        ranks.main_only(folder.mkdir, parents=True, exist_ok=True)
         batch = _iteration_prompts(prompts, k, config.prompts_per_iteration)
         pairs_file = folder / "pairs.jsonl"
-        if pairs_file.exists():
-            record = json.loads((folder / "rewards.json").read_text())
-            pairs = [Pair(**json.loads(line)) for line in pairs_file.read_text().splitlines()]
-            say(f"iteration {k}: reusing {len(pairs)} pairs sampled before the interruption")
-        else:
-            drafts = _sample(config, policy, folder, batch, k, say)
-            rewards = _score(config, drafts, k, say)
-            pairs, skipped = make_pairs(batch, drafts, rewards, config.min_margin)
-            flat = [r for rs in rewards for r in rs if r is not None]
-            record = {
-                "iteration": k,
-                "prompts": len(batch),
-                "drafts": sum(len(d) for d in drafts),
-                "scored": len(flat),
-                "mean_reward": statistics.fmean(flat) if flat else float("nan"),
-                "reward_std": statistics.pstdev(flat) if flat else 0.0,
-                "pairs": len(pairs),
-                "skipped_prompts": skipped,
-                "rewards": rewards,
-            }
-            (folder / "drafts.json").write_text(json.dumps(drafts, ensure_ascii=False))
-            (folder / "rewards.json").write_text(json.dumps(record))
-            pairs_file.write_text(
-                "".join(json.dumps(p.__dict__, ensure_ascii=False) + "\n" for p in pairs)
-            )
+        # sampling and reviewing run once, on the main process; the other ranks read the pairs
+        ranks.main_only(_sample_once, config, policy, folder, batch, k, say)
+        record = json.loads((folder / "rewards.json").read_text())
+        pairs = [Pair(**json.loads(line)) for line in pairs_file.read_text().splitlines()]
         say(
             f"iteration {k}: mean reward {record['mean_reward']:.3f} (std {record['reward_std']:.3f}) "
             f"over {record['scored']} drafts; {len(pairs)} pairs, {record['skipped_prompts']} prompts skipped"
         )
         if pairs:
-            policy = _train(config, policy, pairs, folder, say)
+            policy = _train(config, policy, pairs, folder, ranks, say)
         else:
             say(
                 f"iteration {k}: no pair with a margin of at least {config.min_margin}; policy unchanged"
             )
         summary = {key: record[key] for key in record if key != "rewards"} | {"policy": str(policy)}
-        done.write_text(json.dumps(summary))
+        ranks.main_only(done.write_text, json.dumps(summary))
         history.append(summary)
-    (output_dir / "iterations.json").write_text(json.dumps(history, indent=2))
     final = output_dir / "model"
-    if policy != final:
-        _copy_model(policy, final)
+
+    def finish() -> None:
+        (output_dir / "iterations.json").write_text(json.dumps(history, indent=2))
+        if policy != final:
+            _copy_model(policy, final)
+
+    ranks.main_only(finish)
     result = export_result(config, final, say=say)
     result.metrics = {"iterations": history}
     return result
+
+
+def _sample_once(
+    config: SimPOConfig, policy: Path, folder: Path, batch: list[dict], k: int, say
+) -> None:
+    """Drafts, their rewards and the preference pairs of iteration k, written to `folder`
+    (kept from before an interruption when they are there already)."""
+    pairs_file = folder / "pairs.jsonl"
+    if pairs_file.exists():
+        lines = len(pairs_file.read_text().splitlines())
+        say(f"iteration {k}: reusing {lines} pairs sampled before the interruption")
+        return
+    drafts = _sample(config, policy, folder, batch, k, say)
+    rewards = _score(config, drafts, k, say)
+    pairs, skipped = make_pairs(batch, drafts, rewards, config.min_margin)
+    flat = [r for rs in rewards for r in rs if r is not None]
+    record = {
+        "iteration": k,
+        "prompts": len(batch),
+        "drafts": sum(len(d) for d in drafts),
+        "scored": len(flat),
+        "mean_reward": statistics.fmean(flat) if flat else float("nan"),
+        "reward_std": statistics.pstdev(flat) if flat else 0.0,
+        "pairs": len(pairs),
+        "skipped_prompts": skipped,
+        "rewards": rewards,
+    }
+    (folder / "drafts.json").write_text(json.dumps(drafts, ensure_ascii=False))
+    (folder / "rewards.json").write_text(json.dumps(record))
+    # pairs last: its presence says the iteration's sampling is complete
+    partial = folder / "pairs.jsonl.partial"
+    partial.write_text("".join(json.dumps(p.__dict__, ensure_ascii=False) + "\n" for p in pairs))
+    partial.replace(pairs_file)
 
 
 def _iteration_prompts(prompts: list[dict], k: int, per_iteration: int | None) -> list[dict]:
@@ -215,7 +231,15 @@ def _sample(
     say(
         f"iteration {k}: sampling {config.drafts} drafts for {len(batch)} prompts ({config.sampler})"
     )
-    if config.sampler == "transformers":
+    sampler = resolve_sampler(config.sampler)
+    if sampler == "vllm":
+        return sample_vllm(
+            policy, [p["messages"] for p in batch], n=config.drafts,
+            temperature=config.temperature, top_p=config.top_p,
+            max_tokens=config.max_new_tokens, seed=config.seed + 100_003 * k,
+            max_model_len=config.policy_n_ctx,
+        )  # fmt: skip
+    if sampler == "transformers":
         return _sample_transformers(config, policy, batch, k)
     from papercycle.trainer.export.pipeline import ExportOptions, export_model
     from papercycle.trainer.generation.client import LlamaGenerator
@@ -298,7 +322,9 @@ def _score(config: SimPOConfig, drafts: list[list[str]], k: int, say) -> list[li
     return rewards
 
 
-def _train(config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, say) -> Path:
+def _train(
+    config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, ranks: Ranks, say
+) -> Path:
     from datasets import Dataset
     from trl.experimental.cpo import CPOConfig, CPOTrainer
 
@@ -333,16 +359,7 @@ def _train(config: SimPOConfig, policy: Path, pairs: list[Pair], folder: Path, s
     say(
         f"trained {output.global_step} SimPO+NLL steps on {len(pairs)} pairs, loss {output.training_loss:.4f}"
     )
-    model = trainer.model
-    if hasattr(model, "merge_and_unload"):  # the next iteration samples from the merged policy
-        model = model.merge_and_unload()
-    out = folder / "policy"
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    from papercycle.trainer.recipes.base import copy_tokenizer_flags
-
-    copy_tokenizer_flags(Path(config.model), out)
-    return out
+    return save_policy(trainer, tokenizer, config, policy, folder / "policy", ranks)
 
 
 def _copy_model(source: Path, target: Path) -> None:

@@ -7,6 +7,7 @@ are averaged; unparsable samples are dropped and counted.
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -33,6 +34,29 @@ def review_rating(review: Review) -> float | None:
     return statistics.fmean(ratings) if ratings else None
 
 
+SELF_SCORES = re.compile(r"^##\s*(Interestingness|Feasibility|Novelty)\s*\n+[^\n]*\n?", re.M | re.I)
+
+
+def paper_for_review(draft: str) -> str:
+    """What the reviewer reads of a researcher's draft: the paper the daemon's parser finds
+    (title, abstract, the LaTeX body, the results) without the draft's own self-assessed
+    Interestingness / Feasibility / Novelty numbers, which a policy would otherwise learn to
+    inflate to please the reviewer. A draft the parser finds no paper in is given as it is
+    (its review then fails or scores low, which is the signal)."""
+    from papercycle.daemon.formats import cycleresearcher
+
+    paper = cycleresearcher.parse(draft)
+    if not (paper.latex or paper.abstract):
+        return SELF_SCORES.sub("", draft)
+    parts = [
+        f"\\title{{{paper.title}}}" if paper.title else "",
+        f"\\begin{{abstract}}\n{paper.abstract}\n\\end{{abstract}}" if paper.abstract else "",
+        paper.body,
+        paper.results_latex,
+    ]
+    return "\n\n".join(part for part in parts if part.strip())
+
+
 @dataclass
 class ReviewerScorer:
     generator: object  # a started LlamaGenerator serving the reviewer GGUF
@@ -45,6 +69,7 @@ class ReviewerScorer:
     seed: int = 0
 
     def score(self, paper_text: str, seed: int | None = None) -> ReviewScore:
+        paper_text = paper_for_review(paper_text)
         if self.format == "cyclereviewer":
             messages = cyclereviewer.build_messages(paper_text)
             grammar = cyclereviewer_grammar(self.reviewers) if self.grammar else None
