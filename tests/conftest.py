@@ -83,3 +83,17 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("HF -> GGUF fidelity (measured by tests/export)")
         for line in sorted(MEASURED_FIDELITY):
             terminalreporter.write_line(line)
+
+
+SLOW_TESTS = {
+    line
+    for line in (Path(__file__).parent / "slow_tests.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Tests measured slow (tests/slow_tests.txt) join those marked `slow` in their module."""
+    for item in items:
+        if item.nodeid.split("[")[0] in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
