@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import papercycle, write_yaml
+from helpers import write_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,12 @@ def trained(tmp_path_factory, shared_dir: Path, smollm2_gguf: Path) -> dict:
             "served_name": "smol-reviewer",
         },
     )
-    done = papercycle("train", "sft-reviewer", "--config", str(config))
+    # a longer limit than the helpers' 900 s: dequantizing, 2 steps, converting and verifying a
+    # 135M model take ~7 minutes on 2 busy cores, several times that when they are shared
+    done = subprocess.run(
+        [sys.executable, "-m", "papercycle.cli", "train", "sft-reviewer", "--config", str(config)],
+        capture_output=True, text=True, timeout=3600,
+    )  # fmt: skip
     return {"out": out, "done": done}
 
 
