@@ -138,7 +138,7 @@ def train(args) -> dict:
             "max_minutes": float(args.budget_minutes),
             "logging_steps": 5,
             "save_steps": 50,
-            "export_quant": "Q8_0",
+            "export_quant": "f16",  # Q8_0 verified at 93.5% top-1 after a short CPU run: borderline
             "served_name": "smollm2-135m-iclr-reviewer",
         },
         source="bench/train_reviewer.py",

@@ -38,7 +38,7 @@ def trained(tmp_path_factory, shared_dir: Path, smollm2_gguf: Path) -> dict:
             "max_steps": 2,
             "logging_steps": 1,
             "learning_rate": 1.0e-4,
-            "export_quant": "Q8_0",
+            "export_quant": "f16",  # Q8_0 of a lightly tuned 135M model verified at 93.5-95.8% top-1: borderline
             "served_name": "smol-reviewer",
         },
     )
@@ -58,11 +58,11 @@ def test_a_gguf_base_trains_and_exports_a_verified_gguf(trained: dict) -> None:
     assert (out / "run" / "base-from-gguf" / "config.json").is_file()
     assert "trained 2 steps" in done.stdout
     assert "PASSED" in done.stdout
-    assert (out / "run" / "smol-reviewer-Q8_0.gguf").is_file()
+    assert (out / "run" / "smol-reviewer-f16.gguf").is_file()
     # the ChatML template kept in the export is the one the model was trained with
     from papercycle.daemon.formats.chat import ChatTemplate
 
-    template = ChatTemplate.from_gguf(str(out / "run" / "smol-reviewer-Q8_0.gguf"))
+    template = ChatTemplate.from_gguf(str(out / "run" / "smol-reviewer-f16.gguf"))
     rendered = template.render([{"role": "user", "content": "hi"}], add_generation_prompt=True)
     assert rendered.endswith("<|im_start|>assistant\n")
 
@@ -70,7 +70,7 @@ def test_a_gguf_base_trains_and_exports_a_verified_gguf(trained: dict) -> None:
 def test_the_daemon_reviews_a_paper_with_the_trained_model(trained: dict, tmp_path: Path):
     from daemon_helpers import Home, serve_home
 
-    gguf = trained["out"] / "run" / "smol-reviewer-Q8_0.gguf"
+    gguf = trained["out"] / "run" / "smol-reviewer-f16.gguf"
     if not gguf.is_file():
         pytest.fail("the export failed (see the first test)")
     root = Path(tempfile.mkdtemp(prefix="pct-"))  # short: an ipc:// path fits in 108 bytes
