@@ -97,7 +97,7 @@ async def test_the_scheduler_runs_urgent_work_inside_a_background_answer(tiny_gg
         acquire=lambda model, on_event: SimpleNamespace(backend=backend),
         release=lambda entry: None,
     )
-    model = SimpleNamespace(name="tiny")
+    model = SimpleNamespace(name="tiny", backend="llama")
     paper_prompt = " ".join(f"delta{i} a whole paper about routing." for i in range(30))
 
     def request(prompt: str, max_tokens: int):
