@@ -123,6 +123,7 @@ def test_ensemble_and_reflection_of_unreadable_answers(home, paper) -> None:
 
 def test_the_params_are_in_the_cache_keys(home, paper) -> None:
     base = {"path": str(paper), "model": "smol-ais"}
+    review(home, {**base, "ensemble": 2, "reflections": 1})  # (cached already if run before)
     again, _ = review(home, {**base, "ensemble": 2, "reflections": 1})
     assert again["cached"] is True
     fewer, _ = review(home, {**base, "ensemble": 2})
