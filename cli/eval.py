@@ -12,6 +12,20 @@ ADAPTERS = ("iclr2017", "iclr2022", "review-5k", "deepreview-13k")
 FORMATS = ("cyclereviewer", "deepreviewer")
 
 
+def _output_folder(command):
+    """`-o/--output FOLDER` of every evaluation (and the retired `--out`)."""
+    command = old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))(command)
+    return click.option(
+        "-o",
+        "--output",
+        "out",
+        type=click.Path(path_type=Path),
+        default=Path("eval-out"),
+        show_default=True,
+        help="Folder of the results.",
+    )(command)
+
+
 @click.group("eval")
 def eval_() -> None:
     """Evaluate reviewers and researchers; writes JSON, a Markdown table and plots.
@@ -55,16 +69,7 @@ def _show(written: list[Path]) -> None:
     show_default=True,
     help="Papers to use.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path),
-    default=Path("eval-out"),
-    show_default=True,
-    help="Folder of the results.",
-)
-@old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))
+@_output_folder
 def eval_baselines(data, adapter, split, out):
     """Human leave-one-out and constant-predictor baselines of a review dataset.
 
@@ -138,16 +143,7 @@ def eval_baselines(data, adapter, split, out):
 @click.option(
     "--temperature", type=float, default=0.4, show_default=True, help="Sampling temperature."
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path),
-    default=Path("eval-out"),
-    show_default=True,
-    help="Folder of the results.",
-)
-@old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))
+@_output_folder
 def eval_reviewer(data, adapter, model, predictions, fmt, split, limit, samples, grammar, grammar_reviewers,
                   max_paper_chars, n_ctx, max_tokens, temperature, out):  # fmt: skip
     """Score, decision and ranking metrics of a reviewer against human reviews.
@@ -224,16 +220,7 @@ def eval_reviewer(data, adapter, model, predictions, fmt, split, limit, samples,
     help="Answer budget per review.",
 )
 @click.option("--n-ctx", type=int, default=32768, show_default=True, help="Context length.")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path),
-    default=Path("eval-out"),
-    show_default=True,
-    help="Folder of the results.",
-)
-@old_spelling("--out", "--output", "out", type=click.Path(path_type=Path))
+@_output_folder
 def eval_researcher(prompts, model, reviewer, reviewer_format, reviewer_samples, grammar, limit,
                     max_tokens, reviewer_max_tokens, n_ctx, out):  # fmt: skip
     """Average simulated review score and acceptance rate of generated papers.
