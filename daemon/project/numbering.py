@@ -79,6 +79,23 @@ def number(
     diags: list[Diagnostic] = []
     label_objs: dict[str, object] = {}
     label_ranges: dict[str, Range] = {}
+
+    def define_label(key: str, target: object, where: Range) -> bool:
+        """The first definition of a label counts; a later one is a warning."""
+        if key in label_objs:
+            diags.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "label-duplicate",
+                    f"label {key!r} is defined more than once",
+                    where,
+                )
+            )
+            return False
+        label_objs[key] = target
+        label_ranges[key] = where
+        return True
+
     for idx, (f, ev) in enumerate(flat):
         kind = ev.kind
         path = files[f]
@@ -167,23 +184,12 @@ def number(
         elif kind == "label":
             key, s, e = ev.key, ev.start, ev.end
             target = float_stack[-1] if float_stack else last_label_target
-            if key in label_objs:
-                diags.append(
-                    Diagnostic(
-                        Severity.WARNING,
-                        "label-duplicate",
-                        f"label {key!r} is defined more than once",
-                        Range(path, s, e),
-                    )
-                )
-            else:
-                label_objs[key] = target
-                label_ranges[key] = Range(path, s, e)
-                if (
-                    isinstance(target, (SectionNode, FloatInfo, EquationInfo))
-                    and target.label is None
-                ):
-                    target.label = key
+            if (
+                define_label(key, target, Range(path, s, e))
+                and isinstance(target, (SectionNode, FloatInfo, EquationInfo))
+                and target.label is None
+            ):
+                target.label = key
         elif kind == "subequations_begin":
             eq = EquationInfo(num.begin_subequations(), Range(path, ev.start, ev.end), None)
             structure.equations.append(eq)
@@ -203,18 +209,9 @@ def number(
                     structure.equations.append(eq)
                     eqs.append(eq)
                 for key in labels:
-                    if key in label_objs:
-                        diags.append(
-                            Diagnostic(
-                                Severity.WARNING,
-                                "label-duplicate",
-                                f"label {key!r} is defined more than once",
-                                Range(path, s, e),
-                            )
-                        )
-                    else:
-                        label_objs[key] = eqs[-1] if (eqs and n is not None) else None
-                        label_ranges[key] = Range(path, s, e)
+                    define_label(
+                        key, eqs[-1] if (eqs and n is not None) else None, Range(path, s, e)
+                    )
             objs[idx] = eqs
         elif kind == "abstract_begin":
             node = SectionNode("abstract", "Abstract", -2, Range(path, ev.start, ev.end))
