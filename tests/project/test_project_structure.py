@@ -334,3 +334,15 @@ As shown \mycite{k1,k2}. \fig{A wrapped figure.}{fig:w} See Figure~\ref{fig:w} a
     fl = p.structure.floats[0]
     src = p.file_text(fl.range.path)
     assert src[fl.range.start : fl.range.end].startswith(r"\fig{A wrapped")
+
+
+def test_a_label_defined_twice_keeps_the_first_and_warns(make_project, doc):
+    body = r"""
+\section{One}\label{dup}
+\section{Two}\label{dup}
+\begin{equation}x=1\label{dup}\end{equation}
+"""
+    p = Project.build(make_project({"main.tex": doc(body, preamble=r"\usepackage{amsmath}")}))
+    assert p.structure.labels["dup"].number == "1"
+    duplicates = [d for d in p.diagnostics if d.code == "label-duplicate"]
+    assert len(duplicates) == 2 and all("'dup'" in d.message for d in duplicates)
