@@ -4,12 +4,11 @@ that point opposite ways get a note beside them."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from lsp_helpers import start_session, stop_session
 from lsprotocol import types
 from papercycle.lsp import code_lens, hover
+from waiting import eventually
 
 
 def _line_of(text: str, prefix: str) -> int:
@@ -31,12 +30,13 @@ async def test_hover_on_the_title_names_the_clients_own_command(
             types.TextDocumentIdentifier(uri),
             types.Position(_line_of(text, "\\documentclass"), 3),
         )
-        answer = None
-        for _ in range(300):  # the outline is built on a worker thread after the open
-            answer = await session.client.text_document_hover_async(params)
-            if answer is not None:
-                break
-            await asyncio.sleep(0.1)
+        # the outline is built on a worker thread after the open
+        answer = await eventually(
+            lambda: session.client.text_document_hover_async(params),
+            "a hover on the title once the outline is built",
+            timeout=30,
+            interval=0.1,
+        )
         assert "no review of the paper yet" in answer.contents.value
         assert said in answer.contents.value and not_said not in answer.contents.value
     finally:
