@@ -7,8 +7,9 @@ heartbeat timeout) loses its subscriptions, and a job nobody waits for is cancel
 
 This module is the transport only: a checked request (request_fields.py) is parsed into its
 typed request (requests.py) and answered by its handler (handlers/), whose generations take
-the one road (jobs.py); the errors it fails with become protocol errors here, through
-failures.py (PROTOCOL.md, "Inside the daemon").
+the one road (jobs.py); its typed result (results.py) becomes the wire's `data` here, in
+`_answer`, and the errors it fails with become protocol errors here too, through failures.py
+(PROTOCOL.md, "Inside the daemon").
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import zmq
 import zmq.asyncio
-from papercycle.daemon import protocol, request_fields, requests
+from papercycle.daemon import protocol, request_fields, requests, results
 from papercycle.daemon.config import Config, ConfigError
 from papercycle.daemon.failures import failure
 from papercycle.daemon.handlers import HANDLERS, Context
@@ -190,7 +191,7 @@ class Server:
             self.spawn(self.send(peer, protocol.error(request_id, "bad-request", problem)))
             return
         if kind == "ping":  # heartbeats are answered inline, never queued behind anything
-            self.spawn(self.send(peer, protocol.result(request_id, {"pong": time.time()})))
+            self.spawn(self._result(peer, request_id, results.Pong(pong=time.time())))
             return
         if kind == "cancel":
             self.spawn(self._cancel(peer, request_id, message["params"]))
@@ -258,7 +259,7 @@ class Server:
                 await self.send(
                     peer, protocol.error(target, "cancelled", "cancelled by the client")
                 )
-        await self.send(peer, protocol.result(request_id, {"cancelled": found}))
+        await self._result(peer, request_id, results.Cancelled(cancelled=found))
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -269,8 +270,8 @@ class Server:
         try:
             channel = Channel(peer, request_id, self, self.active)
             context = Context(channel, self.jobs, self.sessions, self.endpoint, self.status)
-            data = await HANDLERS[kind](context, requests.parse(kind, params))
-            await self.send(peer, protocol.result(request_id, data))
+            answer = await HANDLERS[kind](context, requests.parse(kind, params))
+            await self._result(peer, request_id, answer)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -286,27 +287,32 @@ class Server:
             if kind == "shutdown":
                 self.request_stop()
 
-    def status(self) -> dict[str, Any]:
+    async def _result(self, peer: bytes, request_id: str, answer: Any) -> None:
+        """A typed result (results.py) sent as the request's `result`: the one place where
+        answers take their wire form."""
+        await self.send(peer, protocol.result(request_id, results.wire(answer)))
+
+    def status(self) -> results.Status:
         assert self.scheduler is not None
-        return {
-            "version": version("papercycle"),
-            "protocol": protocol.VERSION,
-            "pid": os.getpid(),
-            "uptime": round(time.time() - self.started, 1),
-            "endpoint": self.endpoint,
-            "config": str(self.paths.config_file),
-            "models": self.registry.status(),
-            "configured": sorted(self.current_config().models),
-            "queue": self.scheduler.status(),
-            "clients": len(self.last_seen),
-            "requests": self.requests,
-            "bad_messages": self.bad_messages,
-            "memory_budget_mb": self.config.daemon.memory_budget_mb,
-            "cache": self.store.stats(),
-            "prompt_tokens_evaluated": self.registry.prompt_tokens_evaluated(),
-            "kv_states": self.registry.kv_states(),
-            "projects": self.sessions.status(),
-        }
+        return results.Status(
+            version=version("papercycle"),
+            protocol=protocol.VERSION,
+            pid=os.getpid(),
+            uptime=round(time.time() - self.started, 1),
+            endpoint=self.endpoint,
+            config=str(self.paths.config_file),
+            models=self.registry.status(),
+            configured=sorted(self.current_config().models),
+            queue=self.scheduler.status(),
+            clients=len(self.last_seen),
+            requests=self.requests,
+            bad_messages=self.bad_messages,
+            memory_budget_mb=self.config.daemon.memory_budget_mb,
+            cache=results.CacheStats(**self.store.stats()),
+            prompt_tokens_evaluated=self.registry.prompt_tokens_evaluated(),
+            kv_states=self.registry.kv_states(),
+            projects=self.sessions.status(),
+        )
 
     def _mtime(self) -> float | None:
         try:

@@ -1,5 +1,6 @@
 """The request handlers: one small function per protocol request, given the request's
-Context (context.py) and its typed request (requests.py), returning the result's data.
+Context (context.py) and its typed request (requests.py), returning its typed result
+(results.py), which the server puts on the wire (`results.wire`).
 A handler raises RequestFailed for what it refuses itself; the libraries' own errors rise
 unchanged and become protocol errors in one place (failures.py, used by the server).
 
@@ -19,7 +20,7 @@ from typing import Any
 from papercycle.daemon.handlers import coauthor, projects, review, service
 from papercycle.daemon.handlers.context import Context
 
-Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
+Handler = Callable[[Context, Any], Awaitable[Any]]  # a requests.* to a results.*
 
 HANDLERS: dict[str, Handler] = {
     "hello": service.hello,

@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from papercycle.daemon import requests
+from papercycle.daemon import requests, results
 from papercycle.daemon.engine import draft, paper, plan
 from papercycle.daemon.engine.prompting import ReviewError
 from papercycle.daemon.formats import cycleresearcher, rubric
@@ -28,7 +28,7 @@ async def _prepare(ctx: Context, prepare, *args: Any, **kwargs: Any) -> Any:
         raise RequestFailed("bad-request", str(error)) from None
 
 
-async def plan_request(ctx: Context, request: requests.Plan) -> dict[str, Any]:
+async def plan_request(ctx: Context, request: requests.Plan) -> results.PlanResult:
     if not request.goal.strip():
         raise RequestFailed("bad-request", "plan needs 'goal' (the research goal, as text)")
     model = ctx.jobs.model(None, request.model, "researcher")
@@ -36,18 +36,22 @@ async def plan_request(ctx: Context, request: requests.Plan) -> dict[str, Any]:
         ctx, plan.prepare_plan, model, request.goal, request.constraints or ""
     )
     priority = ctx.jobs.priority(request.priority)
-    return await ctx.jobs.generate(ctx.channel, None, prepared, priority, plan.finish_plan)
+    planned = await ctx.jobs.generate(ctx.channel, None, prepared, priority, plan.finish_plan)
+    return results.PlanResult.from_engine(planned)
 
 
-async def rubric_extract(ctx: Context, request: requests.RubricExtract) -> dict[str, Any]:
+async def rubric_extract(ctx: Context, request: requests.RubricExtract) -> results.RubricResult:
     project = await ctx.jobs.project(request.path, request.buffers)
     model = ctx.jobs.model(project.root_dir, request.model, "grader")
     prepared = await _prepare(ctx, plan.prepare_extract, project, model)
     priority = ctx.jobs.priority(request.priority)
-    return await ctx.jobs.generate(ctx.channel, project, prepared, priority, plan.finish_extract)
+    extracted = await ctx.jobs.generate(
+        ctx.channel, project, prepared, priority, plan.finish_extract
+    )
+    return results.RubricResult.from_engine(extracted)
 
 
-async def rubric_grade(ctx: Context, request: requests.RubricGrade) -> dict[str, Any]:
+async def rubric_grade(ctx: Context, request: requests.RubricGrade) -> results.GradeResult:
     if not request.plan.strip():
         raise RequestFailed("bad-request", "rubric.grade needs 'plan' (the plan's text)")
     try:
@@ -62,13 +66,15 @@ async def rubric_grade(ctx: Context, request: requests.RubricGrade) -> dict[str,
         goals.append(
             await ctx.jobs.generate(ctx.channel, None, prepared, priority, plan.finish_grade(goal))
         )
-    combined = {**plan.combine_grades(goals), "model": model.name}
-    # a grade read from a cut answer is not a whole grade
-    combined["complete"] = all(goal.get("complete", True) for goal in goals)
-    return combined
+    return results.GradeResult(
+        **plan.combine_grades(goals),
+        model=model.name,
+        # a grade read from a cut answer is not a whole grade
+        complete=all(goal.get("complete", True) for goal in goals),
+    )
 
 
-async def draft_section(ctx: Context, request: requests.DraftSection) -> dict[str, Any]:
+async def draft_section(ctx: Context, request: requests.DraftSection) -> results.DraftResult:
     if request.section is None:
         raise RequestFailed(
             "bad-request", "draft.section needs 'section' (number, title or {path, offset})"
@@ -94,10 +100,11 @@ async def draft_section(ctx: Context, request: requests.DraftSection) -> dict[st
         }
     )
     priority = ctx.jobs.priority(request.priority)
-    return await ctx.jobs.generate(ctx.channel, project, prepared, priority, draft.finish_draft)
+    drafted = await ctx.jobs.generate(ctx.channel, project, prepared, priority, draft.finish_draft)
+    return results.DraftResult.from_engine(drafted)
 
 
-async def draft_paper(ctx: Context, request: requests.DraftPaper) -> dict[str, Any]:
+async def draft_paper(ctx: Context, request: requests.DraftPaper) -> results.PaperDraftResult:
     if not Path(request.bib).is_file():
         raise RequestFailed("bad-request", "draft.paper needs 'bib': the path of a .bib file")
     entries = await asyncio.to_thread(paper.bib_entries, Path(request.bib))
@@ -126,11 +133,13 @@ async def draft_paper(ctx: Context, request: requests.DraftPaper) -> dict[str, A
         drafted.results_latex = cycleresearcher.parse_results_turn(second["output"])
         drafted.experimental_results = None
     text, report = await asyncio.to_thread(paper.compose, drafted, keys, measured)
-    return {
-        **first,
-        "paper": drafted.to_dict(),
-        "results_output": second["output"] if second else None,
-        "measured": measured,
-        "main_tex": text,
-        **report,
-    }
+    return results.PaperDraftResult.from_engine(
+        {
+            **first,
+            "paper": drafted.to_dict(),
+            "results_output": second["output"] if second else None,
+            "measured": measured,
+            "main_tex": text,
+            **report,
+        }
+    )

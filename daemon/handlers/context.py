@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from papercycle.daemon.jobs import Channel, Jobs
+from papercycle.daemon.results import Status
 from papercycle.daemon.sessions import Sessions
 
 
@@ -17,7 +18,7 @@ class Context:
     jobs: Jobs
     projects: Sessions
     endpoint: str
-    status: Callable[[], dict[str, Any]]  # the daemon's `status` answer
+    status: Callable[[], Status]  # the daemon's `status` answer
 
     async def progress(self, data: dict[str, Any]) -> None:
         await self.channel.event("progress", data)

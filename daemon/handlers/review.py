@@ -5,9 +5,10 @@ reviewer model, then one generation through the road (jobs.py), or several: ever
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from papercycle.daemon import requests
+from papercycle.daemon import requests, results
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import aiscientist_run, best_mode, review, simulated
 from papercycle.daemon.engine.review_units import shown_name
@@ -15,22 +16,24 @@ from papercycle.daemon.handlers.context import Context
 from papercycle.daemon.project import Project, SectionSlice
 from papercycle.daemon.protocol import RequestFailed
 
+Reviewed = results.ReviewResult | results.SectionsResult
 
-async def review_paper(ctx: Context, request: requests.ReviewPaper) -> dict[str, Any]:
+
+async def review_paper(ctx: Context, request: requests.ReviewPaper) -> Reviewed:
     if request.mode == "sections":
         return await _reviewed(ctx, request, "section", _sections)
     return await _reviewed(ctx, request, None, _paper)
 
 
-async def review_section(ctx: Context, request: requests.ReviewSection) -> dict[str, Any]:
+async def review_section(ctx: Context, request: requests.ReviewSection) -> Reviewed:
     return await _reviewed(ctx, request, "section", _section)
 
 
-async def review_sections(ctx: Context, request: requests.ReviewSections) -> dict[str, Any]:
+async def review_sections(ctx: Context, request: requests.ReviewSections) -> Reviewed:
     return await _reviewed(ctx, request, "section", _sections)
 
 
-async def _reviewed(ctx: Context, request: Any, fmt: str | None, run) -> dict[str, Any]:
+async def _reviewed(ctx: Context, request: Any, fmt: str | None, run) -> Reviewed:
     """The project, its reviewer (a section reviewer unless a whole paper is reviewed) and the
     review; a project's own [[models]] ignored (an untrusted folder) is said in the warnings."""
     project = await ctx.jobs.project(request.path, request.buffers)
@@ -41,10 +44,17 @@ async def _reviewed(ctx: Context, request: Any, fmt: str | None, run) -> dict[st
             "bad-request", "reflections, ensemble and few_shot apply to whole-paper reviews"
         )
     result = await run(ctx, request, project, model)
-    return {**result, "warnings": [*config.warnings, *result.get("warnings", [])]}
+    return dataclasses.replace(result, warnings=[*config.warnings, *result.warnings])
 
 
-async def _paper(ctx: Context, request: requests.ReviewPaper, project: Project, model):
+async def _paper(
+    ctx: Context, request: requests.ReviewPaper, project: Project, model: ModelConfig
+) -> results.ReviewResult:
+    return results.ReviewResult.from_engine(await _paper_review(ctx, request, project, model))
+
+
+async def _paper_review(ctx: Context, request: requests.ReviewPaper, project: Project, model):
+    """The engine's result: one generation, Best Mode or the AI Scientist's rounds."""
     priority = ctx.jobs.priority(request.priority)
     options = aiscientist_run.read_options(request.aiscientist_params)
     aiscientist_run.check_model(options, model)
@@ -62,20 +72,25 @@ async def _paper(ctx: Context, request: requests.ReviewPaper, project: Project, 
     return await ctx.jobs.generate(ctx.channel, project, prepared, priority)
 
 
-async def _section(ctx: Context, request: requests.ReviewSection, project: Project, model):
+async def _section(
+    ctx: Context, request: requests.ReviewSection, project: Project, model: ModelConfig
+) -> results.ReviewResult:
     part = review.find_section(project, request.section)
     prepared = await ctx.jobs.prepare(review.prepare_section, project, model, part)
-    return await ctx.jobs.generate(
-        ctx.channel, project, prepared, ctx.jobs.priority(request.priority)
+    priority = ctx.jobs.priority(request.priority)
+    return results.ReviewResult.from_engine(
+        await ctx.jobs.generate(ctx.channel, project, prepared, priority)
     )
 
 
-async def _sections(ctx: Context, request: Any, project: Project, model: ModelConfig):
+async def _sections(
+    ctx: Context, request: Any, project: Project, model: ModelConfig
+) -> results.SectionsResult:
     """Every section, the one under the cursor first; a `partial` event as each is done."""
     priority = ctx.jobs.priority(request.priority)
     parts = review.reviewable_sections(project)
-    done: dict[int, dict] = {}
-    skipped: dict[int, dict] = {}  # sections whose text does not fit the model's context
+    done: dict[int, results.ReviewResult] = {}
+    skipped: dict[int, results.SkippedSection] = {}  # sections too long for the model's context
     for index, (at, part) in enumerate(_cursor_first(project, parts, request.cursor), 1):
         prepared = await ctx.jobs.prepare(review.prepare_section, project, model, part)
         try:
@@ -84,38 +99,32 @@ async def _sections(ctx: Context, request: Any, project: Project, model: ModelCo
             if "too_long" not in error.data:
                 raise
             # one section too long must not cost the others their review
-            skipped[at] = {
-                "section": shown_name(part.node),
-                "message": str(error),
-                **error.data["too_long"],
-            }
+            skipped[at] = results.SkippedSection(
+                section=shown_name(part.node), message=str(error), too_long=error.data["too_long"]
+            )
             continue
-        done[at] = result
+        done[at] = results.ReviewResult.from_engine(result)
         await ctx.channel.event("partial", {"index": index, "of": len(parts), "result": result})
-    results = [done[at] for at in sorted(done)]  # reading order
-    if skipped and not results:
-        first = skipped[min(skipped)]
+    reviewed = [done[at] for at in sorted(done)]  # reading order
+    too_long = [skipped[at] for at in sorted(skipped)]
+    if too_long and not reviewed:
         raise RequestFailed(
             "model",
-            f"no section fits the context of model {model.name!r}: {first['message']}",
-            skipped=[skipped[at] for at in sorted(skipped)],
+            f"no section fits the context of model {model.name!r}: {too_long[0].message}",
+            skipped=results.wire(too_long),  # an error's data, not a result: wired here
         )
-    return {
-        "kind": "sections",
-        "skipped": [skipped[at] for at in sorted(skipped)],
-        "model": model.name,
-        "format": "section",
-        "sections": results,
-        "scores": {},
-        "decision": None,
-        "comments": [c for r in results for c in r["comments"]],
-        "hidden": review.hidden_findings(project),
-        "simulated": simulated.findings(project),
-        "removed_instructions": sorted({s for r in results for s in r["removed_instructions"]}),
-        "warnings": [w for r in results for w in r["warnings"]],
-        "complete": all(r["complete"] for r in results),
-        "cached": all(r["cached"] for r in results),
-    }
+    return results.SectionsResult(
+        skipped=too_long,
+        model=model.name,
+        sections=reviewed,
+        comments=[c for r in reviewed for c in r.comments],
+        hidden=review.hidden_findings(project),
+        simulated=simulated.findings(project),
+        removed_instructions=sorted({s for r in reviewed for s in r.removed_instructions}),
+        warnings=[w for r in reviewed for w in r.warnings],
+        complete=all(r.complete for r in reviewed),
+        cached=all(r.cached for r in reviewed),
+    )
 
 
 def _output(_project: Any, _request: Any, output: str) -> dict[str, Any]:

@@ -5,51 +5,57 @@ from __future__ import annotations
 import asyncio
 import os
 from importlib.metadata import version
-from typing import Any
 
-from papercycle.daemon import protocol, requests
+from papercycle.daemon import protocol, requests, results
+from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.handlers.context import Context
 from papercycle.daemon.models.registry import ModelError, check_model
 
 
-async def hello(ctx: Context, _request: requests.Hello) -> dict[str, Any]:
-    return {
-        "protocol": protocol.VERSION,
-        "version": version("papercycle"),
-        "pid": os.getpid(),
-        "endpoint": ctx.endpoint,
-    }
+async def hello(ctx: Context, _request: requests.Hello) -> results.Hello:
+    return results.Hello(
+        protocol=protocol.VERSION,
+        version=version("papercycle"),
+        pid=os.getpid(),
+        endpoint=ctx.endpoint,
+    )
 
 
-async def status(ctx: Context, _request: requests.Status) -> dict[str, Any]:
+async def status(ctx: Context, _request: requests.Status) -> results.Status:
     return ctx.status()
 
 
-async def shutdown(_ctx: Context, _request: requests.Shutdown) -> dict[str, Any]:
-    return {"stopping": True}  # the server stops once this is answered
+async def shutdown(_ctx: Context, _request: requests.Shutdown) -> results.Stopping:
+    return results.Stopping()  # the server stops once this is answered
 
 
-async def cache_stats(ctx: Context, _request: requests.CacheStats) -> dict[str, Any]:
-    return await asyncio.to_thread(ctx.jobs.store.stats)
+async def cache_stats(ctx: Context, _request: requests.CacheStats) -> results.CacheStats:
+    return results.CacheStats(**await asyncio.to_thread(ctx.jobs.store.stats))
 
 
-async def cache_clear(ctx: Context, _request: requests.CacheClear) -> dict[str, Any]:
-    return {"removed": await asyncio.to_thread(ctx.jobs.store.clear)}
+async def cache_clear(ctx: Context, _request: requests.CacheClear) -> results.CacheCleared:
+    return results.CacheCleared(removed=await asyncio.to_thread(ctx.jobs.store.clear))
 
 
-async def models_list(ctx: Context, _request: requests.ModelsList) -> dict[str, Any]:
-    return {"models": await asyncio.to_thread(_models, ctx)}
+async def models_list(ctx: Context, _request: requests.ModelsList) -> results.ModelsList:
+    return results.ModelsList(models=await asyncio.to_thread(_models, ctx))
 
 
-def _models(ctx: Context) -> list[dict[str, Any]]:
-    out = []
-    loaded = {m["name"]: m for m in ctx.jobs.registry.status()}
-    for model in ctx.jobs.config().models.values():
-        entry: dict[str, Any] = {**model.to_toml(), "loaded": model.name in loaded}
-        try:
-            check_model(model)
-            entry["ok"] = True
-        except ModelError as error:
-            entry["ok"], entry["error"] = False, str(error)
-        out.append(entry)
-    return out
+def _models(ctx: Context) -> list[results.ConfiguredModel]:
+    loaded = {m["name"] for m in ctx.jobs.registry.status()}
+    return [
+        results.ConfiguredModel(
+            settings=model.to_toml(), loaded=model.name in loaded, ok=error is None, error=error
+        )
+        for model in ctx.jobs.config().models.values()
+        for error in [_model_problem(model)]
+    ]
+
+
+def _model_problem(model: ModelConfig) -> str | None:
+    """Why a configured model cannot be used (its file, its endpoint), or None."""
+    try:
+        check_model(model)
+    except ModelError as error:
+        return str(error)
+    return None

@@ -227,7 +227,9 @@ class Session:
         for peer, request_id in list(self.subscribers):
             self.transport.spawn(self.transport.send(peer, protocol.event(request_id, event, data)))
 
-    async def subscribe(self, peer: bytes, request_id: str) -> dict[str, Any]:
+    async def subscribe(self, peer: bytes, request_id: str) -> None:
+        """The current state to a new subscriber, then every event until the project closes
+        (or the request is cancelled)."""
         key = (peer, request_id)
         send = self.transport.send
         async with self.lock:
@@ -268,7 +270,6 @@ class Session:
             await self.closed.wait()  # or until the client cancels or goes away
         finally:
             self.subscribers.pop(key, None)
-        return {"closed": True}
 
     def status(self) -> dict[str, Any]:
         current = self.sections.running
