@@ -19,7 +19,7 @@ def _session(ctx: Context, request: requests.ProjectRef | Any) -> Session:
 
 async def project_open(ctx: Context, request: requests.ProjectOpen) -> results.ProjectStatus:
     session = await ctx.projects.open_project(ctx.channel.peer, request)
-    return results.ProjectStatus(**session.status())
+    return session.status()
 
 
 async def project_buffer(ctx: Context, request: requests.ProjectBuffer) -> results.BufferApplied:
@@ -41,7 +41,7 @@ async def project_review(ctx: Context, request: requests.ProjectReview) -> resul
 
 
 async def project_status(ctx: Context, request: requests.ProjectStatus) -> results.ProjectStatus:
-    return results.ProjectStatus(**_session(ctx, request).status())
+    return _session(ctx, request).status()
 
 
 async def project_close(ctx: Context, request: requests.ProjectClose) -> results.Closed:

@@ -24,6 +24,7 @@ from papercycle.daemon.project import Project, ProjectError
 from papercycle.daemon.project.positions import Position
 from papercycle.daemon.project_errors import PROJECT, CurrentErrors
 from papercycle.daemon.requests import ProjectOpen
+from papercycle.daemon.results import ProjectStatus
 from papercycle.daemon.sessions import comments
 from papercycle.daemon.sessions.paper_review import PaperReview
 from papercycle.daemon.sessions.section_queue import SectionQueue
@@ -271,16 +272,16 @@ class Session:
         finally:
             self.subscribers.pop(key, None)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ProjectStatus:
         current = self.sections.running
         reviews = self.reviews
-        return {
-            "project": self.id,
-            "root": str(self.root_dir),
-            "revision": self.revision,
-            "versions": dict(self.versions),
-            "cursor": self.cursor,
-            "sections": [
+        return ProjectStatus(
+            project=self.id,
+            root=str(self.root_dir),
+            revision=self.revision,
+            versions=dict(self.versions),
+            cursor=self.cursor,
+            sections=[
                 {
                     "id": u.ident,
                     "key": u.key[:16],
@@ -291,20 +292,20 @@ class Session:
                 }
                 for u in self.units
             ],
-            "errors": self.errors.summary(),
-            "warnings": self.config_warnings(),
-            "pending": sorted(self.sections.todo) + ([current] if current else []),
-            "paper": self.paper_review.status(),
-            "paper_running": self.paper_review.running,
-            "idle": self.sections.idle and not self.paper_review.running,
-            "subscribers": len(self.subscribers),
-            "watch": {
+            errors=self.errors.summary(),
+            warnings=self.config_warnings(),
+            pending=sorted(self.sections.todo) + ([current] if current else []),
+            paper=self.paper_review.status(),
+            paper_running=self.paper_review.running,
+            idle=self.sections.idle and not self.paper_review.running,
+            subscribers=len(self.subscribers),
+            watch={
                 "debounce": self.watcher.debounce,
                 "events": self.watcher.events,
                 "batches": self.watcher.batches,
             },
-            "counters": dict(self.counters),
-        }
+            counters=dict(self.counters),
+        )
 
     def close(self) -> None:
         self.closed.set()
