@@ -120,7 +120,7 @@ from papercycle.daemon.engine import review_units
 from papercycle.daemon.models.backend import Cancellation
 from papercycle.daemon.models.kv_state import Snapshots
 from papercycle.daemon.models.llama_backend import LlamaBackend
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 
 gguf, n_ctx, sections, sentences, max_tokens, threads = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 model = ModelConfig(name="bench", path=gguf, format="cyclereviewer", n_ctx=n_ctx,

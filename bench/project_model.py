@@ -146,7 +146,7 @@ def main() -> int:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    from papercycle.daemon.project import Project
+    from papercycle.latex import Project
 
     import_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:

@@ -136,7 +136,7 @@ def main() -> None:
     from papercycle.daemon.models.bos import prompt_tokens
     from papercycle.daemon.models.catalogue import find
     from papercycle.daemon.paths import Paths
-    from papercycle.daemon.project import Project
+    from papercycle.latex import Project
 
     entry = find("smollm2-135m-instruct")
     gguf = entry.path()

@@ -69,7 +69,7 @@ def check(paths, as_json) -> None:
 
 def _hidden_findings(project) -> list[dict]:
     """Hidden text and injections at warning level or above (LSP numbering: lower is worse)."""
-    from papercycle.daemon.project.diagnostics import Severity
+    from papercycle.latex.diagnostics import Severity
 
     out = []
     for d in project.diagnostics:
@@ -92,7 +92,7 @@ def _hidden_findings(project) -> list[dict]:
 def _markers(path: Path, simulated) -> tuple[list, object]:
     """Simulated-result markers under `path`, and the project built from it (None when the
     path is not a LaTeX project)."""
-    from papercycle.daemon.project import Project, ProjectError
+    from papercycle.latex import Project, ProjectError
 
     if path.is_file() and path.suffix not in (".tex", ".ltx"):
         return simulated.scan_paths([path]), None

@@ -34,7 +34,7 @@ def init(force: bool) -> None:
     from papercycle.daemon.config_template import render
     from papercycle.daemon.models.catalogue import CatalogueError, entries
     from papercycle.daemon.paths import Paths
-    from papercycle.daemon.private import write_private
+    from papercycle.private import write_private
 
     paths = Paths.for_user()
     target = paths.config_file

@@ -210,8 +210,8 @@ def context_check(config: Config, paper: Path) -> list[Check]:
     """The paper (its text as the reviewer reads it) and a review's answer against each
     reviewer's context: whether a whole-paper review fits, else what to do."""
     from papercycle.daemon.engine.budgets import default_budget
-    from papercycle.daemon.project.files import ProjectError
-    from papercycle.daemon.project.model import Project
+    from papercycle.latex.files import ProjectError
+    from papercycle.latex.model import Project
 
     folder = paper if paper.is_dir() else paper.parent
     try:

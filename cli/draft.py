@@ -155,7 +155,7 @@ def draft(
 def _apply(result: dict) -> None:
     from papercycle.daemon.engine import simulated
     from papercycle.daemon.paths import Paths
-    from papercycle.daemon.project.file_edit import EditRefused, apply_edit
+    from papercycle.latex.file_edit import EditRefused, apply_edit
 
     where = result["range"]
     target = Path(where["path"])
@@ -178,7 +178,7 @@ def _apply(result: dict) -> None:
 
 def _paper(bib, topic, results, outdir, model, as_json, quiet, timeout) -> None:
     from papercycle.daemon.engine import paper as paper_engine
-    from papercycle.daemon.formats import cycleresearcher as cr
+    from papercycle.formats import cycleresearcher as cr
 
     if not bib or not outdir:
         raise UserError("--paper needs --bib refs.bib and -o outdir/")

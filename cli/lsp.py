@@ -32,7 +32,7 @@ def lsp(stdio, client_process_id, ws, port, allow_origins, token_file, log_file,
       papercycle lsp --stdio
       papercycle lsp --ws --port 8765
     """
-    from papercycle.daemon.private import private_file
+    from papercycle.private import private_file
 
     handler = (
         logging.FileHandler(private_file(Path(log_file))) if log_file else logging.StreamHandler()

@@ -33,7 +33,7 @@ def parse_review(file: Path, format_name: str) -> None:
     Exit status 0 when a review was read (warnings about unreadable parts go to stderr),
     2 when nothing review-like was found.
     """
-    from papercycle.daemon.formats import parse_review as parse
+    from papercycle.formats import parse_review as parse
 
     try:
         text = file.read_text(encoding="utf-8")

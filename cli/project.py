@@ -24,7 +24,7 @@ def project(path: str, as_json: bool, as_text: bool, root: str | None) -> None:
       papercycle project paper/ --text
       papercycle project paper/ --root main.tex --json
     """
-    from papercycle.daemon.project import Project, ProjectError
+    from papercycle.latex import Project, ProjectError
 
     try:
         proj = Project.build(path, root=root)

@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from papercycle.daemon.project.file_edit import replace_atomically
+from papercycle.latex.file_edit import replace_atomically
 
 HOST = "127.0.0.1"
 TEXT_SUFFIXES = {".tex", ".bib", ".sty", ".cls", ".bst", ".txt", ".md", ".ltx", ".bbx", ".cbx"}

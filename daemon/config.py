@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from papercycle.daemon.private import write_private
+from papercycle.private import write_private
 
 ROLES = ("reviewer", "researcher", "grader")
 FORMATS = ("cyclereviewer", "deepreviewer", "aiscientist", "openreviewer", "section")

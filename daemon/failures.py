@@ -13,7 +13,7 @@ from papercycle.daemon.config import ConfigError
 from papercycle.daemon.engine.prompting import ReviewError
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError
-from papercycle.daemon.project import ProjectError
+from papercycle.latex import ProjectError
 from papercycle.daemon.protocol import RequestFailed
 
 

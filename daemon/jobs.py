@@ -29,7 +29,7 @@ from papercycle.daemon.engine import completeness, review
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 from papercycle.daemon.protocol import RequestFailed
 from papercycle.daemon.scheduler import PRIORITIES, Busy, Job, Scheduler
 from papercycle.daemon.store import Store

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from papercycle.daemon.private import private_dir
+from papercycle.private import private_dir
 
 APP = "papercycle"
 

@@ -22,7 +22,7 @@ import zmq
 from papercycle.daemon import protocol
 from papercycle.daemon.config import Config
 from papercycle.daemon.paths import Paths
-from papercycle.daemon.private import PROCESS_UMASK, private_file, write_private
+from papercycle.private import PROCESS_UMASK, private_file, write_private
 
 log = logging.getLogger("papercycle.daemon")
 

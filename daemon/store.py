@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from papercycle.daemon.private import private_file
+from papercycle.private import private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outputs (

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from papercycle.daemon.private import write_private
+from papercycle.private import write_private
 
 FILE = Path(".papercycle") / "dismissed.json"
 

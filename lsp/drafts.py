@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from papercycle.daemon.project.file_edit import newline_of, with_newlines
+from papercycle.latex.file_edit import newline_of, with_newlines
 from papercycle.lsp.documents import Document
 from papercycle.lsp.results import DraftResult
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papercycle.daemon.project import Diagnostic
+from papercycle.latex import Diagnostic
 from papercycle.lsp.results import ReviewResult
 
 # Project-model diagnostics shown in the editor (the rest belong to a LaTeX linter).

@@ -4,7 +4,7 @@ commands), the title and \\documentclass (scores hover), and hidden-text / bibli
 findings, simulated-result markers. Handlers only read the last immutable `Outline` snapshot.
 
 The language server keeps this project model of its own (lsp/README.md "Choices"): the
-library `papercycle.daemon.project`, used through its public API, in-process."""
+library `papercycle.latex`, used through its public API, in-process."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papercycle.daemon.project import Project, ProjectError
-from papercycle.daemon.project.simulated_markers import project_markers
+from papercycle.latex import Project, ProjectError
+from papercycle.latex.simulated_markers import project_markers
 from papercycle.lsp.findings import Finding, finding_key, from_project
 
 log = logging.getLogger("papercycle.lsp")

@@ -6,7 +6,7 @@ edge: the project model never sees them)."""
 from __future__ import annotations
 
 from lsprotocol import types
-from papercycle.daemon.project.positions import UTF8, UTF16, UTF32, LineIndex
+from papercycle.latex.positions import UTF8, UTF16, UTF32, LineIndex
 
 __all__ = ["UTF8", "UTF16", "UTF32", "Lines"]
 

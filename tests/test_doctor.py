@@ -14,7 +14,7 @@ from home_helpers import PAPER, make_home, smollm2_home, stop_daemon
 from papercycle.daemon.models.gpu_support import gpu_offload_supported
 from papercycle.daemon.models.llama_backend import Tokenizer
 from papercycle.daemon.paths import Paths
-from papercycle.daemon.project.model import Project
+from papercycle.latex.model import Project
 
 CPU_ONLY = pytest.mark.skipif(
     gpu_offload_supported(), reason="this llama.cpp build has a GPU backend"

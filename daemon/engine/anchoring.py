@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.positions import Range
+from papercycle.latex import Project
+from papercycle.latex.positions import Range
 
 _QUOTED = re.compile(r"[\"“”']([^\"“”]{12,400})[\"“”']|`([^`]{12,400})'")
 _REFERENCE = re.compile(

@@ -27,10 +27,10 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, review, skeleton
 from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
-from papercycle.daemon.formats import deepreviewer, gbnf
+from papercycle.formats import deepreviewer, gbnf
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.folder import is_within
+from papercycle.latex import Project
+from papercycle.latex.folder import is_within
 from papercycle.daemon.retrieval import Index, answer_questions, resolver
 from papercycle.daemon.store import cache_key
 

@@ -24,12 +24,12 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import citations, simulated
 from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
-from papercycle.daemon.formats import draft as fmt
+from papercycle.formats import draft as fmt
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.file_edit import text_digest
-from papercycle.daemon.project.model import SectionSlice
-from papercycle.daemon.project.positions import Range
+from papercycle.latex import Project
+from papercycle.latex.file_edit import text_digest
+from papercycle.latex.model import SectionSlice
+from papercycle.latex.positions import Range
 from papercycle.daemon.store import cache_key
 
 _HEADING = re.compile(
@@ -87,7 +87,7 @@ def _slices(project: Project) -> list[SectionSlice]:
 def _cursor_offset(project: Project, selector: dict[str, Any]) -> tuple[str, int]:
     path = str(selector.get("path", ""))
     if "line" in selector:
-        from papercycle.daemon.project.positions import Position
+        from papercycle.latex.positions import Position
 
         position = Position(int(selector["line"]), int(selector.get("character", 0)))
         return path, project.line_index(path).offset(position)
@@ -213,7 +213,7 @@ def safe_entries(entries) -> list:
     model reads abstracts, so a planted one must not steer it."""
     from dataclasses import replace
 
-    from papercycle.daemon.project.injection import looks_like_injection
+    from papercycle.latex.injection import looks_like_injection
 
     out = []
     for e in entries:

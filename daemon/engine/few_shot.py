@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from papercycle.daemon.engine.review import ReviewError
-from papercycle.daemon.project.folder import is_within
+from papercycle.latex.folder import is_within
 
 PAPER_SUFFIXES = (".txt", ".tex", ".md")
 MAX_EXAMPLES = 8  # the authors use one (num_fs_examples=1) and ship three

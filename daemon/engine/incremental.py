@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.engine.review_units import WORDS, Unit
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 
 
 @dataclass

@@ -24,9 +24,9 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, citations, simulated
 from papercycle.daemon.engine.prompting import model_identity, render_prompt
-from papercycle.daemon.formats import cycleresearcher as cr
+from papercycle.formats import cycleresearcher as cr
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project.bibliography import parse_bib
+from papercycle.latex.bibliography import parse_bib
 from papercycle.daemon.store import cache_key
 
 PREAMBLE = r"""\documentclass{article}

@@ -13,11 +13,11 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.prompting import model_identity, render_prompt
 from papercycle.daemon.engine.review import paper_input
-from papercycle.daemon.formats import plan as plan_fmt
-from papercycle.daemon.formats import rubric as rg
-from papercycle.daemon.formats.rubric import Rubric
+from papercycle.formats import plan as plan_fmt
+from papercycle.formats import rubric as rg
+from papercycle.formats.rubric import Rubric
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 from papercycle.daemon.store import cache_key
 
 TINY_LIMITS = rg.RubricLimits(

@@ -15,18 +15,18 @@ from typing import Any
 
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets
-from papercycle.daemon.formats import (
+from papercycle.formats import (
     aiscientist,
     cyclereviewer,
     deepreviewer,
     openreviewer,
     section,
 )
-from papercycle.daemon.formats.chat import ChatTemplate, Message
-from papercycle.daemon.formats.review import Review
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.diagnostics import Severity
-from papercycle.daemon.project.hidden import hidden_severity
+from papercycle.formats.chat import ChatTemplate, Message
+from papercycle.formats.review import Review
+from papercycle.latex import Project
+from papercycle.latex.diagnostics import Severity
+from papercycle.latex.hidden import hidden_severity
 from papercycle.daemon.store import cache_key
 
 PROMPT_VERSIONS = {

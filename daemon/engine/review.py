@@ -23,19 +23,19 @@ from papercycle.daemon.engine.prompting import (
     render_prompt,
 )
 from papercycle.daemon.engine.review_units import shown_name, units
-from papercycle.daemon.formats import (
+from papercycle.formats import (
     aiscientist,
     cyclereviewer,
     deepreviewer,
     openreviewer,
     section,
 )
-from papercycle.daemon.formats.parse import parse_review
-from papercycle.daemon.formats.review import Review, SectionReview
+from papercycle.formats.parse import parse_review
+from papercycle.formats.review import Review, SectionReview
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.injection import injection_matches
-from papercycle.daemon.project.model import SectionSlice
+from papercycle.latex import Project
+from papercycle.latex.injection import injection_matches
+from papercycle.latex.model import SectionSlice
 
 MODES = ("fast", "standard", "best", "sections")
 # The whole-paper modes each format has; another mode asked of it is reviewed in its one
@@ -176,7 +176,7 @@ def find_section(project: Project, selector: str | dict[str, Any]) -> SectionSli
     if isinstance(selector, dict):
         path = str(selector.get("path", ""))
         if "line" in selector:  # an LSP position (0-based line, UTF-16 character)
-            from papercycle.daemon.project.positions import Position
+            from papercycle.latex.positions import Position
 
             position = Position(int(selector["line"]), int(selector.get("character", 0)))
             offset = project.line_index(path).offset(position)

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.model import SectionSlice
-from papercycle.daemon.project.structure import SectionNode
+from papercycle.latex import Project
+from papercycle.latex.model import SectionSlice
+from papercycle.latex.structure import SectionNode
 
 # the headings whose text is reviewed on its own
 REVIEWABLE = {"abstract", "part", "chapter", "section", "subsection", "subsubsection"}

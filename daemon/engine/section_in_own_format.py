@@ -19,12 +19,12 @@ from papercycle.daemon.engine.prompting import (
     render_prompt,
 )
 from papercycle.daemon.engine.review_units import shown_name
-from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, openreviewer
-from papercycle.daemon.formats.parse import parse_review
-from papercycle.daemon.formats.review import Review
+from papercycle.formats import aiscientist, cyclereviewer, deepreviewer, openreviewer
+from papercycle.formats.parse import parse_review
+from papercycle.formats.review import Review
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.daemon.project import Project
-from papercycle.daemon.project.model import SectionSlice
+from papercycle.latex import Project
+from papercycle.latex.model import SectionSlice
 
 
 def prepare(

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from papercycle.daemon.project.simulated_markers import (
+from papercycle.latex.simulated_markers import (
     COMMENT_MARK,
     MACRO,
     MACRO_USE,
@@ -166,7 +166,7 @@ def scan_paths(paths: Iterable[Path]) -> list[Marker]:
 
 def findings(project) -> list[dict]:
     """Markers as review findings (`simulated` next to `hidden`), Error severity."""
-    from papercycle.daemon.project.positions import Range
+    from papercycle.latex.positions import Range
 
     out = []
     for marker in project_markers(project):

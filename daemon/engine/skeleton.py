@@ -9,8 +9,8 @@ deterministically. Real reviewers are not constrained unless their model entry s
 
 from __future__ import annotations
 
-from papercycle.daemon.formats import aiscientist, openreviewer
-from papercycle.daemon.formats.gbnf import literal
+from papercycle.formats import aiscientist, openreviewer
+from papercycle.formats.gbnf import literal
 
 _WORDS = "words ::= [A-Za-z] [A-Za-z0-9 ,.()-]{4,60} [a-z.]\n"
 

@@ -12,7 +12,7 @@ from typing import Any
 from papercycle.daemon import requests, results
 from papercycle.daemon.engine import draft, paper, plan
 from papercycle.daemon.engine.prompting import ReviewError
-from papercycle.daemon.formats import cycleresearcher, rubric
+from papercycle.formats import cycleresearcher, rubric
 from papercycle.daemon.handlers.context import Context
 from papercycle.daemon.protocol import RequestFailed
 

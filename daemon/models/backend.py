@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 
 
 class GenerationError(RuntimeError):

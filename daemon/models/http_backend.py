@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 import httpx2
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 from papercycle.daemon.models.backend import Cancellation, Generation, GenerationError, TokenSink
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")

@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 from papercycle.daemon.models.backend import (
     Cancellation,
     EventSink,

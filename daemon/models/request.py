@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from papercycle.daemon.config import ModelConfig
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 
 if TYPE_CHECKING:  # a section's slice of the project, for section reviews and drafts
-    from papercycle.daemon.project.model import SectionSlice
+    from papercycle.latex.model import SectionSlice
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from papercycle.daemon.project.folder import is_within
+from papercycle.latex.folder import is_within
 
 log = logging.getLogger("papercycle.daemon.retrieval")
 
@@ -143,7 +143,7 @@ class Index:
     @classmethod
     def from_bibliography(cls, entries: Iterable) -> Index:
         """One passage per BibEntry: its title, and its abstract when it has one."""
-        from papercycle.daemon.project.injection import looks_like_injection
+        from papercycle.latex.injection import looks_like_injection
 
         index = cls()
         for e in entries:
@@ -190,7 +190,7 @@ class Index:
         self._bm25 = None
 
     def add_text(self, title: str, text: str, source: str) -> None:
-        from papercycle.daemon.project.injection import looks_like_injection
+        from papercycle.latex.injection import looks_like_injection
 
         words = text.split()
         for n, start in enumerate(range(0, len(words), PASSAGE_WORDS)):
@@ -267,7 +267,7 @@ def extractive_answer(question: str, hits: Sequence[Hit], max_sentences: int = 3
 
 def answer_questions(questions: Sequence[str], index: Index, k: int = 3, online=None) -> list:
     """A RetrievedAnswer per question (passages None and answer None when nothing matched)."""
-    from papercycle.daemon.formats.deepreviewer import RetrievedAnswer
+    from papercycle.formats.deepreviewer import RetrievedAnswer
 
     out = []
     for question in questions:

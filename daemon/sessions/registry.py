@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from papercycle.daemon.jobs import Jobs, Transport
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 from papercycle.daemon.protocol import RequestFailed
 from papercycle.daemon.requests import ProjectOpen
 from papercycle.daemon.sessions.session import Session

@@ -20,9 +20,9 @@ from papercycle.daemon.config import ConfigError, ModelConfig
 from papercycle.daemon.engine import incremental, review_units
 from papercycle.daemon.failures import failure
 from papercycle.daemon.jobs import Jobs, Transport
-from papercycle.daemon.project import Project, ProjectError
-from papercycle.daemon.project.positions import Position
-from papercycle.daemon.project_errors import PROJECT, CurrentErrors
+from papercycle.latex import Project, ProjectError
+from papercycle.latex.positions import Position
+from papercycle.latex_errors import PROJECT, CurrentErrors
 from papercycle.daemon.requests import ProjectOpen
 from papercycle.daemon.results import ProjectStatus
 from papercycle.daemon.sessions import comments

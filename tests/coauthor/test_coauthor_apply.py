@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from papercycle.daemon.client import Client
-from papercycle.daemon.project.file_edit import EditRefused, apply_edit, with_newlines
+from papercycle.latex.file_edit import EditRefused, apply_edit, with_newlines
 from papercycle.lsp import drafts
 
 TIMEOUT = 180

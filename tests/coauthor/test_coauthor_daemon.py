@@ -16,7 +16,7 @@ import pytest
 from coauthor_helpers import MEASURED, draft_paper
 from papercycle.daemon.client import Client, DaemonError
 from papercycle.daemon.engine import citations, simulated
-from papercycle.daemon.formats import rubric as rg
+from papercycle.formats import rubric as rg
 
 TIMEOUT = 180
 BIB_KEYS = {"shazeer2017outrageously", "fedus2022switch", "child2019sparse"}
@@ -163,7 +163,7 @@ def test_drafted_results_reach_the_file_only_with_markers_and_check_fails(home, 
 
 
 def test_paper_draft_writes_a_project_the_model_reads(home, small_paper, tmp_path):
-    from papercycle.daemon.project import Project
+    from papercycle.latex import Project
 
     out = tmp_path / "generated"
     bib = small_paper.parent / "refs.bib"
@@ -327,7 +327,7 @@ def test_plan_and_rubric_commands(home, small_paper, tmp_path):
 
 
 def test_paper_draft_with_measured_results_runs_the_results_turn(home, small_paper, tmp_path):
-    from papercycle.daemon.project import Project
+    from papercycle.latex import Project
 
     out = tmp_path / "measured"
     run = draft_paper(home, small_paper.parent / "refs.bib", out, "--json", measured=MEASURED)

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from papercycle.daemon.engine import citations, draft, simulated
 from papercycle.daemon.engine import paper as paper_engine
-from papercycle.daemon.formats import cycleresearcher as cr
-from papercycle.daemon.formats import deepreviewer
-from papercycle.daemon.formats import draft as draft_fmt
-from papercycle.daemon.formats import plan as plan_fmt
-from papercycle.daemon.formats import rubric as rg
-from papercycle.daemon.project import Project
+from papercycle.formats import cycleresearcher as cr
+from papercycle.formats import deepreviewer
+from papercycle.formats import draft as draft_fmt
+from papercycle.formats import plan as plan_fmt
+from papercycle.formats import rubric as rg
+from papercycle.latex import Project
 from papercycle.daemon.retrieval import Index, answer_questions
 
 HERE = Path(__file__).parent

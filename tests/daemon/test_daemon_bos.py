@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from papercycle.daemon.formats.chat import ChatTemplate
+from papercycle.formats.chat import ChatTemplate
 from papercycle.daemon.models.bos import adds_bos, prompt_tokens
 
 CHATML = (

@@ -11,7 +11,7 @@ from papercycle.daemon.config import Config, ModelConfig
 from papercycle.daemon.engine import budgets
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.registry import Registry
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 
 
 def smollm2(gguf: Path, n_ctx: int = 8192, fmt: str = "deepreviewer", **sampling) -> ModelConfig:

@@ -18,7 +18,7 @@ from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import Cancellation, GenerationError
 from papercycle.daemon.models.http_backend import HttpBackend
 from papercycle.daemon.models.registry import Registry
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 
 
 class _Server(ThreadingHTTPServer):

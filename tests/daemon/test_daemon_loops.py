@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.completeness import mark
-from papercycle.daemon.formats import parse_review
+from papercycle.formats import parse_review
 from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
 
 OUTPUTS = "data/reviewer-outputs"
@@ -73,7 +73,7 @@ def test_short_and_long_periods() -> None:
 
 
 def test_the_real_model_caught_looping_is_stopped_and_marked(smollm2_gguf: Path) -> None:
-    from papercycle.daemon.formats.chat import ChatTemplate
+    from papercycle.formats.chat import ChatTemplate
     from papercycle.daemon.models.backend import Cancellation
     from papercycle.daemon.models.llama_backend import LlamaBackend
 

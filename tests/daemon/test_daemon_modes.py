@@ -10,8 +10,8 @@ import pytest
 from daemon_helpers import make_paper
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import review as engine
-from papercycle.daemon.formats import gbnf
-from papercycle.daemon.project import Project
+from papercycle.formats import gbnf
+from papercycle.latex import Project
 
 
 @pytest.fixture

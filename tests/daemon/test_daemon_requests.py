@@ -12,7 +12,7 @@ from papercycle.daemon.engine.prompting import ReviewError
 from papercycle.daemon.failures import failure
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError
-from papercycle.daemon.project import ProjectError
+from papercycle.latex import ProjectError
 from papercycle.daemon.scheduler import PRIORITIES
 
 

@@ -17,7 +17,7 @@ from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import Cancellation, Generation
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
 from papercycle.daemon.paths import Paths
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 from papercycle.daemon.store import Store, cache_key
 from waiting import eventually
 

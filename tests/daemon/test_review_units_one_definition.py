@@ -11,8 +11,8 @@ import sys
 
 from papercycle.daemon.engine import review as engine
 from papercycle.daemon.engine import review_units
-from papercycle.daemon.formats import section
-from papercycle.daemon.project import Project
+from papercycle.formats import section
+from papercycle.latex import Project
 
 # Section 2 has no text of its own before its first subsection: no unit of its own (the CLI
 # used to review it, with its subsections' text, besides the subsections themselves).

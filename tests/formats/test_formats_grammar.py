@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from grammar_check import llama_cpp_parses
-from papercycle.daemon.formats import gbnf, parse_review, section
-from papercycle.daemon.formats.section import SectionLimits
+from papercycle.formats import gbnf, parse_review, section
+from papercycle.formats.section import SectionLimits
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -183,7 +183,7 @@ def test_ascii_grammar_writes_valid_utf8_bytes(tiny_llama) -> None:
 def test_ai_scientist_form_grammar_output_always_parses(tiny_llama) -> None:
     """The form's integer scales (1-4, 1-10, 1-5) are exactly what llama-cpp-python's own
     schema converter would leave unbounded."""
-    from papercycle.daemon.formats import aiscientist
+    from papercycle.formats import aiscientist
 
     limits = aiscientist.FormLimits(
         max_thought_chars=30, max_summary_chars=30, max_items=2, max_item_chars=20

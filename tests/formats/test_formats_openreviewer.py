@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.completeness import mark
 from papercycle.daemon.engine.skeleton import openreviewer_grammar
-from papercycle.daemon.formats import detect_format, openreviewer, parse_review
-from papercycle.daemon.formats.review import Review, ReviewerReport, Score
+from papercycle.formats import detect_format, openreviewer, parse_review
+from papercycle.formats.review import Review, ReviewerReport, Score
 
 # A review in the layout the authors' targets have (every field, scores as bare numbers, the
 # ethics flag as the form's option text, empty ethics details).

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, section
-from papercycle.daemon.formats.chat import ChatTemplate, prompt_version
-from papercycle.daemon.formats.review import Review, ReviewerReport, Score
+from papercycle.formats import aiscientist, cyclereviewer, deepreviewer, section
+from papercycle.formats.chat import ChatTemplate, prompt_version
+from papercycle.formats.review import Review, ReviewerReport, Score
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from papercycle.daemon.formats import (
+from papercycle.formats import (
     aiscientist,
     cyclereviewer,
     deepreviewer,
     parse_review,
     section,
 )
-from papercycle.daemon.formats.review import (
+from papercycle.formats.review import (
     Decision,
     MetaReview,
     Review,

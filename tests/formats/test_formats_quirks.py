@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from papercycle.daemon.formats import aiscientist, cyclereviewer, deepreviewer, parse_review
-from papercycle.daemon.formats.review import Decision, Score
+from papercycle.formats import aiscientist, cyclereviewer, deepreviewer, parse_review
+from papercycle.formats.review import Decision, Score
 
 
 def cycle_report(

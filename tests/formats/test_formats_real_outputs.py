@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 
 import pytest
-from papercycle.daemon.formats import deepreviewer, parse_review
-from papercycle.daemon.formats.review import Review, Score
+from papercycle.formats import deepreviewer, parse_review
+from papercycle.formats.review import Review, Score
 
 FIELDS = ("Soundness", "Presentation", "Contribution", "Rating", "Confidence")
 OUTPUT_NAMES = [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.completeness import mark
-from papercycle.daemon.formats import parse_review
+from papercycle.formats import parse_review
 
 STANDARD = [f"deepreviewer_sample_{p}_standard_mode.txt" for p in ("sqRgz88TM3", "tc1jaWpi7M")]
 CYCLE = ["cyclereviewer_format_grokked_transformers.txt"]
@@ -90,7 +90,7 @@ def test_a_result_of_a_cut_answer_is_marked_incomplete() -> None:
 
 
 def test_a_section_answer_cut_mid_array_keeps_its_whole_comments() -> None:
-    from papercycle.daemon.formats import section
+    from papercycle.formats import section
 
     answer = (
         '{"comments":[{"category":"clarity","severity":"minor","quote":"Sparse attention.",'

@@ -11,7 +11,7 @@ from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.engine import review_units
 from papercycle.daemon.models.backend import Generation
-from papercycle.daemon.project import Project
+from papercycle.latex import Project
 from papercycle.daemon.scheduler import PRIORITIES, Scheduler
 from papercycle.daemon.watch import relevant
 from waiting import eventually

@@ -14,10 +14,10 @@ LSP = Path(__file__).resolve().parents[2] / "lsp"
 # (its [severities]) and owner-only file writing
 DAEMON_ALLOWED = (
     "papercycle.daemon.client",
-    "papercycle.daemon.project",
+    "papercycle.latex",
     "papercycle.daemon.severity",
     "papercycle.daemon.paths",
-    "papercycle.daemon.private",
+    "papercycle.private",
 )
 FEATURES = ("lifecycle", "sync", "queries", "command_handlers")
 

@@ -150,7 +150,7 @@ PAPER_TEXT = (
 
 
 def test_standard_mode_targets_from_a_record_with_the_reasoning(shared_dir):
-    from papercycle.daemon.formats import deepreviewer
+    from papercycle.formats import deepreviewer
     from papercycle.trainer.data.deepreview_modes import mode_example
 
     for paper in ("sqRgz88TM3", "syoLhUJmth", "tc1jaWpi7M"):
@@ -169,7 +169,7 @@ def test_standard_mode_targets_from_a_record_with_the_reasoning(shared_dir):
 
 
 def test_best_mode_targets_are_two_assistant_turns_around_the_answers(shared_dir):
-    from papercycle.daemon.formats import deepreviewer
+    from papercycle.formats import deepreviewer
     from papercycle.trainer.data.deepreview_modes import mode_example
 
     step1 = real_output(shared_dir, "sqRgz88TM3", "best_mode_step1")
@@ -190,7 +190,7 @@ def test_best_mode_targets_are_two_assistant_turns_around_the_answers(shared_dir
 
 
 def test_mode_records_without_the_reasoning_are_refused_in_one_line(shared_dir):
-    from papercycle.daemon.formats import deepreviewer
+    from papercycle.formats import deepreviewer
     from papercycle.trainer.data.deepreview_modes import mode_example
 
     fast = real_output(shared_dir, "sqRgz88TM3", "fast_mode")
@@ -234,7 +234,7 @@ def test_mode_records_without_the_reasoning_are_refused_in_one_line(shared_dir):
 
 
 def test_a_dataset_keeps_its_good_records_and_reports_the_refused_ones(tmp_path, shared_dir):
-    from papercycle.daemon.formats import deepreviewer
+    from papercycle.formats import deepreviewer
 
     good = research_record({"motivation": "M", "main_idea": "I"})
     empty = {**research_record(None), "paperId": "empty-one"}
@@ -295,8 +295,8 @@ Graph networks recompute messages.
 
 
 def test_the_simpo_reward_reviews_the_parsed_paper_not_the_self_assessed_scores():
-    from papercycle.daemon.formats import cyclereviewer
-    from papercycle.daemon.formats.review import Review, ReviewerReport, Score
+    from papercycle.formats import cyclereviewer
+    from papercycle.formats.review import Review, ReviewerReport, Score
     from papercycle.trainer.reward.reviewer_score import ReviewerScorer
 
     class RecordingReviewer:  # the reviewer model's answer, fixed; what it was shown is kept
@@ -340,8 +340,8 @@ def test_the_sampler_is_llama_cpp_on_a_cpu_and_vllm_is_refused_in_one_line_witho
 
 
 def test_rubric_reward_reasons_first_checks_guidelines_and_length(tmp_path):
-    from papercycle.daemon.formats import plan as plan_format
-    from papercycle.daemon.formats.rubric import grading_grammar
+    from papercycle.formats import plan as plan_format
+    from papercycle.formats.rubric import grading_grammar
     from papercycle.trainer.reward.rubric_reward import GENERAL_GUIDELINES, RubricReward
 
     class Grader:  # the grader model's answers, fixed; its prompts are kept

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from helpers import openreview_rows, reference_rows, write_jsonl
-from papercycle.daemon.formats import parse_review
+from papercycle.formats import parse_review
 from papercycle.trainer.data import DataError, chat_examples, load_papers, read_records
 from papercycle.trainer.data.split import split_of
 from papercycle.trainer.data.targets import reviewer_example, reviewer_examples

@@ -60,7 +60,7 @@ def test_a_gguf_base_trains_and_exports_a_verified_gguf(trained: dict) -> None:
     assert "PASSED" in done.stdout
     assert (out / "run" / "smol-reviewer-f16.gguf").is_file()
     # the ChatML template kept in the export is the one the model was trained with
-    from papercycle.daemon.formats.chat import ChatTemplate
+    from papercycle.formats.chat import ChatTemplate
 
     template = ChatTemplate.from_gguf(str(out / "run" / "smol-reviewer-f16.gguf"))
     rendered = template.render([{"role": "user", "content": "hi"}], add_generation_prompt=True)

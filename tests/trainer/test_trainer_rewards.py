@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from grammar_check import llama_cpp_parses
-from papercycle.daemon.formats import cyclereviewer
-from papercycle.daemon.formats.review import Decision, MetaReview, Review, ReviewerReport, Score
+from papercycle.formats import cyclereviewer
+from papercycle.formats.review import Decision, MetaReview, Review, ReviewerReport, Score
 from papercycle.trainer.data.papers import Paper
 from papercycle.trainer.eval.researcher import evaluate_researcher
 from papercycle.trainer.eval.reviewer import evaluate_reviewer, predicted_score

@@ -1,4 +1,4 @@
-"""The rubric format (daemon/formats/rubric.py): schemas, grammars, parsers, grade_plan, in
+"""The rubric format (formats/rubric.py): schemas, grammars, parsers, grade_plan, in
 both sizes (one goal and verdicts for the trainer; several goals and reasons for the co-author)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import jsonschema
 import pytest
 from grammar_check import llama_cpp_parses
-from papercycle.daemon.formats import rubric
-from papercycle.daemon.formats.rubric import Rubric, RubricLimits
+from papercycle.formats import rubric
+from papercycle.formats.rubric import Rubric, RubricLimits
 
 
 def test_extraction_round_trip_and_schema():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from papercycle.daemon.formats import deepreviewer
+from papercycle.formats import deepreviewer
 from papercycle.trainer.data.records import DataError, maybe_json
 
 TRAINED_MODES = ("standard", "best")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from papercycle.daemon.formats.review import Decision, MetaReview, ReviewerReport
+from papercycle.formats.review import Decision, MetaReview, ReviewerReport
 
 
 @dataclass

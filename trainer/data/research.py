@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 from papercycle.trainer.data.records import DataError, maybe_json
 
 SYSTEM_PROMPT = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from papercycle.daemon.formats.review import Decision, MetaReview, ReviewerReport, Score
+from papercycle.formats.review import Decision, MetaReview, ReviewerReport, Score
 from papercycle.trainer.data.papers import Paper
 from papercycle.trainer.data.records import DataError, maybe_json
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import statistics
 
-from papercycle.daemon.formats import cyclereviewer, deepreviewer, openreviewer
-from papercycle.daemon.formats.chat import Message
-from papercycle.daemon.formats.review import MetaReview, Review, ReviewerReport, Score
+from papercycle.formats import cyclereviewer, deepreviewer, openreviewer
+from papercycle.formats.chat import Message
+from papercycle.formats.review import MetaReview, Review, ReviewerReport, Score
 from papercycle.trainer.data.papers import Paper
 
 REVIEWER_FORMATS = ("cyclereviewer", "deepreviewer", "openreviewer")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 
 # generate(messages, n, seed, grammar) -> n texts
 Generate = Callable[[Sequence[Message], int, int, str | None], list[str]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from papercycle.daemon.formats.review import Review
+from papercycle.formats.review import Review
 from papercycle.trainer.data.papers import Paper
 from papercycle.trainer.eval import metrics
 

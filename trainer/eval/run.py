@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from papercycle.daemon.formats import parse_review
+from papercycle.formats import parse_review
 from papercycle.trainer.data import load_papers
 from papercycle.trainer.data.targets import reviewer_prompt
 from papercycle.trainer.eval import report

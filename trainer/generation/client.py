@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from papercycle.daemon.formats.chat import Message
+from papercycle.formats.chat import Message
 
 
 class GenerationError(RuntimeError):

@@ -18,7 +18,7 @@ import sys
 
 def serve(model_path: str, n_ctx: int) -> None:
     import llama_cpp
-    from papercycle.daemon.formats.chat import ChatTemplate
+    from papercycle.formats.chat import ChatTemplate
 
     llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_gpu_layers=0, verbose=False, seed=0)
     template = ChatTemplate.from_gguf(model_path)

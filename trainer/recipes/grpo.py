@@ -70,7 +70,7 @@ class RubricGRPOConfig(RecipeConfig):
 
 def load_goals(config: RubricGRPOConfig, generate) -> list[dict]:
     """Goal and rubric per record: as given, or extracted from the paper by the grader."""
-    from papercycle.daemon.formats.rubric import RubricLimits, extract_rubric
+    from papercycle.formats.rubric import RubricLimits, extract_rubric
     from papercycle.trainer.data.records import maybe_json, read_records
 
     rows = []

@@ -8,8 +8,8 @@ reviewer, the grammar only bounds the length; pass `grammar: false` to sample it
 
 from __future__ import annotations
 
-from papercycle.daemon.formats.cyclereviewer import SEPARATOR
-from papercycle.daemon.formats.gbnf import literal
+from papercycle.formats.cyclereviewer import SEPARATOR
+from papercycle.formats.gbnf import literal
 from papercycle.trainer.data.sources import ICLR_RATINGS, SUBSCORES
 
 # The ICLR confidence texts cut after their first clause: a grammar for untrained reviewers

@@ -11,8 +11,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from papercycle.daemon.formats import cyclereviewer, deepreviewer, parse_review
-from papercycle.daemon.formats.review import Review
+from papercycle.formats import cyclereviewer, deepreviewer, parse_review
+from papercycle.formats.review import Review
 from papercycle.trainer.reward.review_grammar import cyclereviewer_grammar
 
 
@@ -43,7 +43,7 @@ def paper_for_review(draft: str) -> str:
     Interestingness / Feasibility / Novelty numbers, which a policy would otherwise learn to
     inflate to please the reviewer. A draft the parser finds no paper in is given as it is
     (its review then fails or scores low, which is the signal)."""
-    from papercycle.daemon.formats import cycleresearcher
+    from papercycle.formats import cycleresearcher
 
     paper = cycleresearcher.parse(draft)
     if not (paper.latex or paper.abstract):

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from papercycle.daemon.formats.chat import Message
-from papercycle.daemon.formats.rubric import Rubric, grade_plan
+from papercycle.formats.chat import Message
+from papercycle.formats.rubric import Rubric, grade_plan
 
 # Checked for every plan beside its paper's own rubric (the paper's general guidelines): a
 # plan can cover every rubric item and still be unusable.
@@ -30,7 +30,7 @@ GENERAL_GUIDELINES = (
 def plan_messages(goal: str) -> list[Message]:
     """The prompt a plan is written from: the very one `papercycle plan` sends (the policy is
     trained on the prompt it will be served with)."""
-    from papercycle.daemon.formats.plan import build_messages
+    from papercycle.formats.plan import build_messages
 
     return build_messages(goal)
 
