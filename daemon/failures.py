@@ -13,8 +13,8 @@ from papercycle.daemon.config import ConfigError
 from papercycle.daemon.engine.prompting import ReviewError
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError
-from papercycle.latex import ProjectError
 from papercycle.daemon.protocol import RequestFailed
+from papercycle.latex import ProjectError
 
 
 def failure(error: BaseException) -> RequestFailed | None:

@@ -29,10 +29,10 @@ from papercycle.daemon.engine import completeness, review
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError, Registry
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.latex import Project
 from papercycle.daemon.protocol import RequestFailed
 from papercycle.daemon.scheduler import PRIORITIES, Busy, Job, Scheduler
 from papercycle.daemon.store import Store
+from papercycle.latex import Project
 
 # (project, request, output) -> the request's result; the project is None for plans and grades
 Finish = Callable[[Any, Any, str], dict[str, Any]]

@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from papercycle.private import write_private
 from papercycle.latex.files import decode_source
+from papercycle.private import write_private
 
 BOM = b"\xef\xbb\xbf"
 

@@ -34,14 +34,14 @@ from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, few_shot, simulated
 from papercycle.daemon.engine import review as review_engine
 from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
+from papercycle.daemon.models.registry import ModelError
+from papercycle.daemon.models.request import GenerationRequest
+from papercycle.daemon.store import cache_key
 from papercycle.formats import aiscientist
 from papercycle.formats.chat import Message
 from papercycle.formats.parse import parse_review
 from papercycle.formats.review import Review
-from papercycle.daemon.models.registry import ModelError
-from papercycle.daemon.models.request import GenerationRequest
 from papercycle.latex import Project
-from papercycle.daemon.store import cache_key
 
 PARAMS = ("reflections", "ensemble", "few_shot")
 MAX_REFLECTIONS = 5

@@ -27,12 +27,12 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, review, skeleton
 from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
-from papercycle.formats import deepreviewer, gbnf
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.latex import Project
-from papercycle.latex.folder import is_within
 from papercycle.daemon.retrieval import Index, answer_questions, resolver
 from papercycle.daemon.store import cache_key
+from papercycle.formats import deepreviewer, gbnf
+from papercycle.latex import Project
+from papercycle.latex.folder import is_within
 
 BEST_TURN1_END = "Now, please tell me the answers to the three questions from the recent search."
 BEST_TURN1_START = (

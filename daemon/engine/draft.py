@@ -24,13 +24,13 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import citations, simulated
 from papercycle.daemon.engine.prompting import ReviewError, model_identity, render_prompt
-from papercycle.formats import draft as fmt
 from papercycle.daemon.models.request import GenerationRequest
+from papercycle.daemon.store import cache_key
+from papercycle.formats import draft as fmt
 from papercycle.latex import Project
 from papercycle.latex.file_edit import text_digest
 from papercycle.latex.model import SectionSlice
 from papercycle.latex.positions import Range
-from papercycle.daemon.store import cache_key
 
 _HEADING = re.compile(
     r"\\(?:part|chapter|section|subsection|subsubsection)\*?\s*[\[{]|\\appendix\b"

@@ -24,10 +24,10 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets, citations, simulated
 from papercycle.daemon.engine.prompting import model_identity, render_prompt
-from papercycle.formats import cycleresearcher as cr
 from papercycle.daemon.models.request import GenerationRequest
-from papercycle.latex.bibliography import parse_bib
 from papercycle.daemon.store import cache_key
+from papercycle.formats import cycleresearcher as cr
+from papercycle.latex.bibliography import parse_bib
 
 PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}

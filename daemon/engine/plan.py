@@ -13,12 +13,12 @@ from typing import Any
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.prompting import model_identity, render_prompt
 from papercycle.daemon.engine.review import paper_input
+from papercycle.daemon.models.request import GenerationRequest
+from papercycle.daemon.store import cache_key
 from papercycle.formats import plan as plan_fmt
 from papercycle.formats import rubric as rg
 from papercycle.formats.rubric import Rubric
-from papercycle.daemon.models.request import GenerationRequest
 from papercycle.latex import Project
-from papercycle.daemon.store import cache_key
 
 TINY_LIMITS = rg.RubricLimits(
     max_goals=1, max_items=3, max_goal_chars=40, max_item_chars=30, max_reason_chars=30

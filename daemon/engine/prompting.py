@@ -15,6 +15,7 @@ from typing import Any
 
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import budgets
+from papercycle.daemon.store import cache_key
 from papercycle.formats import (
     aiscientist,
     cyclereviewer,
@@ -27,7 +28,6 @@ from papercycle.formats.review import Review
 from papercycle.latex import Project
 from papercycle.latex.diagnostics import Severity
 from papercycle.latex.hidden import hidden_severity
-from papercycle.daemon.store import cache_key
 
 PROMPT_VERSIONS = {
     "cyclereviewer": cyclereviewer.PROMPT_VERSION,

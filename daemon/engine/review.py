@@ -23,6 +23,7 @@ from papercycle.daemon.engine.prompting import (
     render_prompt,
 )
 from papercycle.daemon.engine.review_units import shown_name, units
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.formats import (
     aiscientist,
     cyclereviewer,
@@ -32,7 +33,6 @@ from papercycle.formats import (
 )
 from papercycle.formats.parse import parse_review
 from papercycle.formats.review import Review, SectionReview
-from papercycle.daemon.models.request import GenerationRequest
 from papercycle.latex import Project
 from papercycle.latex.injection import injection_matches
 from papercycle.latex.model import SectionSlice

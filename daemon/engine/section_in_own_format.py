@@ -19,10 +19,10 @@ from papercycle.daemon.engine.prompting import (
     render_prompt,
 )
 from papercycle.daemon.engine.review_units import shown_name
+from papercycle.daemon.models.request import GenerationRequest
 from papercycle.formats import aiscientist, cyclereviewer, deepreviewer, openreviewer
 from papercycle.formats.parse import parse_review
 from papercycle.formats.review import Review
-from papercycle.daemon.models.request import GenerationRequest
 from papercycle.latex import Project
 from papercycle.latex.model import SectionSlice
 

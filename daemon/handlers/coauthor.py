@@ -12,9 +12,9 @@ from typing import Any
 from papercycle.daemon import requests, results
 from papercycle.daemon.engine import draft, paper, plan
 from papercycle.daemon.engine.prompting import ReviewError
-from papercycle.formats import cycleresearcher, rubric
 from papercycle.daemon.handlers.context import Context
 from papercycle.daemon.protocol import RequestFailed
+from papercycle.formats import cycleresearcher, rubric
 
 
 async def _prepare(ctx: Context, prepare, *args: Any, **kwargs: Any) -> Any:

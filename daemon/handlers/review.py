@@ -13,8 +13,8 @@ from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import aiscientist_run, best_mode, review, simulated
 from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.handlers.context import Context
-from papercycle.latex import Project, SectionSlice
 from papercycle.daemon.protocol import RequestFailed
+from papercycle.latex import Project, SectionSlice
 
 Reviewed = results.ReviewResult | results.SectionsResult
 

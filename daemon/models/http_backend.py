@@ -23,8 +23,8 @@ import time
 from typing import Any
 
 import httpx2
-from papercycle.formats.chat import Message
 from papercycle.daemon.models.backend import Cancellation, Generation, GenerationError, TokenSink
+from papercycle.formats.chat import Message
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 

@@ -11,7 +11,6 @@ import os
 import time
 from typing import Any
 
-from papercycle.formats.chat import Message
 from papercycle.daemon.models.backend import (
     Cancellation,
     EventSink,
@@ -23,6 +22,7 @@ from papercycle.daemon.models.bos import prompt_tokens as prompt_ids
 from papercycle.daemon.models.kv_state import Snapshots, reuse_prefix
 from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
 from papercycle.daemon.models.threads import default_threads
+from papercycle.formats.chat import Message
 
 _SAMPLING_ARGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed")
 

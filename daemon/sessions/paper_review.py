@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from papercycle.daemon.engine import completeness, incremental, review
 from papercycle.daemon.jobs import Background
-from papercycle.latex_errors import PAPER
+from papercycle.daemon.project_errors import PAPER
 from papercycle.daemon.scheduler import PRIORITIES, Job
 
 if TYPE_CHECKING:

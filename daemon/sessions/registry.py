@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from papercycle.daemon.jobs import Jobs, Transport
-from papercycle.latex import Project
 from papercycle.daemon.protocol import RequestFailed
 from papercycle.daemon.requests import ProjectOpen
 from papercycle.daemon.sessions.session import Session
+from papercycle.latex import Project
 
 log = logging.getLogger("papercycle.daemon.sessions")
 

@@ -20,15 +20,15 @@ from papercycle.daemon.config import ConfigError, ModelConfig
 from papercycle.daemon.engine import incremental, review_units
 from papercycle.daemon.failures import failure
 from papercycle.daemon.jobs import Jobs, Transport
-from papercycle.latex import Project, ProjectError
-from papercycle.latex.positions import Position
-from papercycle.latex_errors import PROJECT, CurrentErrors
+from papercycle.daemon.project_errors import PROJECT, CurrentErrors
 from papercycle.daemon.requests import ProjectOpen
 from papercycle.daemon.results import ProjectStatus
 from papercycle.daemon.sessions import comments
 from papercycle.daemon.sessions.paper_review import PaperReview
 from papercycle.daemon.sessions.section_queue import SectionQueue
 from papercycle.daemon.watch import Watcher
+from papercycle.latex import Project, ProjectError
+from papercycle.latex.positions import Position
 
 log = logging.getLogger("papercycle.daemon.sessions")
 

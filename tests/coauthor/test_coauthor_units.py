@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from papercycle.daemon.engine import citations, draft, simulated
 from papercycle.daemon.engine import paper as paper_engine
+from papercycle.daemon.retrieval import Index, answer_questions
 from papercycle.formats import cycleresearcher as cr
 from papercycle.formats import deepreviewer
 from papercycle.formats import draft as draft_fmt
 from papercycle.formats import plan as plan_fmt
 from papercycle.formats import rubric as rg
 from papercycle.latex import Project
-from papercycle.daemon.retrieval import Index, answer_questions
 
 HERE = Path(__file__).parent
 EXAMPLE = Path(__file__).parents[2] / "examples" / "paper"

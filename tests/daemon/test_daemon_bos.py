@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from papercycle.formats.chat import ChatTemplate
 from papercycle.daemon.models.bos import adds_bos, prompt_tokens
+from papercycle.formats.chat import ChatTemplate
 
 CHATML = (
     "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"

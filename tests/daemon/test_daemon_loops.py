@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine.completeness import mark
-from papercycle.formats import parse_review
 from papercycle.daemon.models.loops import Loop, LoopDetector, cut_repeats
+from papercycle.formats import parse_review
 
 OUTPUTS = "data/reviewer-outputs"
 
@@ -73,9 +73,9 @@ def test_short_and_long_periods() -> None:
 
 
 def test_the_real_model_caught_looping_is_stopped_and_marked(smollm2_gguf: Path) -> None:
-    from papercycle.formats.chat import ChatTemplate
     from papercycle.daemon.models.backend import Cancellation
     from papercycle.daemon.models.llama_backend import LlamaBackend
+    from papercycle.formats.chat import ChatTemplate
 
     backend = LlamaBackend(str(smollm2_gguf), 1024, 2, 0, 0)
     messages = [

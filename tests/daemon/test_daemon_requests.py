@@ -12,8 +12,8 @@ from papercycle.daemon.engine.prompting import ReviewError
 from papercycle.daemon.failures import failure
 from papercycle.daemon.models.backend import GenerationError
 from papercycle.daemon.models.registry import ModelError
-from papercycle.latex import ProjectError
 from papercycle.daemon.scheduler import PRIORITIES
+from papercycle.latex import ProjectError
 
 
 def test_every_request_type_has_one_dataclass_with_every_checked_field():

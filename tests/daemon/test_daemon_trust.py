@@ -11,8 +11,8 @@ from papercycle.cli.main import cli
 from papercycle.daemon.client import Client
 from papercycle.daemon.config import Config, ConfigError
 from papercycle.daemon.engine.best_mode import retrieval_settings
-from papercycle.latex import Project
 from papercycle.daemon.retrieval import Index
+from papercycle.latex import Project
 
 USER_MODEL = '[[models]]\nname = "mine"\npath = "/models/mine.gguf"\nformat = "section"\n'
 PROJECT_MODELS = (

@@ -17,8 +17,8 @@ from papercycle.daemon.engine import review as engine
 from papercycle.daemon.models.backend import Cancellation, Generation
 from papercycle.daemon.models.registry import ModelError, Registry, check_model
 from papercycle.daemon.paths import Paths
-from papercycle.latex import Project
 from papercycle.daemon.store import Store, cache_key
+from papercycle.latex import Project
 from waiting import eventually
 
 # -- configuration ------------------------------------------------------------------------

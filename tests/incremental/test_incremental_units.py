@@ -11,9 +11,9 @@ from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import incremental as inc
 from papercycle.daemon.engine import review_units
 from papercycle.daemon.models.backend import Generation
-from papercycle.latex import Project
 from papercycle.daemon.scheduler import PRIORITIES, Scheduler
 from papercycle.daemon.watch import relevant
+from papercycle.latex import Project
 from waiting import eventually
 
 
