@@ -248,7 +248,7 @@ def part_long(quick: bool) -> dict:
             if runs[long_n].get("prompt_tok_s") and runs[1024].get("prompt_tok_s")
             else None,
         }
-        print(name, out[name]["long_over_1k"], flush=True)
+        print(name, json.dumps(out[name]), flush=True)  # kept in the log if the run is cut
     return {
         "model": path,
         "threads": cores,
@@ -414,7 +414,7 @@ def main() -> None:
     # a kill ends the run through the hogs' __exit__ (they must not outlive it)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # by priority: a run stopped early has written the parts before (HTTP was measured before)
-    parts = args.part or ["threads", "long", "memory", "real", "http"]
+    parts = args.part or ["threads", "memory", "real", "long", "http"]
     out = args.out
     results = json.loads(out.read_text()) if out.is_file() else {}
     results["machine"] = {
