@@ -17,10 +17,12 @@
   bandwidth-bound);
 - http: 8 clients through the daemon's OpenAI-compatible backend against llama-cpp-python's own
   server on 127.0.0.1: one request at a time vs up to 4 at once;
+- attention: decode speed after a 1,167-token prompt with flash attention off and on;
 - real: SmolLM2 reviewing examples/paper through the daemon vs raw llama-cpp-python vs
   transformers (bench/smollm2_daemon_vs_raw.py, its own results file; medians copied here).
 
-    .venv/bin/python bench/laptop_bench.py [--part threads|long|memory|http|real] [--quick]
+    .venv/bin/python bench/laptop_bench.py [--part threads|long|memory|http|real|attention]
+        [--quick]
         [--out FILE]   # --quick: small sizes, a smoke test (best with --out elsewhere)
 
 All parts, on a quiet 2-core machine: about 15 minutes (the 1B models are built once before,
@@ -387,6 +389,25 @@ async def _eight_clients(url: str, parallel: int, max_tokens: int) -> tuple[floa
     return seconds, sum(r.tokens for r in results)
 
 
+def part_attention(quick: bool) -> dict:
+    """Decoding after a review-sized prompt (1,167 tokens, as examples/paper's) with flash
+    attention off and on, alternating: the long part measures reading only."""
+    from papercycle.daemon.models.threads import physical_cores
+
+    base = {"path": smollm2(), "n_ctx": 2048, "threads": physical_cores(), "prompt_n": 1167}
+    base["decode_n"] = 16 if quick else 64
+    runs: dict = {"flash attention off": [], "flash attention on": []}
+    for _ in range(1 if quick else 2):
+        for name, flash in (("flash attention off", False), ("flash attention on", True)):
+            runs[name].append(worker({**base, "flash": flash}, DAEMON_ENV, timeout=120))
+            print(name, runs[name][-1]["prompt_tok_s"], runs[name][-1]["decode_tok_s"], flush=True)
+    best = {
+        name: {what: max(r[f"{what}_tok_s"] or 0 for r in done) for what in ("prompt", "decode")}
+        for name, done in runs.items()
+    }
+    return {"model": base["path"], "runs": runs, "best": best}
+
+
 def part_real(quick: bool) -> dict:
     """SmolLM2 through the daemon vs raw llama-cpp-python vs transformers (its own bench and
     results file; the medians here)."""
@@ -406,7 +427,9 @@ def part_real(quick: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--part", action="append", choices=["threads", "long", "memory", "http", "real"]
+        "--part",
+        action="append",
+        choices=["threads", "long", "memory", "http", "real", "attention"],
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -414,7 +437,7 @@ def main() -> None:
     # a kill ends the run through the hogs' __exit__ (they must not outlive it)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # by priority: a run stopped early has written the parts before (HTTP was measured before)
-    parts = args.part or ["threads", "memory", "real", "long", "http"]
+    parts = args.part or ["threads", "memory", "real", "long", "http", "attention"]
     out = args.out
     results = json.loads(out.read_text()) if out.is_file() else {}
     results["machine"] = {
