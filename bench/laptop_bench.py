@@ -209,7 +209,7 @@ def _long_variants(variants: dict, both: str, both_args: dict, out: dict):
     `out` (filled as they run): a 12k read costs minutes."""
     yield from variants.items()
     ratio = {name: run["long_over_1k"] or 0 for name, run in out.items()}
-    flash = ratio.get("flash attention (the daemon's default)", 0)
+    flash = ratio.get("flash attention", 0)
     if (
         ratio.get("flash attention + q8_0 KV cache", 0)
         > flash
@@ -228,7 +228,7 @@ def part_long(quick: bool) -> dict:
     big = {"n_batch": 2048, "n_ubatch": 2048}
     variants = {
         "llama.cpp defaults (n_batch 512, f16 KV, no flash attention)": {},
-        "flash attention (the daemon's default)": {"flash": True},
+        "flash attention": {"flash": True},
         "flash attention + q8_0 KV cache": {"flash": True, "type_k": 8, "type_v": 8},
         "flash attention, n_batch/n_ubatch 2048": {"flash": True, **big},
     }

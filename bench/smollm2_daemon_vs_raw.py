@@ -226,7 +226,7 @@ def main() -> None:
         n_threads=args.threads,
         n_threads_batch=args.threads,
         n_batch=512,
-        flash_attn=True,  # as the daemon loads it (its defaults: flash_attn, read not mapped)
+        flash_attn=False,  # as the daemon loads it (its defaults: no flash attention, read)
         use_mmap=False,
         verbose=False,
     )
@@ -244,7 +244,7 @@ def main() -> None:
         "threads": args.threads,
         "n_ctx": N_CTX,
         "n_batch": 512,
-        "flash_attn": True,
+        "flash_attn": False,
         "max_tokens": args.max_tokens,
         "settings": request.settings,
         "prompt_tokens": len(tokens),

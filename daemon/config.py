@@ -25,7 +25,7 @@ format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | openrev
 n_ctx = 16384
 n_threads = 8             # 0 (default): this machine's physical cores
 n_threads_batch = 0       # prompt reading; 0: as n_threads
-flash_attn = true         # llama.cpp's flash attention (long papers read faster)
+flash_attn = false        # llama.cpp's flash attention (slower on CPU here: measured)
 kv_cache_type = "f16"     # f16 | q8_0 | q4_0 (quantized: needs flash_attn)
 n_gpu_layers = 0
 backend = "llama"         # or "http" with url = "http://gpu-box:8080/v1"
@@ -67,7 +67,7 @@ KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 _QUIET_DEFAULTS = {
     "n_threads_batch": 0,
     "max_parallel": 4,
-    "flash_attn": True,
+    "flash_attn": False,
     "kv_cache_type": "f16",
 }
 
@@ -89,10 +89,11 @@ class ModelConfig:
     # 0: the physical cores (models/threads.py), not llama-cpp-python's cpu_count // 2
     n_threads: int = 0
     n_threads_batch: int = 0  # prompt reading; 0: as n_threads
-    # Flash attention: reading a long paper slows less with its length (SmolLM2, 2 cores:
-    # 6k-token read at 0.72 of the 1k rate with it, 0.55 without; bench/laptop_bench.py
-    # --part long, docs/benchmarks.md "Fast on a real laptop")
-    flash_attn: bool = True
+    # Flash attention: off, measured. On this CPU build (AVX2) it read a 12k-token prompt
+    # slower than without (SmolLM2, 2 cores, quiet: 79 vs 99 tok/s) and decoded slower after
+    # a review-sized prompt (bench/laptop_bench.py --part long / attention, docs/benchmarks.md
+    # "Fast on a real laptop"); a GPU build may gain from it
+    flash_attn: bool = False
     # The KV cache's element type for keys and values; a quantized cache (q8_0 halves its
     # memory) needs flash attention in llama.cpp
     kv_cache_type: str = "f16"

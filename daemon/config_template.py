@@ -48,7 +48,7 @@ MODEL_MEANINGS = {
     "n_ctx": "context length in tokens (the paper and the answer must fit)",
     "n_threads": "CPU threads for decoding (0: this machine's physical cores)",
     "n_threads_batch": "CPU threads for reading the prompt (0: as n_threads)",
-    "flash_attn": "llama.cpp's flash attention: long papers read faster (false: off)",
+    "flash_attn": "llama.cpp's flash attention (off: slower on CPU, measured; try on a GPU)",
     "kv_cache_type": f"KV cache keys and values: {' | '.join(KV_CACHE_TYPES)} (quantized: less "
     "memory, needs flash_attn)",
     "n_gpu_layers": "layers offloaded to the GPU (needs a GPU build of llama.cpp; -1: all)",

@@ -43,7 +43,7 @@ class LlamaBackend:
         n_batch: int = 512,
         snapshots: Snapshots | None = None,
         n_threads_batch: int = 0,
-        flash_attn: bool = True,
+        flash_attn: bool = False,
         kv_cache_type: str = "f16",
     ) -> None:
         from llama_cpp import Llama
