@@ -64,8 +64,9 @@ def hf_checkpoint() -> Path:
     return out
 
 
-def gguf() -> Path:
-    target = CACHE / "llama-1b-shape-Q4_K_M.gguf"
+def gguf(quant: str = "Q4_K_M") -> Path:
+    """The 1B shape exported at `quant` (Q4_K_M, or f16 for the bandwidth figures)."""
+    target = CACHE / f"llama-1b-shape-{quant}.gguf"
     if not target.exists():
         source = hf_checkpoint()
         subprocess.run(
@@ -78,7 +79,7 @@ def gguf() -> Path:
                 "-o",
                 str(target),
                 "--quant",
-                "Q4_K_M",
+                quant,
                 "--no-verify",
                 "--pre-tokenizer",
                 "gpt-2",
@@ -89,4 +90,4 @@ def gguf() -> Path:
 
 
 if __name__ == "__main__":
-    print(gguf())
+    print(gguf(*sys.argv[1:2]))

@@ -7,17 +7,30 @@
   (bench/adaptive_threads.py). Quiet and loaded run back to back per mechanism, so each ratio
   compares neighbours;
 - long: reading a 1k-token and a 12k-token prompt (tokens/s), with llama.cpp's defaults and with
-  flash attention, a q8_0 KV cache and larger batches, each measured;
+  flash attention, a q8_0 KV cache and larger batches, each measured (12k is past SmolLM2's
+  trained 8,192-token context: llama.cpp reads it all the same, and speed does not depend on
+  what the synthetic tokens say);
 - memory: peak RSS of a loaded Q4_K_M model (the 1B bench shape, bench/daemon_model.py) with
   mmap (weights repacked beside the mapped file) and without (read once, then repacked), against
-  the file size plus the KV cache, and its decode speed against the bandwidth ceiling;
+  the file size plus the KV cache, and decode speed against the bandwidth ceiling, for Q4_K_M
+  and f16 (f16 also with 1 thread: whether a second core still helps says compute- or
+  bandwidth-bound);
 - http: 8 clients through the daemon's OpenAI-compatible backend against llama-cpp-python's own
-  server on 127.0.0.1: one request at a time vs up to 4 at once.
+  server on 127.0.0.1: one request at a time vs up to 4 at once;
+- attention: decode speed after a 1,167-token prompt with flash attention off and on;
+- real: SmolLM2 reviewing examples/paper through the daemon vs raw llama-cpp-python vs
+  transformers (bench/smollm2_daemon_vs_raw.py, its own results file; medians copied here).
 
-    .venv/bin/python bench/laptop_bench.py [--part threads|long|memory|http] [--quick]
+    .venv/bin/python bench/laptop_bench.py [--part threads|long|memory|http|real|attention]
+        [--quick]
+        [--out FILE]   # --quick: small sizes, a smoke test (best with --out elsewhere)
+
+All parts, on a quiet 2-core machine: about 15 minutes (the 1B models are built once before,
+`bench/daemon_model.py` and `bench/daemon_model.py f16`, ~10 minutes).
 
 Every measurement runs in its own process; each figure carries the load average (`uptime`) at
-its time: other jobs share this machine, so compare the ratios of neighbouring runs.
+its time, and each part `uptime` at its start and end: other jobs share this machine, so
+compare the ratios of neighbouring runs.
 """
 
 from __future__ import annotations
@@ -83,6 +96,10 @@ print(json.dumps({
     "thread_changes": governor.changes if governor else None,
 }))
 """
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def load_average() -> list[float]:
@@ -187,27 +204,44 @@ def part_threads(quick: bool) -> dict:
     return {"model": path, "physical_cores": cores, "goal_kept": 0.4, "mechanisms": out}
 
 
+def _long_variants(variants: dict, both: str, both_args: dict, out: dict):
+    """The variants in order, then `both` if each of its parts beat flash attention alone in
+    `out` (filled as they run): a 12k read costs minutes."""
+    yield from variants.items()
+    ratio = {name: run["long_over_1k"] or 0 for name, run in out.items()}
+    flash = ratio.get("flash attention", 0)
+    if (
+        ratio.get("flash attention + q8_0 KV cache", 0)
+        > flash
+        < ratio.get("flash attention, n_batch/n_ubatch 2048", 0)
+    ):
+        yield both, both_args
+
+
 def part_long(quick: bool) -> dict:
+    from papercycle.daemon.models.gguf_metadata import read_gguf_metadata
     from papercycle.daemon.models.threads import physical_cores
 
     path, cores = smollm2(), physical_cores()
-    long_n = 6144 if quick else 12288
+    long_n = 2048 if quick else 12288
+    n_ctx_train = read_gguf_metadata(Path(path)).context_length
+    big = {"n_batch": 2048, "n_ubatch": 2048}
     variants = {
-        "defaults (n_batch 512, f16 KV, no flash attention)": {},
+        "llama.cpp defaults (n_batch 512, f16 KV, no flash attention)": {},
         "flash attention": {"flash": True},
         "flash attention + q8_0 KV cache": {"flash": True, "type_k": 8, "type_v": 8},
-        "flash attention, n_batch/n_ubatch 2048": {
-            "flash": True,
-            "n_batch": 2048,
-            "n_ubatch": 2048,
-        },
+        "flash attention, n_batch/n_ubatch 2048": {"flash": True, **big},
     }
+    # measured only when q8_0 and 2048 batches each beat flash attention alone
+    both = "flash attention + q8_0 KV, n_batch/n_ubatch 2048"
     out = {}
-    for name, extra in variants.items():
+    for name, extra in _long_variants(
+        variants, both, {"flash": True, "type_k": 8, "type_v": 8, **big}, out
+    ):
         runs = {}
         for n in (1024, long_n):
             args = {"path": path, "n_ctx": long_n + 64, "threads": cores, "prompt_n": n}
-            runs[n] = worker({**args, "decode_n": 0, **extra}, DAEMON_ENV, timeout=600)
+            runs[n] = worker({**args, "decode_n": 0, **extra}, DAEMON_ENV, timeout=300)
         out[name] = {
             "1k": runs[1024],
             "long": runs[long_n],
@@ -216,8 +250,15 @@ def part_long(quick: bool) -> dict:
             if runs[long_n].get("prompt_tok_s") and runs[1024].get("prompt_tok_s")
             else None,
         }
-        print(name, out[name]["long_over_1k"], flush=True)
-    return {"model": path, "long_tokens": long_n, "goal": 0.8, "variants": out}
+        print(name, json.dumps(out[name]), flush=True)  # kept in the log if the run is cut
+    return {
+        "model": path,
+        "threads": cores,
+        "long_tokens": long_n,
+        "n_ctx_train": n_ctx_train,
+        "goal": 0.8,
+        "variants": out,
+    }
 
 
 def bandwidth() -> dict:
@@ -228,43 +269,46 @@ def bandwidth() -> dict:
 
 
 def part_memory(quick: bool) -> dict:
-    """Peak RSS with and without mmap, and decode against the bandwidth ceiling."""
+    """Peak RSS with and without mmap (Q4_K_M), and decode against the bandwidth ceiling for
+    Q4_K_M and f16 (read, as the daemon loads; f16 with all cores and with 1)."""
     sys.path.insert(0, str(REPO / "bench"))
     from daemon_model import gguf
     from papercycle.daemon.models.gguf_metadata import read_gguf_metadata
     from papercycle.daemon.models.threads import physical_cores
 
-    path = gguf()
-    meta = read_gguf_metadata(path)
-    n_ctx = 1024
-    kv_bytes = meta.kv_cache_bytes(n_ctx) or 0
-    file_bytes = path.stat().st_size
-    base = {"path": str(path), "n_ctx": n_ctx, "threads": physical_cores(), "prompt_n": 64}
-    base["decode_n"] = 16 if quick else 32
-    base["decode_budget_s"] = 30
-    out = {}
-    for name, extra in {"mmap (default)": {}, "no mmap": {"use_mmap": False}}.items():
-        run = worker({**base, **extra}, DAEMON_ENV, timeout=300)
-        run["peak_rss_over_file_plus_kv"] = round(
-            run["peak_rss_mib"] * 2**20 / (file_bytes + kv_bytes), 3
-        )
-        out[name] = run
-        print(name, run["peak_rss_mib"], run["peak_rss_over_file_plus_kv"], flush=True)
+    n_ctx, cores = 1024, physical_cores()
+    decode = {"prompt_n": 64, "decode_n": 16 if quick else 32, "decode_budget_s": 30}
     measured = bandwidth()
-    ceiling = measured["copy_gb_s"] * 1e9 / file_bytes  # every weight read once per token
-    return {
-        "model": str(path),
-        "file_mib": round(file_bytes / 2**20, 1),
-        "kv_cache_mib": round(kv_bytes / 2**20, 1),
-        "n_ctx": n_ctx,
-        "goal_rss_over_file_plus_kv": 1.15,
-        "runs": out,
-        "bandwidth": measured,
-        "decode_ceiling_tok_s": round(ceiling, 1),
-        "decode_share_of_ceiling": {
-            name: round((run["decode_tok_s"] or 0) / ceiling, 2) for name, run in out.items()
-        },
-    }
+    out: dict = {"n_ctx": n_ctx, "goal_rss_over_file_plus_kv": 1.15, "bandwidth": measured}
+    out["goal_share_of_ceiling"] = {"Q4_K_M": 0.6, "f16": 0.8}
+    for quant in ("Q4_K_M", "f16"):
+        path = gguf(quant)
+        kv_bytes = read_gguf_metadata(path).kv_cache_bytes(n_ctx) or 0
+        file_bytes = path.stat().st_size
+        base = {"path": str(path), "n_ctx": n_ctx, "threads": cores, **decode}
+        if quant == "Q4_K_M":
+            runs = {"mmap": {}, "no mmap (the daemon's choice)": {"use_mmap": False}}
+        else:
+            runs = {f"{cores} threads, no mmap": {"use_mmap": False}}
+            runs["1 thread, no mmap"] = {"use_mmap": False, "threads": 1}
+        ceiling = measured["copy_gb_s"] * 1e9 / file_bytes  # every weight read once per token
+        model = {
+            "path": str(path),
+            "file_mib": round(file_bytes / 2**20, 1),
+            "kv_cache_mib": round(kv_bytes / 2**20, 1),
+            "decode_ceiling_tok_s": round(ceiling, 1),
+            "runs": {},
+        }
+        for name, extra in runs.items():
+            run = worker({**base, **extra}, DAEMON_ENV, timeout=300)
+            run["peak_rss_over_file_plus_kv"] = round(
+                run["peak_rss_mib"] * 2**20 / (file_bytes + kv_bytes), 3
+            )
+            run["share_of_ceiling"] = round((run["decode_tok_s"] or 0) / ceiling, 2)
+            model["runs"][name] = run
+            print(quant, name, run["peak_rss_mib"], run["share_of_ceiling"], flush=True)
+        out[quant] = model
+    return out
 
 
 def part_http(quick: bool) -> dict:
@@ -345,26 +389,71 @@ async def _eight_clients(url: str, parallel: int, max_tokens: int) -> tuple[floa
     return seconds, sum(r.tokens for r in results)
 
 
+def part_attention(quick: bool) -> dict:
+    """Decoding after a review-sized prompt (1,167 tokens, as examples/paper's) with flash
+    attention off and on, alternating: the long part measures reading only."""
+    from papercycle.daemon.models.threads import physical_cores
+
+    base = {"path": smollm2(), "n_ctx": 2048, "threads": physical_cores(), "prompt_n": 1167}
+    base["decode_n"] = 16 if quick else 64
+    runs: dict = {"flash attention off": [], "flash attention on": []}
+    for _ in range(1 if quick else 2):
+        for name, flash in (("flash attention off", False), ("flash attention on", True)):
+            runs[name].append(worker({**base, "flash": flash}, DAEMON_ENV, timeout=120))
+            print(name, runs[name][-1]["prompt_tok_s"], runs[name][-1]["decode_tok_s"], flush=True)
+    best = {
+        name: {what: max(r[f"{what}_tok_s"] or 0 for r in done) for what in ("prompt", "decode")}
+        for name, done in runs.items()
+    }
+    return {"model": base["path"], "runs": runs, "best": best}
+
+
+def part_real(quick: bool) -> dict:
+    """SmolLM2 through the daemon vs raw llama-cpp-python vs transformers (its own bench and
+    results file; the medians here)."""
+    result = REPO / "bench" / "results" / "smollm2_daemon_vs_raw.json"
+    command = [sys.executable, str(REPO / "bench" / "smollm2_daemon_vs_raw.py")]
+    command += ["--reps", "1" if quick else "3", "--max-tokens", "16" if quick else "128"]
+    if quick:  # a smoke run leaves the measured file alone
+        result = Path("/tmp") / f"smollm2_quick_{os.getpid()}.json"
+        command += ["--out", str(result)]
+    subprocess.run(command, check=True)
+    measured = json.loads(result.read_text())
+    return {"results": str(result.relative_to(REPO)) if not quick else str(result)} | {
+        key: measured[key] for key in ("median", "load_average_before", "load_average_after")
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", action="append", choices=["threads", "long", "memory", "http"])
+    parser.add_argument(
+        "--part",
+        action="append",
+        choices=["threads", "long", "memory", "http", "real", "attention"],
+    )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     # a kill ends the run through the hogs' __exit__ (they must not outlive it)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    parts = args.part or ["threads", "long", "memory", "http"]
-    results = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    # by priority: a run stopped early has written the parts before (HTTP was measured before)
+    parts = args.part or ["threads", "memory", "real", "long", "http", "attention"]
+    out = args.out
+    results = json.loads(out.read_text()) if out.is_file() else {}
     results["machine"] = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
     }
     for part in parts:
-        started = time.time()
+        started, uptime_start = time.time(), uptime()
+        print(part, uptime_start, flush=True)
         results[part] = globals()[f"part_{part}"](args.quick)
         results[part]["seconds"] = round(time.time() - started, 1)
         results[part]["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written {OUT}")
+        results[part]["uptime_start"], results[part]["uptime_end"] = uptime_start, uptime()
+        print(part, results[part]["uptime_end"], flush=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {out}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """SmolLM2-135M-Instruct reviewing examples/paper through the daemon, against the same prompt
-through raw llama-cpp-python, alternating in one run; written to
+through raw llama-cpp-python and through transformers (the same GGUF file, dequantized to fp32
+by `from_pretrained(..., gguf_file=...)`, in a subprocess: torch's OpenMP never shares a
+process with llama.cpp's), alternating in one run; written to
 bench/results/smollm2_daemon_vs_raw.json.
 
 Same prompt (the daemon's own rendered review prompt for examples/paper, in the catalogue's
@@ -12,7 +14,11 @@ The daemon unloads the model between its runs (keep_alive 0.5 s, no saved KV sta
 prompt is read whole each time, as the raw one is (`reset()` before each run): the
 `prompt_reused` of every daemon run is recorded to show it.
 
+transformers is timed the same way (a streamer's timestamps: the prompt until its first token,
+then token to token), with the same sampling settings and `torch.set_num_threads(threads)`.
+
     .venv/bin/python bench/smollm2_daemon_vs_raw.py [--reps 3] [--max-tokens 128] [--threads 2]
+        [--no-transformers]
 """
 
 from __future__ import annotations
@@ -114,6 +120,70 @@ def raw_run(llama, tokens: list[int], settings: dict) -> dict:
     }
 
 
+_TRANSFORMERS = r"""
+import json, sys, time
+import torch
+from transformers import AutoModelForCausalLM
+from transformers.generation.streamers import BaseStreamer
+args = json.loads(sys.argv[1])
+torch.set_num_threads(args["threads"])
+t = time.perf_counter()
+model = AutoModelForCausalLM.from_pretrained(args["folder"], gguf_file=args["file"],
+                                             dtype=torch.float32)
+load_s = time.perf_counter() - t
+
+class Stamps(BaseStreamer):
+    def __init__(self):
+        self.times = []
+    def put(self, value):  # the prompt first, then each new token
+        self.times.append(time.perf_counter())
+    def end(self):
+        pass
+
+settings = args["settings"]
+ids = torch.tensor([args["tokens"]])
+for rep in range(args["reps"]):
+    torch.manual_seed(settings.get("seed", 0))
+    stamps = Stamps()
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True,
+                             temperature=settings["temperature"], top_p=settings["top_p"],
+                             repetition_penalty=settings.get("repeat_penalty", 1.0),
+                             max_new_tokens=settings["max_tokens"],
+                             min_new_tokens=settings["max_tokens"], streamer=stamps)
+    tokens = out.shape[1] - ids.shape[1]
+    first, last = stamps.times[1], stamps.times[-1]
+    print(json.dumps({"side": "transformers", "rep": rep + 1, "load_s": round(load_s, 2),
+                      "prompt_tokens": ids.shape[1], "tokens": tokens,
+                      "prompt_tok_s": ids.shape[1] / (first - start),
+                      "decode_tok_s": (tokens - 1) / (last - first)}), flush=True)
+"""
+
+
+def transformers_runs(gguf: Path, tokens: list[int], settings: dict, threads: int, reps: int):
+    """The same prompt ids through transformers, `reps` times in one subprocess (one load)."""
+    import subprocess
+
+    args = {
+        "folder": str(gguf.parent),
+        "file": gguf.name,
+        "tokens": tokens,
+        "settings": settings,
+        "threads": threads,
+        "reps": reps,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _TRANSFORMERS, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"transformers run failed: {proc.stderr[-2000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
 def summary(runs: list[dict]) -> dict:
     return {
         "prompt_tok_s": round(statistics.median(r["prompt_tok_s"] for r in runs), 1),
@@ -126,6 +196,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-transformers", action="store_true")
     parser.add_argument(
         "--out", type=Path, default=REPO / "bench" / "results" / "smollm2_daemon_vs_raw.json"
     )
@@ -155,6 +226,8 @@ def main() -> None:
         n_threads=args.threads,
         n_threads_batch=args.threads,
         n_batch=512,
+        flash_attn=False,  # as the daemon loads it (its defaults: no flash attention, read)
+        use_mmap=False,
         verbose=False,
     )
     tokens = prompt_tokens(llama, request.prompt)
@@ -171,6 +244,7 @@ def main() -> None:
         "threads": args.threads,
         "n_ctx": N_CTX,
         "n_batch": 512,
+        "flash_attn": False,
         "max_tokens": args.max_tokens,
         "settings": request.settings,
         "prompt_tokens": len(tokens),
@@ -190,6 +264,11 @@ def main() -> None:
     finally:
         stop_daemon(paths)
         shutil.rmtree(root, ignore_errors=True)
+    llama.close()  # its memory and threads free before torch's run
+    if not args.no_transformers:
+        for run in transformers_runs(gguf, tokens, request.settings, args.threads, args.reps):
+            results["runs"].append(run)
+            print(json.dumps(run))
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     daemon = summary([r for r in results["runs"] if r["side"] == "daemon"])
     raw = summary([r for r in results["runs"] if r["side"] == "raw"])
@@ -201,6 +280,14 @@ def main() -> None:
             "decode": round(daemon["decode_tok_s"] / raw["decode_tok_s"], 3),
         },
     }
+    hf_runs = [r for r in results["runs"] if r["side"] == "transformers"]
+    if hf_runs:
+        hf = summary(hf_runs)
+        results["median"]["transformers"] = hf
+        results["median"]["daemon_over_transformers"] = {
+            "prompt": round(daemon["prompt_tok_s"] / hf["prompt_tok_s"], 3),
+            "decode": round(daemon["decode_tok_s"] / hf["decode_tok_s"], 3),
+        }
     print(json.dumps(results["median"], indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -25,6 +25,8 @@ format = "deepreviewer"   # cyclereviewer | deepreviewer | aiscientist | openrev
 n_ctx = 16384
 n_threads = 8             # 0 (default): this machine's physical cores
 n_threads_batch = 0       # prompt reading; 0: as n_threads
+flash_attn = false        # llama.cpp's flash attention (slower on CPU here: measured)
+kv_cache_type = "f16"     # f16 | q8_0 | q4_0 (quantized: needs flash_attn)
 n_gpu_layers = 0
 backend = "llama"         # or "http" with url = "http://gpu-box:8080/v1"
 # http only: api_key_env = "VLLM_API_KEY" (or api_key = "..."), max_parallel = 4
@@ -58,9 +60,16 @@ SAMPLING_KEYS = {
     "seed": int,
 }
 DEFAULT_SAMPLING = {"temperature": 0.4, "top_p": 0.95, "max_tokens": 2048, "seed": 0}
+# llama.cpp's KV cache element types (ggml type ids, as llama_context_params.type_k/type_v take)
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 
 # settings added later, left out of saved files at their defaults (older files stay as they were)
-_QUIET_DEFAULTS = {"n_threads_batch": 0, "max_parallel": 4}
+_QUIET_DEFAULTS = {
+    "n_threads_batch": 0,
+    "max_parallel": 4,
+    "flash_attn": False,
+    "kv_cache_type": "f16",
+}
 
 log = logging.getLogger(__name__)
 _logged: set[str] = set()
@@ -80,6 +89,14 @@ class ModelConfig:
     # 0: the physical cores (models/threads.py), not llama-cpp-python's cpu_count // 2
     n_threads: int = 0
     n_threads_batch: int = 0  # prompt reading; 0: as n_threads
+    # Flash attention: off, measured. On this CPU build (AVX2) it read a 12k-token prompt
+    # slower than without (SmolLM2, 2 cores, quiet: 79 vs 99 tok/s) and decoded slower after
+    # a review-sized prompt (bench/laptop_bench.py --part long / attention, docs/benchmarks.md
+    # "Fast on a real laptop"); a GPU build may gain from it
+    flash_attn: bool = False
+    # The KV cache's element type for keys and values; a quantized cache (q8_0 halves its
+    # memory) needs flash attention in llama.cpp
+    kv_cache_type: str = "f16"
     n_gpu_layers: int = 0
     backend: str = "llama"
     url: str = ""  # http backend: base URL of an OpenAI-compatible API (".../v1")
@@ -145,6 +162,18 @@ class ModelConfig:
             low = {"n_ctx": 256, "max_parallel": 1}.get(key, 0)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ConfigError(f"{label}: {key} = {value!r} is not a usable number")
+        if not isinstance(self.flash_attn, bool):
+            raise ConfigError(f"{label}: flash_attn = {self.flash_attn!r} is not true or false")
+        if self.kv_cache_type not in KV_CACHE_TYPES:
+            raise ConfigError(
+                f"{label}: kv_cache_type = {self.kv_cache_type!r} is not one of "
+                + ", ".join(KV_CACHE_TYPES)
+            )
+        if self.kv_cache_type != "f16" and not self.flash_attn:
+            raise ConfigError(
+                f"{label}: kv_cache_type = {self.kv_cache_type!r} needs flash_attn = true "
+                "(llama.cpp quantizes the V cache only with flash attention)"
+            )
         for key, value in self.sampling.items():
             kind = SAMPLING_KEYS.get(key)
             if kind is None:

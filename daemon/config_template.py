@@ -17,6 +17,7 @@ from papercycle.daemon.config import (
     BACKENDS,
     DEFAULT_SAMPLING,
     FORMATS,
+    KV_CACHE_TYPES,
     ROLES,
     SAMPLING_KEYS,
     DaemonSettings,
@@ -47,6 +48,9 @@ MODEL_MEANINGS = {
     "n_ctx": "context length in tokens (the paper and the answer must fit)",
     "n_threads": "CPU threads for decoding (0: this machine's physical cores)",
     "n_threads_batch": "CPU threads for reading the prompt (0: as n_threads)",
+    "flash_attn": "llama.cpp's flash attention (off: slower on CPU, measured; try on a GPU)",
+    "kv_cache_type": f"KV cache keys and values: {' | '.join(KV_CACHE_TYPES)} (quantized: less "
+    "memory, needs flash_attn)",
     "n_gpu_layers": "layers offloaded to the GPU (needs a GPU build of llama.cpp; -1: all)",
     "backend": " | ".join(BACKENDS) + ' (an OpenAI-compatible server at "url")',
     "url": 'http backend: base URL, e.g. "http://gpu-box:8080/v1"',

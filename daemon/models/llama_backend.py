@@ -11,6 +11,7 @@ import os
 import time
 from typing import Any
 
+from papercycle.daemon.config import KV_CACHE_TYPES
 from papercycle.daemon.models.backend import (
     Cancellation,
     EventSink,
@@ -42,6 +43,8 @@ class LlamaBackend:
         n_batch: int = 512,
         snapshots: Snapshots | None = None,
         n_threads_batch: int = 0,
+        flash_attn: bool = False,
+        kv_cache_type: str = "f16",
     ) -> None:
         from llama_cpp import Llama
 
@@ -58,6 +61,7 @@ class LlamaBackend:
         # the others when the machine is busy)
         self.n_threads = default_threads(n_threads)
         self.n_threads_batch = n_threads_batch or self.n_threads
+        kv_type = KV_CACHE_TYPES[kv_cache_type]
         try:
             self.llama = Llama(
                 model_path=path,
@@ -66,6 +70,9 @@ class LlamaBackend:
                 n_threads_batch=self.n_threads_batch,
                 n_gpu_layers=n_gpu_layers,
                 n_batch=n_batch,
+                flash_attn=flash_attn,
+                type_k=kv_type,
+                type_v=kv_type,
                 # Read, not mapped: llama.cpp repacks quantized weights for the CPU into its
                 # own buffers, and with mmap the mapped pages stay resident beside them (1B
                 # Q4_K_M: peak RSS 1,092 MiB mapped vs 660 MiB read, a 561 MiB file;

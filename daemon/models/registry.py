@@ -245,6 +245,8 @@ class Registry:
                 need,
                 snapshots=self._snapshots_for(model),
                 n_threads_batch=model.n_threads_batch,
+                flash_attn=model.flash_attn,
+                kv_cache_type=model.kv_cache_type,
             )
         except GenerationError as error:
             raise ModelError(f"model {model.name!r}: {error}") from None
@@ -257,8 +259,15 @@ class Registry:
     @staticmethod
     def _weights(model: ModelConfig) -> tuple:
         # Not the thread counts: two names for one file differing only in threads share the
-        # first one's llama.cpp object (one copy of the weights; its threads)
-        return (str(Path(model.path).resolve()), model.n_ctx, model.n_gpu_layers)
+        # first one's llama.cpp object (one copy of the weights; its threads). Attention and
+        # KV cache type make another context, so another load.
+        return (
+            str(Path(model.path).resolve()),
+            model.n_ctx,
+            model.n_gpu_layers,
+            model.flash_attn,
+            model.kv_cache_type,
+        )
 
     def _same_weights(self, model: ModelConfig) -> Loaded | None:
         if model.backend != "llama":
@@ -273,7 +282,9 @@ class Registry:
     def _snapshots_for(self, model: ModelConfig) -> Any:
         from papercycle.daemon.models.kv_state import Snapshots
 
-        key = (str(identity(model)), model.n_ctx)
+        # a KV state fits only a context with the same cache layout (type; V transposed or not
+        # depends on flash attention)
+        key = (str(identity(model)), model.n_ctx, model.flash_attn, model.kv_cache_type)
         snaps = self._snapshots.get(key)
         if snaps is None:
             daemon = self.config.daemon
