@@ -37,6 +37,8 @@ def read_checkpoint(path: Path, base: Path | None = None) -> Checkpoint:
     if (path / "adapter_config.json").exists():
         adapter = _read_json(path / "adapter_config.json")
         base = base or Path(adapter.get("base_model_name_or_path") or "")
+        if str(base) and not base.is_absolute() and (path / base / "config.json").exists():
+            base = (path / base).resolve()  # a base named relative to the adapter's folder
         if not base or not (base / "config.json").exists():
             raise ExportError(
                 f"{path}: LoRA adapter whose base model {str(base) or '(unnamed)'} is not a local "

@@ -6,6 +6,8 @@ conversion would "match"; random initialisation makes a wrong conversion visible
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 
@@ -29,4 +31,14 @@ def build_tiny_lora(base_dir: Path, out_dir: Path, rank: int = 8, seed: int = 0)
             if "lora_" in name:  # small enough that the merged model stays close to the base
                 parameter.mul_(0.5)
     model.save_pretrained(out_dir)
+    # peft records the base as the absolute path it was loaded from, which makes two builds
+    # in two clones differ; beside its base, the adapter names it relative to itself
+    # (trainer/export/checkpoint.py reads it so)
+    config_file = out_dir / "adapter_config.json"
+    config = json.loads(config_file.read_text())
+    config["base_model_name_or_path"] = os.path.relpath(base_dir, out_dir)
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    card = out_dir / "README.md"  # peft's model card names the base too
+    if card.exists():
+        card.write_text(card.read_text().replace(str(base_dir), config["base_model_name_or_path"]))
     return out_dir
