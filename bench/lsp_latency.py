@@ -61,7 +61,7 @@ async def main(requests: int, out: Path) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="pcl-bench-"))
     paper = folder / "main.tex"
     paper.write_text(PAPER)
-    session = await start_session(home, "vscode", {"reviewMode": "standard"})
+    session = await start_session(home, "vscode", {"reviewMode": "standard"}, debug_log=False)
     client = session.client
     results: dict = {}
     try:

@@ -191,10 +191,12 @@ async def start_session(
     options: dict | None = None,
     cwd: Path | None = None,
     capabilities: dict | None = None,
+    debug_log: bool = True,
 ) -> Session:
     """Start `papercycle lsp --stdio` in `home` and initialize it with an editor's
     capabilities; `capabilities` tweaks them: {"apply_edit": False, "position_encodings":
-    ["utf-8"]}."""
+    ["utf-8"]}. `debug_log`: the server logs every message (`--verbose`) to a file that a
+    failing test prints; benchmarks turn it off, as a user's editor runs the server."""
     client = make_test_lsp_client()
     _patch_converter(client)
     session = Session(client, profile)
@@ -232,9 +234,7 @@ async def start_session(
         "papercycle.cli",
         "lsp",
         "--stdio",
-        "--verbose",
-        "--log-file",
-        str(session.server_log),
+        *(["--verbose", "--log-file", str(session.server_log)] if debug_log else []),
         env=home.env,
         cwd=cwd,
     )
