@@ -9,6 +9,7 @@ from typing import Any
 
 from papercycle.daemon import protocol, requests
 from papercycle.daemon.handlers.context import Context
+from papercycle.daemon.models import trained_for
 from papercycle.daemon.models.registry import ModelError, check_model
 
 
@@ -46,6 +47,10 @@ def _models(ctx: Context) -> list[dict[str, Any]]:
     loaded = {m["name"]: m for m in ctx.jobs.registry.status()}
     for model in ctx.jobs.config().models.values():
         entry: dict[str, Any] = {**model.to_toml(), "loaded": model.name in loaded}
+        trained = trained_for.trained_for(model)
+        if trained is not None:
+            entry["trained_for"] = {"format": trained.format, "modes": list(trained.modes)}
+            entry["warning"] = trained_for.mismatch(model)
         try:
             check_model(model)
             entry["ok"] = True
