@@ -200,23 +200,26 @@ def serve(args) -> dict:
     )[0]
     home = Path(tempfile.mkdtemp(prefix="pctr-"))  # short: an ipc:// path fits in 108 bytes
     (home / "config").mkdir()
-    (home / "config" / "config.toml").write_text(
-        f'[daemon]\nexit_after_idle = 300\n\n[[models]]\nname = "smollm2-iclr-reviewer"\n'
-        f'path = "{gguf}"\nformat = "cyclereviewer"\nrole = "reviewer"\nn_ctx = 2048\n'
-        f"n_threads = 2\n[models.sampling]\nmax_tokens = {args.eval_max_tokens}\n"
-    )
-    tex = home / "main.tex"
-    tex.write_text(paper.text[: args.max_paper_chars])
+    (home / "config" / "config.toml").write_text("[daemon]\nexit_after_idle = 300\n")
     env = {**os.environ, "PAPERCYCLE_HOME": str(home)}
     command = [sys.executable, "-m", "papercycle.cli"]
+    # no --review-format: the GGUF says what it was trained for (trainer/export/reviewer_metadata)
+    added = subprocess.run(
+        [*command, "models", "add", "smollm2-iclr-reviewer", gguf, "--n-ctx", "2048",
+         "--n-threads", "2", "--max-tokens", str(args.eval_max_tokens)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    tex = home / "main.tex"
+    tex.write_text(latex_document(paper.text[: args.max_paper_chars]))
     started = time.monotonic()
     answer = subprocess.run(
-        [*command, "review", str(tex), "--format", "json"], capture_output=True, text=True,
+        [*command, "review", str(tex), "--json"], capture_output=True, text=True,
         env=env, timeout=1800,
     )  # fmt: skip
     seconds = time.monotonic() - started
     subprocess.run([*command, "daemon", "stop"], capture_output=True, env=env, timeout=60)
-    summary = {"paper": paper.id, "seconds": seconds, "returncode": answer.returncode}
+    summary = {"paper": paper.id, "seconds": seconds, "returncode": answer.returncode,
+               "models_add": (added.stdout + added.stderr).strip()}  # fmt: skip
     try:
         result = json.loads(answer.stdout)
         summary |= {k: result.get(k) for k in ("model", "format", "generation", "complete")}
@@ -226,6 +229,14 @@ def serve(args) -> dict:
     shutil.rmtree(home, ignore_errors=True)
     _save(args, "serve", summary)
     return summary
+
+
+def latex_document(text: str) -> str:
+    """The paper's text (markdown-like, from the data set) as a main LaTeX file: the
+    characters LaTeX reads as markup escaped, so the daemon sees all of the text."""
+    for char in "\\%&#_$^{}":
+        text = text.replace(char, " " if char == "\\" else f"\\{char}")
+    return f"\\documentclass{{article}}\n\\begin{{document}}\n{text}\n\\end{{document}}\n"
 
 
 def paper_bootstrap(errors: list[float], rounds: int = 2000) -> list[float]:
