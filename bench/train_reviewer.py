@@ -443,7 +443,8 @@ def main(argv=None) -> int:
     for stage in stages:
         before = os.getloadavg()
         run[stage](args)
-        _record_load(args, stage, before, os.getloadavg())
+        label = f"{stage}-{args.only}" if stage == "eval" and args.only else stage
+        _record_load(args, label, before, os.getloadavg())
     return 0
 
 
