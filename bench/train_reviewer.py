@@ -5,8 +5,8 @@
     python bench/train_reviewer.py --stage eval         # one stage (prepare/train/eval/serve/report)
 
 CPU budget (2 cores, about 50 min in all): prepare ~1 min; train --budget-minutes (default
-30; full fine-tune, bf16 autocast: 200-236 tokens/s here against 150 in fp32, batch 4-8 of
-470 tokens; inputs cut to --max-paper-chars, about title + abstract; ICLR 2017 review text
+30; full fine-tune, bf16 autocast: a forward+backward probe read 200 tokens/s here against 150
+in fp32, the measured run trained at 113 tokens/s with padding and logging; inputs cut to --max-paper-chars, about title + abstract; ICLR 2017 review text
 cut to its opening --max-review-chars per reviewer, the structure, ratings and decision kept);
 export with verification ~4 min; evaluation of the base and the fine-tuned model on the whole
 test split (112 papers, or --limit N; at most --eval-max-tokens new tokens each, the
