@@ -1,16 +1,19 @@
 """Train a real reviewer here: SmolLM2-135M-Instruct (its installed GGUF) + ICLR human reviews
 -> SFT -> verified GGUF -> evaluation against humans on a held-out test split.
 
-    python bench/train_reviewer.py                      # every stage, 33 min of training
+    python bench/train_reviewer.py                      # every stage, 30 min of training
     python bench/train_reviewer.py --stage eval         # one stage (prepare/train/eval/serve/report)
 
-CPU budget (2 cores): prepare ~1 min; train --budget-minutes (default 33; full fine-tune,
-bf16 autocast, inputs cut to --max-paper-chars: title + abstract + the start of the
-introduction); export with verification ~4 min; evaluation of the base and the fine-tuned
-model on the test split (112 papers, or --limit N; --eval-max-tokens new tokens each)
-~5 min each on 2 quiet cores; a review of one held-out paper through a daemon ~1 min. On a
-machine shared with other work every stage takes several times longer, and training does
-fewer steps in its budget: the results record the load average.
+CPU budget (2 cores, about 50 min in all): prepare ~1 min; train --budget-minutes (default
+30; full fine-tune, bf16 autocast: a forward+backward probe read 200 tokens/s here against 150
+in fp32, the measured run trained at 113 tokens/s with padding and logging; inputs cut to --max-paper-chars, about title + abstract; ICLR 2017 review text
+cut to its opening --max-review-chars per reviewer, the structure, ratings and decision kept);
+export with verification ~4 min; evaluation of the base and the fine-tuned model on the whole
+test split (112 papers, or --limit N; at most --eval-max-tokens new tokens each, the
+fine-tuned model's reviews are ~100 tokens) ~6 min each on 2 quiet cores; a review of one
+held-out paper through a daemon ~1 min. On a machine shared with other work every stage takes
+longer and training does fewer steps in its budget: each stage records the load average
+before and after it.
 On a GPU the same script trains on longer inputs (raise --max-paper-chars and --max-length).
 
 Data is read from ../shared/data/reviews (never copied into the repository): ICLR 2022 papers
@@ -197,23 +200,26 @@ def serve(args) -> dict:
     )[0]
     home = Path(tempfile.mkdtemp(prefix="pctr-"))  # short: an ipc:// path fits in 108 bytes
     (home / "config").mkdir()
-    (home / "config" / "config.toml").write_text(
-        f'[daemon]\nexit_after_idle = 300\n\n[[models]]\nname = "smollm2-iclr-reviewer"\n'
-        f'path = "{gguf}"\nformat = "cyclereviewer"\nrole = "reviewer"\nn_ctx = 2048\n'
-        f"n_threads = 2\n[models.sampling]\nmax_tokens = {args.eval_max_tokens}\n"
-    )
-    tex = home / "main.tex"
-    tex.write_text(paper.text[: args.max_paper_chars])
+    (home / "config" / "config.toml").write_text("[daemon]\nexit_after_idle = 300\n")
     env = {**os.environ, "PAPERCYCLE_HOME": str(home)}
     command = [sys.executable, "-m", "papercycle.cli"]
+    # no --review-format: the GGUF says what it was trained for (trainer/export/reviewer_metadata)
+    added = subprocess.run(
+        [*command, "models", "add", "smollm2-iclr-reviewer", gguf, "--n-ctx", "2048",
+         "--n-threads", "2", "--max-tokens", str(args.eval_max_tokens)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    tex = home / "main.tex"
+    tex.write_text(latex_document(paper.text[: args.max_paper_chars]))
     started = time.monotonic()
     answer = subprocess.run(
-        [*command, "review", str(tex), "--format", "json"], capture_output=True, text=True,
+        [*command, "review", str(tex), "--json"], capture_output=True, text=True,
         env=env, timeout=1800,
     )  # fmt: skip
     seconds = time.monotonic() - started
     subprocess.run([*command, "daemon", "stop"], capture_output=True, env=env, timeout=60)
-    summary = {"paper": paper.id, "seconds": seconds, "returncode": answer.returncode}
+    summary = {"paper": paper.id, "seconds": seconds, "returncode": answer.returncode,
+               "models_add": (added.stdout + added.stderr).strip()}  # fmt: skip
     try:
         result = json.loads(answer.stdout)
         summary |= {k: result.get(k) for k in ("model", "format", "generation", "complete")}
@@ -223,6 +229,14 @@ def serve(args) -> dict:
     shutil.rmtree(home, ignore_errors=True)
     _save(args, "serve", summary)
     return summary
+
+
+def latex_document(text: str) -> str:
+    """The paper's text (markdown-like, from the data set) as a main LaTeX file: the
+    characters LaTeX reads as markup escaped, so the daemon sees all of the text."""
+    for char in "\\%&#_$^{}":
+        text = text.replace(char, " " if char == "\\" else f"\\{char}")
+    return f"\\documentclass{{article}}\n\\begin{{document}}\n{text}\n\\end{{document}}\n"
 
 
 def paper_bootstrap(errors: list[float], rounds: int = 2000) -> list[float]:
@@ -255,6 +269,7 @@ def report(args) -> dict:
             errors = [abs(p - t) for p, t in zip(entry["pred"], entry["true"], strict=True)]
             row |= {k: entry[k] for k in ("n", "mae", "mse", "spearman", "pairwise_accuracy")}
             row["mae_ci95"] = paper_bootstrap(errors)
+            row["pred_true"] = list(zip(entry["pred"], entry["true"], strict=True))
             scored = [true[i] for i in entry["ids"]]
             row["constant_mae_same_papers"] = metrics.mae([train_mean] * len(scored), scored)
         if result.get("decision"):
@@ -285,17 +300,55 @@ def report(args) -> dict:
         "base": BASE, "test_papers": len(test_papers), "test_fraction": args.test_fraction,
         "rows": rows, "stages": {s: _load(args, s) for s in ("prepare", "train", "serve")},
         "load_average_at_report": os.getloadavg(),
+        "load_by_stage": _load(args, "load") or {},
     }  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "train_reviewer.json").write_text(json.dumps(summary, indent=2) + "\n")
     (RESULTS / "train_reviewer.md").write_text(markdown(summary))
     plots = RESULTS / "train_reviewer"
+    plot(summary, true, train_mean, plots)
     for name in ("base", "fine-tuned"):
         for png in (args.work / f"eval-{name}").glob("*.png"):
             plots.mkdir(exist_ok=True)
             shutil.copy(png, plots / f"{name}-{png.name}")
     print(markdown(summary))
     return summary
+
+
+def plot(summary: dict, true: dict, train_mean: float, folder: Path) -> None:
+    """Predicted against human rating (base, fine-tuned, constant) and the parse rates."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    models = [r for r in summary["rows"] if r["predictor"].startswith("SmolLM2")]
+    panels = [(r["predictor"], r.get("pred_true") or []) for r in models]
+    panels.append(("constant (train mean)", [(train_mean, t) for t in true.values()]))
+    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), sharey=True)
+    for axis, (title, pairs) in zip(np.atleast_1d(axes), panels, strict=True):
+        if pairs:
+            axis.scatter([t for _, t in pairs], [p for p, _ in pairs], s=12, alpha=0.6)
+        axis.plot([1, 10], [1, 10], color="grey", linewidth=0.8)
+        axis.set(xlim=(1, 10), ylim=(1, 10), xlabel="human mean rating", title=title)
+        axis.set_title(f"{title}\n{len(pairs)} parsed", fontsize=9)
+    np.atleast_1d(axes)[0].set_ylabel("predicted rating")
+    figure.tight_layout()
+    figure.savefig(folder / "predicted_vs_human.png", dpi=110)
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(4, 3.2))
+    rates = [r["parse_rate"] for r in models]
+    low = [r["parse_rate"] - r["parse_ci95"][0] for r in models]
+    high = [r["parse_ci95"][1] - r["parse_rate"] for r in models]
+    axis.bar([r["predictor"].replace("SmolLM2-135M ", "") for r in models], rates,
+             yerr=[low, high], capsize=4)  # fmt: skip
+    axis.axhline(0.95, color="grey", linestyle="--", linewidth=0.8)
+    axis.set(ylim=(0, 1.05), ylabel="reviews parsed (95% CI)", title="parse rate, test split")
+    figure.tight_layout()
+    figure.savefig(folder / "parse_rate.png", dpi=110)
+    plt.close(figure)
 
 
 def markdown(summary: dict) -> str:
@@ -329,12 +382,27 @@ def markdown(summary: dict) -> str:
             f" tokens/s, {train.get('precision')}), final loss {f(train.get('train_loss'))}; "
             f"load average {train.get('load_average')}. {summary['machine']}.",
         ]
+    loads = summary.get("load_by_stage") or {}
+    if loads:
+        lines += ["", "Load average (1/5/15 min) before -> after each stage: " + "; ".join(
+            f"{stage} at {v['at']}: {'/'.join(f'{x:.1f}' for x in v['before'])} -> "
+            f"{'/'.join(f'{x:.1f}' for x in v['after'])}" for stage, v in loads.items()
+        ) + "."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
 def _save(args, stage: str, summary: dict) -> None:
     (args.work / f"{stage}.json").write_text(json.dumps(summary, indent=2, default=str))
     print(f"{stage}: {json.dumps(summary, default=str)[:600]}", flush=True)
+
+
+def _record_load(args, stage: str, before, after) -> None:
+    """The load average before and after each stage (the machine may be shared)."""
+    args.work.mkdir(parents=True, exist_ok=True)
+    path = args.work / "load.json"
+    loads = json.loads(path.read_text()) if path.exists() else {}
+    loads[stage] = {"before": list(before), "after": list(after), "at": time.strftime("%H:%M")}
+    path.write_text(json.dumps(loads, indent=2))
 
 
 def _load(args, stage: str) -> dict | None:
@@ -350,18 +418,18 @@ def main(argv=None) -> int:
         "--stage", choices=("all", "prepare", "train", "eval", "serve", "report"), default="all"
     )
     parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "train_reviewer")
-    parser.add_argument("--budget-minutes", type=float, default=33.0, help="training time budget")
+    parser.add_argument("--budget-minutes", type=float, default=30.0, help="training time budget")
     parser.add_argument("--max-paper-chars", type=int, default=800, help="paper text kept (chars)")
     parser.add_argument(
-        "--max-review-chars", type=int, default=600, help="ICLR 2017 review text kept per review"
+        "--max-review-chars", type=int, default=200, help="ICLR 2017 review text kept per review"
     )
-    parser.add_argument("--max-length", type=int, default=1024, help="longest example (tokens)")
+    parser.add_argument("--max-length", type=int, default=768, help="longest example (tokens)")
     parser.add_argument("--test-fraction", type=float, default=0.25)
     parser.add_argument("--learning-rate", type=float, default=2e-4)
-    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--precision", choices=("bf16", "fp32", "auto"), default="bf16")
-    parser.add_argument("--eval-max-tokens", type=int, default=192)
+    parser.add_argument("--eval-max-tokens", type=int, default=200)
     parser.add_argument("--limit", type=int, default=None, help="evaluate the first N test papers")
     parser.add_argument("--only", choices=("base", "fine-tuned"), help="evaluate one model")
     args = parser.parse_args(argv)
@@ -373,7 +441,10 @@ def main(argv=None) -> int:
     )
     run = {"prepare": prepare, "train": train, "eval": evaluate, "serve": serve, "report": report}
     for stage in stages:
+        before = os.getloadavg()
         run[stage](args)
+        label = f"{stage}-{args.only}" if stage == "eval" and args.only else stage
+        _record_load(args, label, before, os.getloadavg())
     return 0
 
 

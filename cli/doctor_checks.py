@@ -97,6 +97,7 @@ def config_check(paths: Paths) -> tuple[Config | None, list[Check]]:
 
 
 def models_check(config: Config) -> list[Check]:
+    from papercycle.daemon.models import trained_for
     from papercycle.daemon.models.registry import ModelError, check_model
 
     if not config.models:
@@ -119,6 +120,9 @@ def models_check(config: Config) -> list[Check]:
             lines.append(Check("model", "problem", str(error), fix))
             continue
         about = f", {meta.architecture} {meta.quantization}" if meta else ""
+        trained = trained_for.trained_for(model)
+        if trained is not None and trained.format == model.format:
+            about += f", {trained.describe()}"
         lines.append(
             Check(
                 "model",
@@ -127,6 +131,10 @@ def models_check(config: Config) -> list[Check]:
                 f"{about} ({where})",
             )
         )
+        mismatch = trained_for.mismatch(model)
+        if mismatch:
+            detail, fix = mismatch.split(": papercycle ", 1)
+            lines.append(Check("model", "problem", detail, f"papercycle {fix}"))
     return lines
 
 

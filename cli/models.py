@@ -44,6 +44,7 @@ def list_models(as_json: bool) -> None:
       papercycle models list
       papercycle models list --json
     """
+    from papercycle.daemon.models import trained_for
     from papercycle.daemon.models.registry import ModelError, check_model
 
     config = _config()
@@ -54,7 +55,12 @@ def list_models(as_json: bool) -> None:
             problem = None
         except ModelError as error:
             problem = str(error)
-        rows.append({**model.to_toml(), "ok": problem is None, "error": problem})
+        trained = trained_for.trained_for(model)
+        rows.append({
+            **model.to_toml(), "ok": problem is None, "error": problem,
+            "trained_for": trained and {"format": trained.format, "modes": list(trained.modes)},
+            "warning": trained_for.mismatch(model),
+        })  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -65,9 +71,13 @@ def list_models(as_json: bool) -> None:
     for row in rows:
         where = row.get("url") or row.get("path")
         state = "ok" if row["ok"] else f"BROKEN: {row['error']}"
+        trained = row["trained_for"]
+        modes = f" (trained: {'/'.join(trained['modes'])})" if trained else ""
         click.echo(
-            f"{row['name']:<20} {row['role']:<10} {row['format']:<13} n_ctx {row['n_ctx']:<6} {where}  [{state}]"
+            f"{row['name']:<20} {row['role']:<10} {row['format']:<13} n_ctx {row['n_ctx']:<6} {where}{modes}  [{state}]"
         )
+        if row["warning"]:
+            click.echo(f"  warning: {row['warning']}")
 
 
 @models.command("add")
@@ -144,7 +154,7 @@ def add(
       papercycle models add mine ~/models/mine.gguf --review-format cyclereviewer
     """
     from papercycle.daemon.config import ROLES, ConfigError, ModelConfig
-    from papercycle.daemon.models import catalogue, format_guess
+    from papercycle.daemon.models import catalogue, format_guess, trained_for
     from papercycle.daemon.models.gguf_metadata import GGUFError, read_gguf_metadata
     from papercycle.daemon.models.registry import ModelError, check_model
 
@@ -178,10 +188,15 @@ def add(
             raise UserError(f"model {name!r}: {error}") from None
         if n_ctx is None:
             n_ctx = min(meta.context_length or 4096, 16384)
-        if fmt is None:
+        if fmt is None and meta.trained_format and meta.trained_modes:
+            modes = "/".join(meta.trained_modes)
+            guessed = format_guess.Guess(
+                meta.trained_format, f"its GGUF says it was trained for it ({modes} mode)"
+            )
+        if fmt is None and guessed is None:
             guessed = format_guess.guess(Path(path), meta.name)
-            fmt = guessed.format
             role = role or (guessed.entry.role if guessed.entry else None)
+        fmt = fmt or (guessed.format if guessed else None)
     role = role or "reviewer"
     fmt = fmt or format_guess.DEFAULT
     sampling = dict(entry.sampling) if entry else {}
@@ -218,6 +233,9 @@ def add(
     click.echo(f"added {name} ({detail}) to {config.path}")
     if guessed is not None:
         click.echo(f"format {fmt}: {guessed.reason}")
+    mismatch = trained_for.mismatch(model)
+    if mismatch:
+        click.echo(f"warning: {mismatch}", err=True)
     warning = _budget_warning(model)
     if warning:
         click.echo(f"warning: {warning}", err=True)

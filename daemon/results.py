@@ -131,6 +131,10 @@ class ConfiguredModel:
     loaded: bool
     ok: bool  # whether its file (or endpoint) checks out (models/registry.check_model)
     error: str | None = field(default=None, metadata=ABSENT_WHEN_NONE)  # why not, when not ok
+    # a fine-tuned reviewer whose GGUF says what it was trained for: {"format", "modes"}
+    # (models/trained_for.py), and a line when it is served in another format
+    trained_for: dict[str, Any] | None = field(default=None, metadata=ABSENT_WHEN_NONE)
+    warning: str | None = field(default=None, metadata=ABSENT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)

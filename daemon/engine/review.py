@@ -23,6 +23,7 @@ from papercycle.daemon.engine.prompting import (
     render_prompt,
 )
 from papercycle.daemon.engine.review_units import shown_name, units
+from papercycle.daemon.models import trained_for
 from papercycle.daemon.models.request import GenerationRequest
 from papercycle.formats import (
     aiscientist,
@@ -40,6 +41,7 @@ from papercycle.latex.model import SectionSlice
 MODES = ("fast", "standard", "best", "sections")
 # The whole-paper modes each format has; another mode asked of it is reviewed in its one
 # mode and the result says so (mode_asked and a warning), never labelled with the mode asked.
+# A fine-tuned reviewer's GGUF may narrow them to the modes it was trained for (trained_for).
 FORMAT_MODES = {
     "deepreviewer": ("fast", "standard", "best"),
     "cyclereviewer": ("standard",),
@@ -120,8 +122,9 @@ def prepare_paper(
     text, removed = paper_input(project)
     fmt = model.format
     asked = None
-    if fmt in FORMAT_MODES and mode not in FORMAT_MODES[fmt]:
-        asked, mode = mode, FORMAT_MODES[fmt][0]
+    offered = trained_for.offered_modes(model, FORMAT_MODES.get(fmt))
+    if offered and mode not in offered:
+        asked, mode = mode, offered[0]
     if fmt == "cyclereviewer":
         messages = cyclereviewer.build_messages(text)
     elif fmt == "deepreviewer":
@@ -305,8 +308,7 @@ def review_result(
             )
     warnings = list(review.warnings)
     mode_note = (
-        f"model {request.model.name!r} ({request.model.format}) has no {request.mode_asked} "
-        f"mode: reviewed in its {request.mode} mode"
+        trained_for.mode_note(request.model, request.mode_asked, request.mode)
         if request.mode_asked
         else None
     )

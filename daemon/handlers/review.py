@@ -13,6 +13,7 @@ from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.engine import aiscientist_run, best_mode, review, simulated
 from papercycle.daemon.engine.review_units import shown_name
 from papercycle.daemon.handlers.context import Context
+from papercycle.daemon.models import trained_for
 from papercycle.daemon.protocol import RequestFailed
 from papercycle.latex import Project, SectionSlice
 
@@ -65,11 +66,17 @@ async def _paper_review(ctx: Context, request: requests.ReviewPaper, project: Pr
             lambda turn: generate(turn, _output), ctx.progress, trusts, project, model, options
         )
         return await run.run(request.mode)
-    if request.mode == "best" and model.format == "deepreviewer":
+    if request.mode == "best" and model.format == "deepreviewer" and _offers_best(model):
         trusted = ctx.jobs.config().trusts(project.root_dir)
         return await best_mode.run(generate, ctx.progress, trusted, project, model)
     prepared = await ctx.jobs.prepare(review.prepare_paper, project, model, request.mode)
     return await ctx.jobs.generate(ctx.channel, project, prepared, priority)
+
+
+def _offers_best(model: ModelConfig) -> bool:
+    """A fine-tuned DeepReviewer not trained for Best is reviewed in a mode it was
+    (prepare_paper, with the warning), not run through Best Mode's two turns."""
+    return "best" in trained_for.offered_modes(model, review.FORMAT_MODES["deepreviewer"])
 
 
 async def _section(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 from importlib.metadata import version
+from typing import Any
 
 from papercycle.daemon import protocol, requests, results
 from papercycle.daemon.config import ModelConfig
 from papercycle.daemon.handlers.context import Context
+from papercycle.daemon.models import trained_for
 from papercycle.daemon.models.registry import ModelError, check_model
 
 
@@ -45,11 +47,24 @@ def _models(ctx: Context) -> list[results.ConfiguredModel]:
     loaded = {m["name"] for m in ctx.jobs.registry.status()}
     return [
         results.ConfiguredModel(
-            settings=model.to_toml(), loaded=model.name in loaded, ok=error is None, error=error
+            settings=model.to_toml(),
+            loaded=model.name in loaded,
+            ok=error is None,
+            error=error,
+            trained_for=_trained_for(model),
+            warning=trained_for.mismatch(model),
         )
         for model in ctx.jobs.config().models.values()
         for error in [_model_problem(model)]
     ]
+
+
+def _trained_for(model: ModelConfig) -> dict[str, Any] | None:
+    """What a fine-tuned reviewer's GGUF says it was trained for (models/trained_for.py)."""
+    trained = trained_for.trained_for(model)
+    if trained is None:
+        return None
+    return {"format": trained.format, "modes": list(trained.modes)}
 
 
 def _model_problem(model: ModelConfig) -> str | None:

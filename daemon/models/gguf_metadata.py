@@ -33,6 +33,10 @@ class GGUFMetadata:
     is_adapter: bool
     file_size: int
     kv_bytes_per_token: int | None = None  # an f16 K and V cache over all layers
+    # What `papercycle train` wrote into a fine-tuned reviewer (trainer/export/
+    # reviewer_metadata.py): the review format and the modes it was trained for
+    trained_format: str | None = None
+    trained_modes: tuple[str, ...] | None = None
 
     def kv_cache_bytes(self, n_ctx: int) -> int | None:
         return None if self.kv_bytes_per_token is None else self.kv_bytes_per_token * n_ctx
@@ -80,6 +84,8 @@ def read_gguf_metadata(path: Path) -> GGUFMetadata:
         is_adapter=fields.get("general.type") == "adapter",
         file_size=header.file_size,
         kv_bytes_per_token=_kv_bytes_per_token(fields, architecture),
+        trained_format=_text(fields.get("papercycle.reviewer.format")),
+        trained_modes=_strings(fields.get("papercycle.reviewer.modes")),
     )
 
 
@@ -102,6 +108,12 @@ def _integer(value) -> int | None:
 
 def _text(value) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _strings(value) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not value:
+        return None
+    return tuple(v for v in value if isinstance(v, str)) or None
 
 
 def _length(value) -> int | None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from papercycle.trainer.export import worker_process
+from papercycle.trainer.export import reviewer_metadata, worker_process
 from papercycle.trainer.export.checkpoint import Checkpoint, read_checkpoint
 from papercycle.trainer.export.convert import convert_adapter, convert_checkpoint
 from papercycle.trainer.export.errors import ExportError, VerificationFailed
@@ -170,6 +170,10 @@ def _build(
         )
         intermediate.unlink()
 
+    trained_for = reviewer_metadata.read_sidecar(checkpoint.path)
+    if trained_for is not None:
+        step(f"writing the review format and modes it was trained for: {trained_for}")
+        reviewer_metadata.stamp(final, trained_for)
     report = _verify(hf_dir, final, quant, options, step) if options.verify else None
     return final, report
 

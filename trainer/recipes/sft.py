@@ -67,8 +67,10 @@ class SFTResearcherConfig(SFTRecipeConfig):
 
 
 def trained_modes(config: SFTRecipeConfig) -> list[str]:
+    """The daemon's names for the review modes: a format other than DeepReviewer has one
+    whole-paper mode, `standard` (daemon/engine/review.py FORMAT_MODES)."""
     if config.reviewer_format != "deepreviewer":
-        return ["paper"]
+        return ["standard"]
     return [config.reviewer_mode]
 
 
@@ -77,8 +79,10 @@ def write_reviewer_metadata(model_dir: Path, config: SFTRecipeConfig) -> None:
     checkpoint was trained for (a Fast-only model asked for Standard writes no reasoning)."""
     import json
 
+    from papercycle.trainer.export.reviewer_metadata import SIDECAR
+
     metadata = {"format": config.reviewer_format, "modes": trained_modes(config)}
-    (model_dir / "papercycle-reviewer.json").write_text(json.dumps(metadata, indent=2))
+    (model_dir / SIDECAR).write_text(json.dumps(metadata, indent=2))
 
 
 def run_sft(config: SFTRecipeConfig, say=print) -> RecipeResult:
