@@ -217,9 +217,13 @@ def serve(args) -> dict:
         env=env, timeout=1800,
     )  # fmt: skip
     seconds = time.monotonic() - started
+    import asyncio
+
+    editor = asyncio.run(through_the_language_server(home, env, tex))
     subprocess.run([*command, "daemon", "stop"], capture_output=True, env=env, timeout=60)
     summary = {"paper": paper.id, "seconds": seconds, "returncode": answer.returncode,
-               "models_add": (added.stdout + added.stderr).strip()}  # fmt: skip
+               "models_add": (added.stdout + added.stderr).strip(),
+               "language_server": editor}  # fmt: skip
     try:
         result = json.loads(answer.stdout)
         summary |= {k: result.get(k) for k in ("model", "format", "generation", "complete")}
@@ -229,6 +233,38 @@ def serve(args) -> dict:
     shutil.rmtree(home, ignore_errors=True)
     _save(args, "serve", summary)
     return summary
+
+
+async def through_the_language_server(home: Path, env: dict, tex: Path) -> dict:
+    """The same paper opened in `papercycle lsp` as VS Code opens it (the tests' LSP client):
+    the whole-paper review of the fine-tuned model shown as diagnostics and a code lens."""
+    from types import SimpleNamespace
+
+    sys.path[:0] = [str(ROOT / "tests" / "lsp"), str(ROOT / "tests")]
+    from lsp_helpers import start_session, stop_session
+
+    model = "smollm2-iclr-reviewer"  # as serve() registered it; sections in its own format
+    options = {"reviewMode": "standard", "models": {"reviewer": model, "section": model}}
+    session = await start_session(SimpleNamespace(root=home, env=env), "vscode", options,
+                                  debug_log=False)  # fmt: skip
+    started = time.monotonic()
+    try:
+        uri = session.open(tex)
+        await session.wait_for(
+            lambda: any(d.data.get("origin") == "paper" for d in session.review_diagnostics(uri)),
+            timeout=1200,
+            what="the fine-tuned model's paper review in the editor",
+        )
+        shown = session.review_diagnostics(uri)
+        return {
+            "seconds": time.monotonic() - started,
+            "paper_diagnostics": sum(d.data.get("origin") == "paper" for d in shown),
+            "messages": [d.message[:200] for d in shown][:5],
+        }
+    except AssertionError as error:  # not shown: said in the results, not a traceback
+        return {"seconds": time.monotonic() - started, "error": str(error)[:2000]}
+    finally:
+        await stop_session(session)
 
 
 def latex_document(text: str) -> str:
