@@ -121,6 +121,8 @@ def export(
             result = export_model(source, output, options, step)
     except VerificationFailed as failure:
         click.echo(failure.report.render())
+        if report is not None:  # the figures of a failed verification are the ones to read
+            report.write_text(json.dumps(failure.report.to_json(), indent=2))
         raise NotVerified(
             f"{failure} (nothing was written; --no-verify writes it anyway)"
         ) from None
