@@ -237,10 +237,13 @@ def serve(args) -> dict:
 
 async def through_the_language_server(home: Path, env: dict, tex: Path) -> dict:
     """The same paper opened in `papercycle lsp` as VS Code opens it (the tests' LSP client):
-    the fine-tuned model's whole-paper review shown as diagnostics, or as a window message
-    when it could not be shown at a sentence (incomplete, failed): never silence."""
+    the fine-tuned model's whole-paper review shown as the code lens with its rating and
+    decision, its comments as diagnostics, or a window message when it could not be read
+    (incomplete, failed): never silence."""
     from collections import Counter
     from types import SimpleNamespace
+
+    from lsprotocol import types
 
     sys.path[:0] = [str(ROOT / "tests" / "lsp"), str(ROOT / "tests")]
     from lsp_helpers import start_session, stop_session
@@ -250,13 +253,15 @@ async def through_the_language_server(home: Path, env: dict, tex: Path) -> dict:
     session = await start_session(SimpleNamespace(root=home, env=env), "vscode", options,
                                   debug_log=False)  # fmt: skip
     uri = tex.as_uri()
+    lens: list[str] = []
 
-    def paper_review_messages() -> list[str]:
-        return [m.message for m in session.client.messages if "paper review" in m.message]
-
-    def paper_review_shown() -> bool:
-        shown = session.review_diagnostics(uri)
-        return any(d.data.get("origin") == "paper" for d in shown) or bool(paper_review_messages())
+    async def paper_review_shown() -> bool:
+        said = [m.message for m in session.client.messages if "paper review" in m.message]
+        asked = types.CodeLensParams(types.TextDocumentIdentifier(uri))
+        titles = [x.command.title for x in await session.client.text_document_code_lens_async(asked)
+                  if x.command]  # fmt: skip
+        lens[:] = [t for t in titles if t.startswith("Rating ")]
+        return bool(said) or any(t.endswith("Re-review") for t in lens)
 
     started = time.monotonic()
     try:
@@ -272,6 +277,7 @@ async def through_the_language_server(home: Path, env: dict, tex: Path) -> dict:
     paper = [d.message[:200] for d in shown if (d.data or {}).get("origin") == "paper"]
     return outcome | {
         "seconds": time.monotonic() - started,
+        "code_lens": lens,
         "diagnostics_by_origin": dict(Counter((d.data or {}).get("origin") for d in shown)),
         "paper_diagnostics": paper[:5],
         "window_messages": [m.message[:200] for m in session.client.messages][:10],

@@ -1,5 +1,5 @@
-"""Code lenses: the paper's rating above the title, "Review section" and "Draft section" above
-each section. Each runs a server command."""
+"""Code lenses: the paper's rating above the title (or \\documentclass), "Review section" and
+"Draft section" above each section. Each runs a server command."""
 
 from __future__ import annotations
 
@@ -28,6 +28,17 @@ def title_text(reviews: ProjectReviews | None, running: bool = False) -> str:
     return " · ".join(parts)
 
 
+def paper_lens_place(outline: Outline) -> tuple[Path, int] | None:
+    """The paper's lens goes above its title; a paper without `\\title` (an untitled draft, a
+    class with its own title command) has it above `\\documentclass`: a review is never
+    shown nowhere."""
+    if outline.title is not None:
+        return outline.title.path, outline.title.start
+    if outline.documentclass is not None:
+        return outline.documentclass[0], outline.documentclass[1]
+    return None
+
+
 def lenses(
     uri: str,
     path: Path,
@@ -39,8 +50,9 @@ def lenses(
     if outline is None:
         return []
     out = []
-    if outline.title is not None and outline.title.path == path:
-        rng = lines.range(outline.title.start, outline.title.start)
+    place = paper_lens_place(outline)
+    if place is not None and place[0] == path:
+        rng = lines.range(place[1], place[1])
         out.append(
             types.CodeLens(
                 rng,

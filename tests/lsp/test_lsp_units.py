@@ -210,6 +210,12 @@ def test_findings_to_diagnostics_hover_lens_and_actions():
     assert lenses[0].command.title == "Rating 5.67 · Reject · 2 reviewers · Re-review"
     assert [lens.command.title for lens in lenses[1:]] == ["Review section", "Draft section"]
 
+    untitled = outline_for(path)
+    untitled.title = None  # the rating stays visible, above \documentclass
+    (paper_lens, *_) = code_lens.lenses("file:///paper/main.tex", path, lines, untitled, reviews)
+    assert paper_lens.command.title.startswith("Rating 5.67 · Reject")
+    assert paper_lens.range.start == types.Position(0, 0)
+
     start = PAPER.index("works")
     with_literals = code_actions.actions(
         "file:///paper/main.tex",
