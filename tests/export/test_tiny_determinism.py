@@ -6,10 +6,16 @@ it was built in — the LoRA adapter, whose config and model card held its base'
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from papercycle.trainer.tiny import build_tiny_lora
+BUILD = (
+    "import sys; from pathlib import Path; from papercycle.trainer.tiny import build_tiny_lora; "
+    "build_tiny_lora(*map(Path, sys.argv[1:]))"
+)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -19,11 +25,17 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_lora_adapter_built_in_two_folders_is_the_same_bytes(tiny_models, tmp_path):
+    """Each build in a process of its own with its own string-hash seed, as two clones build
+    it (peft keeps the target modules in a set)."""
     built = []
-    for place in ("one", "another/deeper"):
+    for place, hash_seed in (("one", "1"), ("another/deeper", "2")):
         base = tmp_path / place / "hf-llama"
         shutil.copytree(tiny_models.hf("llama"), base)
-        built.append(build_tiny_lora(base, tmp_path / place / "lora-llama"))
+        out = tmp_path / place / "lora-llama"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        command = [sys.executable, "-c", BUILD, str(base), str(out)]
+        subprocess.run(command, env=env, check=True, timeout=600)
+        built.append(out)
     first, second = (_files(folder) for folder in built)
     assert "adapter_config.json" in first and len(first) >= 2
     assert first == second

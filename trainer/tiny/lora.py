@@ -37,6 +37,8 @@ def build_tiny_lora(base_dir: Path, out_dir: Path, rank: int = 8, seed: int = 0)
     config_file = out_dir / "adapter_config.json"
     config = json.loads(config_file.read_text())
     config["base_model_name_or_path"] = os.path.relpath(base_dir, out_dir)
+    # peft keeps target_modules as a set: written in the order of this process's string hashes
+    config["target_modules"] = sorted(config["target_modules"])
     config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     card = out_dir / "README.md"  # peft's model card names the base too
     if card.exists():
