@@ -23,6 +23,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "papercycle"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers (tiny_models)
+# daemon_helpers (a daemon in a home of its own): the co-author, incremental and trainer tests
+# use it too, and a file run alone must find it
+sys.path.insert(0, str(Path(__file__).resolve().parent / "daemon"))
 
 
 def _shared_dir() -> Path:

@@ -4,15 +4,12 @@ small paper with a .bib."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from home_helpers import model_entry
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "daemon"))
 from daemon_helpers import serve_home
+from home_helpers import model_entry
 
 PAPER = r"""\documentclass{article}
 \usepackage{xcolor}

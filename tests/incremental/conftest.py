@@ -3,12 +3,9 @@ and a project of `ten_sections()` (incremental_helpers.py)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "daemon"))
 from daemon_helpers import make_home, serve_home
 from incremental_helpers import ten_sections
 
