@@ -158,12 +158,12 @@ async def test_client_disconnect_cancels_its_job(home, paper):
         # the log line says the cancel was asked for; the job ends at its next token (idle, the
         # status request could come first: seen once in an idle full run)
 
-        async def tiny_job_ended():
-            running = (await watcher.request("status"))["queue"]["running"]
-            return running is None or running["model"] != "tiny"
-
         async def queue():
             return (await watcher.request("status"))["queue"]
+
+        async def tiny_job_ended():
+            running = (await queue())["running"]
+            return running is None or running["model"] != "tiny"
 
         await eventually(tiny_job_ended, "the cancelled job leaves the queue", queue, timeout=30)
         assert (await watcher.request("cache.stats"))["entries"] == before
