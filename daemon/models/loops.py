@@ -30,7 +30,7 @@ class LoopDetector:
         self.min_span = min_span
         self.min_repeats = min_repeats
         self.max_period = max_period
-        self.every = every  # check after every this many tokens (a check is O(period²))
+        self.every = every  # check after every this many tokens (a check is O(period²) at worst)
 
     def check(self, ids: Sequence[int]) -> Loop | None:
         """The loop the answer's token ids end in, if any."""
@@ -44,6 +44,8 @@ class LoopDetector:
             span = max(self.min_repeats * period, self.min_span)
             if span > len(ids):
                 break
+            if ids[-1] != ids[-1 - period]:  # the tail's last token already breaks this period
+                continue
             tail = ids[-span:]
             if tail[period:] == tail[:-period]:  # the tail has this period
                 repeats = span // period
