@@ -141,3 +141,27 @@ class TinyModels:
 
 def default_store() -> TinyModels:
     return TinyModels(REPO_ROOT / ".cache" / "test-models" / source_key())
+
+
+# Every model the suite asks for, built by `make test-models` before pytest runs (a test still
+# builds a missing one itself, so pytest alone works).
+EXPORTS = [
+    ("llama", "f32"), ("llama", "f16"), ("llama", "Q8_0"), ("llama", "Q4_K_M"),
+    ("qwen2", "f32"), ("qwen2", "f16"), ("qwen2", "Q8_0"), ("qwen2", "Q4_K_M"),
+    ("mistral", "f16"), ("phi3", "f16"),
+]  # fmt: skip
+
+
+def build_all(store: TinyModels) -> None:
+    for arch, quant in EXPORTS:
+        store.gguf(arch, quant)
+    store.lora_merged()
+    store.lora_adapter()
+
+
+if __name__ == "__main__":
+    store = default_store()
+    build_all(store)
+    print(f"tiny test models in {store.root.relative_to(REPO_ROOT)}")
+    for name, digest in store.content_digests().items():
+        print(f"{name:<24} sha256 {digest}")
