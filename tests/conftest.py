@@ -76,11 +76,11 @@ def pytest_terminal_summary(terminalreporter):
     from tiny_models import MEASURED_FIDELITY, default_store
 
     store = default_store()
-    digests = store.content_digests()
-    if digests:
+    lines = store.digest_lines()
+    if lines:
         terminalreporter.section(f"tiny test models in {store.root.relative_to(REPO_ROOT)}")
-        for name, digest in digests.items():
-            terminalreporter.write_line(f"{name:<24} sha256 {digest}")
+        for line in lines:
+            terminalreporter.write_line(line)
 
     if MEASURED_FIDELITY:
         terminalreporter.section("HF -> GGUF fidelity (measured by tests/export)")

@@ -138,6 +138,11 @@ class TinyModels:
             digests[folder.name] = digest.hexdigest()
         return digests
 
+    def digest_lines(self) -> list[str]:
+        """One line per model built so far: its name and content hash (the build's and pytest's
+        summary print these)."""
+        return [f"{name:<24} sha256 {digest}" for name, digest in self.content_digests().items()]
+
 
 def default_store() -> TinyModels:
     return TinyModels(REPO_ROOT / ".cache" / "test-models" / source_key())
@@ -163,5 +168,4 @@ if __name__ == "__main__":
     store = default_store()
     build_all(store)
     print(f"tiny test models in {store.root.relative_to(REPO_ROOT)}")
-    for name, digest in store.content_digests().items():
-        print(f"{name:<24} sha256 {digest}")
+    print("\n".join(store.digest_lines()))
