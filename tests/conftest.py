@@ -73,7 +73,7 @@ def smollm2_gguf() -> Path:
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tiny_models import MEASURED_FIDELITY, default_store
+    from tiny_models import default_store
 
     store = default_store()
     lines = store.digest_lines()
@@ -82,9 +82,16 @@ def pytest_terminal_summary(terminalreporter):
         for line in lines:
             terminalreporter.write_line(line)
 
-    if MEASURED_FIDELITY:
+    fidelity = sorted(
+        value
+        for report in terminalreporter.stats.get("passed", [])
+        + terminalreporter.stats.get("failed", [])
+        for name, value in report.user_properties
+        if name == "fidelity"
+    )
+    if fidelity:
         terminalreporter.section("HF -> GGUF fidelity (measured by tests/export)")
-        for line in sorted(MEASURED_FIDELITY):
+        for line in fidelity:
             terminalreporter.write_line(line)
 
 

@@ -21,8 +21,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [REPO_ROOT / "trainer" / "tiny", REPO_ROOT / "trainer" / "export"]
 TRAIN_STEPS = 60
-# Lines of measured export fidelity, printed in pytest's terminal summary (conftest.py).
-MEASURED_FIDELITY: list[str] = []
 PRE_TOKENIZER = {"llama": "gpt-2", "mistral": "gpt-2", "phi3": "gpt-2", "qwen2": "qwen2"}
 
 
