@@ -46,7 +46,7 @@ class LlamaBackend:
         flash_attn: bool = False,
         kv_cache_type: str = "f16",
     ) -> None:
-        from llama_cpp import Llama
+        from papercycle.daemon.models.grammar_sampler import GrammarCheckedLlama
 
         self.path = path
         self.n_ctx = n_ctx
@@ -63,7 +63,7 @@ class LlamaBackend:
         self.n_threads_batch = n_threads_batch or self.n_threads
         kv_type = KV_CACHE_TYPES[kv_cache_type]
         try:
-            self.llama = Llama(
+            self.llama = GrammarCheckedLlama(
                 model_path=path,
                 n_ctx=n_ctx,
                 n_threads=self.n_threads,
