@@ -83,7 +83,7 @@ demo: $(INSTALLED)
 # they import (daemon_model.py, adaptive_threads.py), before_after.py (needs --base: an old
 # checkout) and train_reviewer.py (`make bench-train`: 45 minutes and more).
 BENCHES := daemon_bench export_memory gguf_metadata_bench incremental_bench laptop_bench \
-	lsp_latency project_model smollm2_daemon_vs_raw
+	lsp_latency project_model smollm2_daemon_vs_raw grammar_sampling
 bench: $(INSTALLED)
 	set -e; for name in $(BENCHES); do echo "== bench/$$name.py"; $(PY) bench/$$name.py; done
 
