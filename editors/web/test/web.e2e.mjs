@@ -63,20 +63,30 @@ async function fullRun() {
   result.commentsListed = await page.locator(".pc-comment-item").count();
   step("comments");
 
-  // hover one: the lint tooltip with its comment
+  // hover one: the lint tooltip with its comment. The target is a review comment whose first
+  // characters no other comment covers, and the mouse goes to it (not to the first mark in the
+  // text, which may be another comment's): the tooltip and the actions there are its own.
   const target = await page.evaluate((uri) => {
-    const d = window.papercycle.lspDiagnostics.get(uri).find((x) => x.data && ["section", "paper"].includes(x.data.origin));
-    return { message: d.message, code: d.code, line: d.range.start.line };
+    const app = window.papercycle;
+    const doc = app.view.state.doc;
+    const offset = (p) => doc.line(p.line + 1).from + p.character;
+    const diags = app.lspDiagnostics.get(uri);
+    const inside = (d) => Math.min(offset(d.range.start) + 1, offset(d.range.end) - 1);
+    const covers = (d, at) => offset(d.range.start) <= at && at < offset(d.range.end);
+    const reviews = diags.filter((x) => x.data && ["section", "paper"].includes(x.data.origin));
+    const alone = reviews.find((d) => !diags.some((o) => o !== d && covers(o, inside(d))));
+    const d = alone || reviews[0];
+    return { message: d.message, code: d.code, line: d.range.start.line, pos: inside(d), alone: Boolean(alone) };
   }, mainUri);
   result.target = target;
-  const mark = page.locator(".cm-lintRange").first();
-  await mark.scrollIntoViewIfNeeded();
-  // the first line box of the mark (a wrapped mark's bounding box spans several lines)
-  const box = await mark.evaluate((el) => {
-    const r = el.getClientRects()[0];
-    return { x: r.x, y: r.y, width: r.width, height: r.height };
-  });
-  await page.mouse.move(box.x + Math.min(20, box.width / 2), box.y + box.height / 2);
+  const box = await page.evaluate((pos) => {
+    const view = window.papercycle.view;
+    const { node } = view.domAtPos(pos);
+    (node.nodeType === 1 ? node : node.parentElement).scrollIntoView({ block: "center" });
+    const at = view.coordsAtPos(pos);
+    return { x: at.left + 1, y: (at.top + at.bottom) / 2 };
+  }, target.pos);
+  await page.mouse.move(box.x, box.y);
   const tooltip = page.locator(".cm-tooltip-lint, .cm-tooltip-hover").first();
   await tooltip.waitFor({ state: "visible", timeout: 30000 });
   result.tooltipText = (await tooltip.innerText()).slice(0, 400);
@@ -85,7 +95,7 @@ async function fullRun() {
   step("hover");
 
   // a code action from the panel: dismiss the comment under the cursor
-  await page.mouse.click(box.x + Math.min(20, box.width / 2), box.y + box.height / 2);
+  await page.mouse.click(box.x, box.y);
   await page.keyboard.press("Escape");
   await page.keyboard.press("Control+.");
   const wanted = `Dismiss this comment (${target.code})`;
